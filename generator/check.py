@@ -1,0 +1,85 @@
+"""Checking: run every registered rule over documents and the corpus, returning sorted diagnostics.
+
+A rule that crashes is reported as INT901 for that file; the other rules and files still run.
+Severity overrides from the configuration are applied here, in one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+from .config import Config
+from .diagnostics import all_rules, diagnostic
+from .i18n import _
+from .model import Diagnostic, Document, Severity
+from .parse import parse
+from .reader import read_draft
+from .registry import Registry
+from .rules.context import CheckContext
+
+log = logging.getLogger(__name__)
+SEVERITY_NAMES = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
+
+
+def _run(rule, subject, ctx: CheckContext, path: Path) -> list[Diagnostic]:
+    try:
+        return list(rule.check(subject, ctx))
+    except Exception as error:  # a broken rule must not hide other results
+        log.debug("rule %s crashed on %s", rule.code, path, exc_info=True)
+        return [diagnostic("INT901", path, (1, 1), _("internal error in rule {code} ({name}): {error}").format(
+            code=rule.code, name=rule.name, error=f"{type(error).__name__}: {error}"))]
+
+
+def check_document(doc: Document, ctx: CheckContext) -> list[Diagnostic]:
+    """Diagnostics of one document: reading problems, then every document rule."""
+    found = list(doc.draft.read_problems) + list(doc.diagnostics)
+    for rule in all_rules().values():
+        if rule.scope == "document":
+            found.extend(_run(rule, doc, ctx, doc.path))
+    return found
+
+
+def check_corpus(docs: list[Document], ctx: CheckContext) -> list[Diagnostic]:
+    """Corpus-wide diagnostics (duplicates across drafts, registry entries never used)."""
+    found = list(ctx.registry.problems)
+    for rule in all_rules().values():
+        if rule.scope == "corpus":
+            found.extend(_run(rule, docs, ctx, ctx.registry.path))
+    return found
+
+
+def apply_severity(diagnostics: Iterable[Diagnostic], config: Config) -> list[Diagnostic]:
+    """Apply `[check.severity]` overrides; `off` drops the diagnostic. Sorted by file, line, column."""
+    overrides = config.check.severity
+    result = []
+    for item in diagnostics:
+        override = overrides.get(item.code) or overrides.get(item.name)
+        if override == "off":
+            continue
+        if override:
+            item = dataclasses.replace(item, severity=SEVERITY_NAMES[override])
+        result.append(item)
+    return sorted(set(result), key=lambda item: item.sort_key)
+
+
+def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_corpus: bool
+                ) -> tuple[list[Document], list[Diagnostic]]:
+    """Read, parse and check drafts; the documents and every diagnostic, sorted."""
+    ctx = CheckContext(config=config, registry=registry, whole_corpus=whole_corpus)
+    documents = []
+    found: list[Diagnostic] = []
+    for path in paths:
+        try:
+            doc = parse(read_draft(path, max_bytes=config.check.max_draft_bytes), config)
+        except Exception as error:
+            log.debug("reading %s failed", path, exc_info=True)
+            found.append(diagnostic("INT901", path, (1, 1), _("internal error while reading: {error}").format(
+                error=f"{type(error).__name__}: {error}")))
+            continue
+        documents.append(doc)
+        found.extend(check_document(doc, ctx))
+    found.extend(check_corpus(documents, ctx))
+    return documents, apply_severity(found, config)

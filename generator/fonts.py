@@ -1,0 +1,63 @@
+"""Font files behind configured font families and the characters they can draw.
+
+Families are looked up with fontconfig (`fc-list`), the same database WeasyPrint's Pango uses, and
+coverage is read from the real font files' cmap tables with fontTools. Both are cached per process.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from fontTools.ttLib import TTFont
+
+
+@dataclass(frozen=True)
+class FontFace:
+    family: str
+    path: Path
+    index: int
+
+
+@lru_cache(maxsize=None)
+def find_family(family: str) -> FontFace | None:
+    """The regular face of an installed family, or None when fontconfig does not have it."""
+    if not shutil.which("fc-list"):
+        return None
+    result = subprocess.run(["fc-list", "--format", "%{file}\t%{index}\t%{family}\t%{style}\n", f":family={family}"],
+                            capture_output=True, text=True, check=False)
+    faces = []
+    for row in result.stdout.splitlines():
+        parts = row.split("\t")
+        if len(parts) < 4:
+            continue
+        families = [name.strip() for name in parts[2].split(",")]
+        if family in families:
+            faces.append((0 if "Regular" in parts[3] or "Book" in parts[3] else 1, parts[0], int(parts[1] or 0)))
+    if not faces:
+        return None
+    _rank, path, index = min(faces)
+    return FontFace(family, Path(path), index)
+
+
+@lru_cache(maxsize=None)
+def _coverage(path: Path, index: int) -> frozenset[int]:
+    font = TTFont(str(path), fontNumber=index, lazy=True)
+    try:
+        return frozenset(font.getBestCmap() or {})
+    finally:
+        font.close()
+
+
+def coverage(families: tuple[str, ...]) -> frozenset[int] | None:
+    """Code points drawn by any of the families, or None when none of them is installed."""
+    faces = [face for face in (find_family(family) for family in families) if face]
+    if not faces:
+        return None
+    covered: frozenset[int] = frozenset()
+    for face in faces:
+        covered |= _coverage(face.path, face.index)
+    return covered

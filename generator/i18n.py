@@ -1,0 +1,94 @@
+"""User-facing language: gettext catalogs (Babel `.po` files) and the choice of language.
+
+Messages are written in English in the code and translated through `generator/locale/<lang>/LC_MESSAGES/
+reportgen.po`. Simplified Chinese is the default; English is chosen with `--lang en`, the configuration,
+or an English locale in the environment (LC_ALL, LC_MESSAGES, LANG).
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "reportgen"
+DEFAULT_LANGUAGE = "zh_CN"
+SUPPORTED = ("zh_CN", "en")
+
+_current: gettext.NullTranslations = gettext.NullTranslations()
+_current_language = "en"
+
+
+@lru_cache(maxsize=None)
+def _catalog(language: str) -> gettext.NullTranslations:
+    po_path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po_path.exists():
+        return gettext.NullTranslations()
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def normalise_language(value: str | None) -> str | None:
+    """Map `en`, `en_US.UTF-8`, `zh`, `zh-CN` … to a supported language, or None when unknown."""
+    if not value:
+        return None
+    code = value.split(".")[0].split("@")[0].replace("-", "_").lower()
+    if code.startswith("en"):
+        return "en"
+    if code.startswith("zh"):
+        return "zh_CN"
+    return None
+
+
+def language_from_environment() -> str | None:
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        language = normalise_language(os.environ.get(variable))
+        if language:
+            return language
+    return None
+
+
+def set_language(language: str | None) -> str:
+    """Select the language for all later messages; returns the language in force."""
+    global _current, _current_language
+    chosen = normalise_language(language) or DEFAULT_LANGUAGE
+    _current_language = chosen
+    _current = gettext.NullTranslations() if chosen == "en" else _catalog(chosen)
+    return chosen
+
+
+def current_language() -> str:
+    return _current_language
+
+
+def _(message: str) -> str:
+    """Translate `message` into the current language."""
+    return _current.gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    return _current.ngettext(singular, plural, count)
+
+
+def join_list(items) -> str:
+    """Join names the way the current language lists them (、 in Chinese)."""
+    separator = ", " if _current_language == "en" else "、"
+    return separator.join(str(item) for item in items)
+
+
+def quote(text: object) -> str:
+    """Quote a name inside a message (“…” in Chinese, “…” in English too)."""
+    return f"“{text}”"
+
+
+set_language(DEFAULT_LANGUAGE)

@@ -1,0 +1,212 @@
+"""Parsing: Draft -> Document, the one intermediate tree that both renderers read.
+
+The Markdown pipeline is Python-Markdown's, spelled out here without its HTML serialiser:
+preprocessors -> block parser -> tree processors. Raw HTML is never passed through: the HTML block
+preprocessor and the inline HTML/entity patterns are removed, so HTML in a draft stays literal text.
+A final tree processor keeps only known attributes, joins CJK soft line breaks and lifts footnotes out of
+the body. The outline (headings with source lines) comes from a line scanner of the same body text.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as etree
+from functools import lru_cache
+
+import markdown
+from markdown.blockprocessors import BlockProcessor
+from markdown.extensions import Extension
+from markdown.extensions.footnotes import NBSP_PLACEHOLDER
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
+
+from .config import Config
+from .frontmatter import to_meta
+from .model import Document, Draft, Heading
+from .textnorm import join_soft_breaks, xml_safe
+
+MARKDOWN_EXTENSIONS = ["tables", "footnotes", "sane_lists", "attr_list", "toc"]
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "ol": {"start"},
+    "code": {"class"},
+    "th": {"align"},
+    "td": {"align"},
+    "sup": {"id"},
+    "li": {"id"},
+    "div": {"class"},
+    "h1": {"id"}, "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"}, "h6": {"id"},
+}
+ALIGN = re.compile(r"text-align:\s*(left|right|center)")
+FENCE_OPEN = re.compile(r"^(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+-]*)[^\n]*$")
+ATX = re.compile(r"^(#{1,6})(?:[ \t]+(.*?))?[ \t#]*$")
+SETEXT = re.compile(r"^(=+|-+)[ \t]*$")
+ATTR_LIST_TAIL = re.compile(r"\s*\{:?[^}]*\}\s*$")
+INLINE_MARKS = re.compile(r"[*_`]|\\(?=.)")
+
+
+class FencedCodeProcessor(BlockProcessor):
+    """Fenced code blocks as tree nodes (the stock extension stashes them as raw HTML strings)."""
+
+    def test(self, parent, block):
+        return bool(FENCE_OPEN.match(block.split("\n", 1)[0]))
+
+    def run(self, parent, blocks):
+        first = blocks.pop(0)
+        opening = FENCE_OPEN.match(first.split("\n", 1)[0])
+        fence, language = opening.group("fence"), opening.group("lang")
+        closing = re.compile(rf"^{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.M)
+        lines = first.split("\n")[1:]
+        collected = "\n".join(lines)
+        while True:
+            match = closing.search(collected)
+            if match:
+                code, rest = collected[: match.start()], collected[match.end():].lstrip("\n")
+                if rest:
+                    blocks.insert(0, rest)
+                break
+            if not blocks:
+                code = collected
+                break
+            collected += "\n\n" + blocks.pop(0)
+        pre = etree.SubElement(parent, "pre")
+        element = etree.SubElement(pre, "code")
+        if language:
+            element.set("class", f"language-{language}")
+        element.text = AtomicString(code.rstrip("\n"))
+
+
+class TreeCleanup(Treeprocessor):
+    """Last tree processor: allowed attributes only, XML-safe CJK-joined text, footnotes lifted out."""
+
+    def run(self, root):
+        footnotes = []
+        for div in list(root.findall("div")):
+            if div.get("class") == "footnote":
+                root.remove(div)
+                for item in div.iter("li"):
+                    for backref in list(item.iter("a")):
+                        if backref.get("class") == "footnote-backref":
+                            _remove_backref(item, backref)
+                    footnotes.append((item.get("id", ""), item))
+        for element in root.iter():
+            self._clean_attributes(element)
+            if element.tag not in ("code", "pre"):
+                if element.text:
+                    element.text = xml_safe(join_soft_breaks(element.text))
+                if element.tail:
+                    element.tail = xml_safe(join_soft_breaks(element.tail))
+            else:
+                # Trailing blank lines of a code block carry nothing (the empty-block processor adds them).
+                element.text = xml_safe(element.text or "").rstrip("\n")
+        for _, item in footnotes:
+            for element in item.iter():
+                self._clean_attributes(element)
+                if element.text:
+                    element.text = xml_safe(join_soft_breaks(element.text))
+                if element.tail:
+                    element.tail = xml_safe(join_soft_breaks(element.tail))
+        self.md.reportgen_tree = root
+        self.md.reportgen_footnotes = footnotes
+
+    @staticmethod
+    def _clean_attributes(element) -> None:
+        allowed = ALLOWED_ATTRIBUTES.get(element.tag, set())
+        style = element.get("style", "")
+        for name in list(element.attrib):
+            if name not in allowed:
+                del element.attrib[name]
+        if element.tag in ("th", "td") and (match := ALIGN.search(style)):
+            element.set("align", match.group(1))
+
+
+def _remove_backref(item, backref) -> None:
+    """Remove a footnote back-link and the placeholder Python-Markdown put before it."""
+    for holder in item.iter():
+        if backref in list(holder):
+            holder.remove(backref)
+            break
+    for element in item.iter():
+        for attribute in ("text", "tail"):
+            value = getattr(element, attribute)
+            if value and NBSP_PLACEHOLDER in value:
+                setattr(element, attribute, value.replace(NBSP_PLACEHOLDER, "").rstrip() or None)
+
+
+class ReportgenMarkdown(Extension):
+    def extendMarkdown(self, md):
+        md.preprocessors.deregister("html_block")  # raw HTML is never passed through
+        md.inlinePatterns.deregister("html")
+        md.inlinePatterns.deregister("entity")
+        md.treeprocessors.deregister("prettify")  # whitespace between blocks is the renderers' business
+        # Before the indented-code processor (80) so a fence inside a list is not taken for code.
+        md.parser.blockprocessors.register(FencedCodeProcessor(md.parser), "reportgen_fence", 85)
+        # After everything else, including `unescape` (0): the tree is final here.
+        md.treeprocessors.register(TreeCleanup(md), "reportgen_cleanup", -10)
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> markdown.Markdown:
+    return markdown.Markdown(
+        extensions=[*MARKDOWN_EXTENSIONS, ReportgenMarkdown()],
+        extension_configs={"toc": {"slugify": _slugify}, "footnotes": {"BACKLINK_TEXT": ""}},
+    )
+
+
+def _slugify(value: str, separator: str) -> str:
+    slug = re.sub(r"[^\w\u3400-\u9fff-]+", separator, value).strip(separator)
+    return slug or "section"
+
+
+def markdown_tree(body: str) -> tuple[etree.Element, list[tuple[str, etree.Element]]]:
+    """Run Python-Markdown's stages on `body`; return the cleaned tree and the footnotes."""
+    md = _markdown()
+    md.reset()
+    lines = body.split("\n")
+    for preprocessor in md.preprocessors:
+        lines = preprocessor.run(lines)
+    root = md.parser.parseDocument(lines).getroot()
+    for processor in md.treeprocessors:
+        new_root = processor.run(root)
+        if new_root is not None:
+            root = new_root
+    return md.reportgen_tree, md.reportgen_footnotes
+
+
+def scan_outline(body: str, first_line: int) -> tuple[Heading, ...]:
+    """Headings of the body with their source line: ATX and setext, outside fenced code blocks."""
+    headings = []
+    fence = None
+    previous = ""
+    for number, line in enumerate(body.split("\n"), start=first_line):
+        stripped = line.strip()
+        if fence:
+            if stripped.startswith(fence) and set(stripped) <= {fence[0]}:
+                fence = None
+            previous = ""
+            continue
+        if opening := FENCE_OPEN.match(line):
+            fence = opening.group("fence")
+            previous = ""
+            continue
+        if line.startswith("#") and (match := ATX.match(line)):
+            headings.append(Heading(len(match.group(1)), clean_heading_text(match.group(2) or ""), number))
+            previous = ""
+            continue
+        if (match := SETEXT.match(line)) and previous.strip() and not previous.startswith((" ", "\t", ">", "-", "*", "|")):
+            level = 1 if match.group(1).startswith("=") else 2
+            headings.append(Heading(level, clean_heading_text(previous), number - 1))
+            previous = ""
+            continue
+        previous = line
+    return tuple(headings)
+
+
+def clean_heading_text(text: str) -> str:
+    return INLINE_MARKS.sub("", ATTR_LIST_TAIL.sub("", text)).strip()
+
+
+def parse(draft: Draft, config: Config) -> Document:
+    """Build the Document of a draft: typed metadata and outline; the tree is built when first used."""
+    return Document(draft=draft, meta=to_meta(draft, config), outline=scan_outline(draft.body, draft.body_line))

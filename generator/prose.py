@@ -1,0 +1,83 @@
+"""Where the prose of a draft is: segments of source text that text rules may inspect and fix.
+
+Code (fenced blocks, inline spans), link and image targets, URLs, footnote markers and Markdown syntax are
+masked with a private-use character so that no rule matches or edits them; front matter contributes only
+the values of its printable text fields. Each segment knows its absolute offset in the draft's text, so
+diagnostics get exact line:col and fixes exact edits.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .model import Draft
+
+MASK = "\ue000"
+PRINTED_FIELDS = ("title", "summary")
+FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+MASKED_INLINE = re.compile(
+    r"(`+)(?:(?!\1).)+?\1"            # code spans
+    r"|\]\([^)\n]*\)"                 # link and image targets
+    r"|<[a-z][a-z0-9+.-]*:[^>\s]*>"   # autolinks
+    r"|\b(?:https?|ftp|file|mailto):[^\s，。；）)\]]+"  # bare URLs
+    r"|\[\^[^\]\n]*\]:?"              # footnote markers
+    r"|^\s{0,3}#{1,6}(?=\s)"          # heading marks
+    r"|^\s*(?:[-*+]|\d+[.)])(?=\s)"   # list markers
+    r"|^\s*>+"                        # quote marks
+    r"|\{:[^}\n]*\}",                 # attribute lists
+    re.M,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A line's worth of prose: `text` is the source with non-prose masked, `offset` its start in the draft."""
+
+    line: int
+    col: int
+    offset: int
+    text: str
+    role: str  # "title", "summary", "heading:<level>", "body"
+
+
+def _mask(match: re.Match) -> str:
+    return MASK * len(match.group(0))
+
+
+def prose_segments(draft: Draft) -> list[Segment]:
+    lines = draft.text.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    segments: list[Segment] = []
+    for name in PRINTED_FIELDS:
+        field = draft.fields.get(name)
+        if field is None or not isinstance(field.value, str) or not field.value:
+            continue
+        index = field.value_pos.line - 1
+        if not 0 <= index < len(lines):
+            continue
+        line = lines[index]
+        col = field.value_pos.col - 1
+        raw = line[col:]
+        if raw[:1] in ("'", '"'):
+            col, raw = col + 1, raw[1:].rstrip()[:-1] if raw.rstrip().endswith(raw[0]) else raw[1:]
+        if raw.strip() and field.value.startswith(raw.strip()[:8]):
+            segments.append(Segment(index + 1, col + 1, starts[index] + col, raw, name))
+    fence = None
+    for index in range(draft.body_line - 1, len(lines)):
+        line = lines[index]
+        if fence:
+            if line.strip().startswith(fence) and set(line.strip()) <= {fence[0]}:
+                fence = None
+            continue
+        if match := FENCE.match(line):
+            fence = match.group(1)
+            continue
+        if not line.strip() or re.match(r"^\s*\|?\s*:?-{3,}", line):
+            continue
+        heading = re.match(r"^\s{0,3}(#{1,6})\s", line)
+        role = f"heading:{len(heading.group(1))}" if heading else "body"
+        segments.append(Segment(index + 1, 1, starts[index], MASKED_INLINE.sub(_mask, line), role))
+    return segments

@@ -1,0 +1,160 @@
+"""Reading drafts: the only module that reads draft sources from disk.
+
+`read_draft` splits a draft into YAML front matter and Markdown body and keeps the line and column of every
+front-matter key and value. YAML is composed with PyYAML's BaseLoader, so no scalar is ever coerced
+(`no`, `01234`, `1:30`, `1.10` stay text); types are converted later against the field schema.
+Anchors, aliases and tags are rejected before composing, which also makes alias bombs harmless.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from .diagnostics import diagnostic
+from .i18n import _
+from .model import Diagnostic, Draft, FieldValue, Position
+
+FENCE = re.compile(r"^---[ \t]*$")
+CLOSING_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
+MAX_NESTING = 20
+# libyaml's loader when PyYAML was built with it: the same events and marks, ~13x faster.
+LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+
+def _position(mark: yaml.Mark, first_line: int) -> Position:
+    return Position(mark.line + first_line, mark.column + 1)
+
+
+def read_source(path: Path, *, max_bytes: int = 2_000_000) -> tuple[str | None, list[Diagnostic], bool, bool]:
+    """Read and decode a file: (text with LF line endings, problems, had a BOM, had CRLF)."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return None, [diagnostic("FM118", path, (1, 1), _(
+                "file is {size} bytes, more than the limit of {limit} bytes").format(size=size, limit=max_bytes))], \
+                False, False
+        raw = path.read_bytes()
+    except OSError as error:
+        return None, [diagnostic("FM118", path, (1, 1), _("cannot read file: {error}").format(
+            error=error.strerror or error))], False, False
+    has_bom = raw.startswith(b"\xef\xbb\xbf")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        col = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        return None, [diagnostic("FM118", path, (line, col), _(
+            "file is not valid UTF-8 (byte 0x{byte:02X}); save it as UTF-8").format(byte=raw[error.start]))], \
+            has_bom, False
+    had_crlf = "\r" in text
+    if had_crlf:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, [], has_bom, had_crlf
+
+
+def read_draft(path: Path, *, max_bytes: int = 2_000_000) -> Draft:
+    """Read one draft; problems with the file or its front matter become diagnostics on the Draft."""
+    path = Path(path)
+    text, problems, has_bom, had_crlf = read_source(path, max_bytes=max_bytes)
+    return draft_from_text(path, text, problems=problems, has_bom=has_bom, had_crlf=had_crlf)
+
+
+def draft_from_text(path: Path, text: str | None, *, problems: list[Diagnostic] | None = None,
+                    has_bom: bool = False, had_crlf: bool = False) -> Draft:
+    """Split already-decoded text (LF line endings) into front matter and body."""
+    problems = list(problems or [])
+    common = dict(path=path, report_id=path.stem, year_dir=path.parent.name, has_bom=has_bom, had_crlf=had_crlf)
+    if text is None:
+        return Draft(text="", fields={}, body="", body_line=1, read_problems=tuple(problems),
+                     front_matter_parsed=False, **common)
+    lines = text.split("\n")
+    if not lines or not FENCE.match(lines[0]):
+        problems.append(diagnostic("FM101", path, (1, 1), _(
+            "the draft does not start with front matter: the first line must be “---”")))
+        return Draft(text=text, fields={}, body=text, body_line=1, read_problems=tuple(problems),
+                     front_matter_parsed=False, **common)
+    closing = next((index for index in range(1, len(lines)) if CLOSING_FENCE.match(lines[index])), None)
+    if closing is None:
+        problems.append(diagnostic("FM102", path, (1, 1), _(
+            "front matter is not closed: add a line “---” after the last field")))
+        return Draft(text=text, fields={}, body="\n".join(lines[1:]), body_line=2, read_problems=tuple(problems),
+                     front_matter_parsed=False, **common)
+    yaml_text = "\n".join(lines[1:closing]) + "\n"
+    fields, parsed, yaml_problems = parse_front_matter(yaml_text, path, first_line=2)
+    problems.extend(yaml_problems)
+    return Draft(text=text, fields=fields, body="\n".join(lines[closing + 1:]), body_line=closing + 2,
+                 read_problems=tuple(problems), front_matter_parsed=parsed, **common)
+
+
+def parse_front_matter(yaml_text: str, path: Path, *, first_line: int
+                       ) -> tuple[dict[str, FieldValue], bool, list[Diagnostic]]:
+    """Compose YAML text into positioned top-level fields: (fields, parsed, problems)."""
+    problems: list[Diagnostic] = []
+    for number, line in enumerate(yaml_text.split("\n"), start=first_line):
+        indent = len(line) - len(line.lstrip(" \t"))
+        if "\t" in line[:indent]:
+            problems.append(diagnostic("FM113", path, (number, line.index("\t") + 1), _(
+                "tab character in indentation; YAML indents with spaces only")))
+    try:
+        for event in yaml.parse(yaml_text, Loader=LOADER):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                problems.append(diagnostic("FM111", path, _position(event.start_mark, first_line), _(
+                    "YAML anchors and aliases (&name, *name) are not allowed in front matter")))
+            tag = getattr(event, "tag", None)
+            if tag and tag != "!" and not isinstance(event, (yaml.DocumentStartEvent, yaml.StreamStartEvent)):
+                problems.append(diagnostic("FM112", path, _position(event.start_mark, first_line), _(
+                    "YAML tag {tag} is not allowed in front matter").format(tag=tag)))
+            if isinstance(event, yaml.DocumentStartEvent) and event.explicit and event.start_mark.line > 0:
+                problems.append(diagnostic("FM103", path, _position(event.start_mark, first_line), _(
+                    "front matter holds more than one YAML document")))
+        if any(problem.code in ("FM111", "FM112", "FM103") for problem in problems):
+            return {}, False, problems
+        root = yaml.compose(yaml_text, Loader=LOADER)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        position = _position(mark, first_line) if mark else Position(first_line, 1)
+        detail = " ".join(part for part in (error.context, error.problem) if part)
+        problems.append(diagnostic("FM103", path, position, _("YAML syntax error: {detail}").format(detail=detail)))
+        return {}, False, problems
+    except yaml.YAMLError as error:
+        problems.append(diagnostic("FM103", path, (first_line, 1), _("YAML syntax error: {detail}").format(
+            detail=error)))
+        return {}, False, problems
+    if root is None:
+        return {}, True, problems
+    if not isinstance(root, yaml.MappingNode):
+        problems.append(diagnostic("FM104", path, _position(root.start_mark, first_line), _(
+            "front matter must be a mapping of fields (key: value)")))
+        return {}, False, problems
+    fields: dict[str, FieldValue] = {}
+    for key_node, value_node in root.value:
+        key_pos = _position(key_node.start_mark, first_line)
+        if not isinstance(key_node, yaml.ScalarNode):
+            problems.append(diagnostic("FM104", path, key_pos, _("a field name must be plain text")))
+            continue
+        key = key_node.value
+        if key in fields:
+            problems.append(diagnostic("FM110", path, key_pos, _(
+                "field “{key}” appears twice (first on line {line}); keep one").format(
+                key=key, line=fields[key].key_pos.line)))
+            continue
+        items = ()
+        if isinstance(value_node, yaml.SequenceNode):
+            items = tuple(_position(item.start_mark, first_line) for item in value_node.value)
+        fields[key] = FieldValue(key=key, value=_plain(value_node), key_pos=key_pos,
+                                 value_pos=_position(value_node.start_mark, first_line), items=items)
+    return fields, True, problems
+
+
+def _plain(node: yaml.Node, depth: int = 0):
+    """Node to plain data without type resolution: str, list or dict."""
+    if depth > MAX_NESTING:
+        return None
+    if isinstance(node, yaml.ScalarNode):
+        return node.value
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(item, depth + 1) for item in node.value]
+    return {str(_plain(key, depth + 1)): _plain(value, depth + 1) for key, value in node.value}

@@ -1,0 +1,246 @@
+"""TXT4xx: Chinese text quality — converter artifacts, script, punctuation, spacing, invisible characters,
+and characters the configured fonts cannot draw.
+
+Rules look only at prose segments (see `generator/prose.py`), so code, URLs and front-matter keys are
+never reported or changed. Fixes are offered only where the replacement is unambiguous.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import lru_cache
+
+import opencc
+
+from ..diagnostics import diagnostic, rule
+from ..fonts import coverage
+from ..i18n import _
+from ..model import Diagnostic, Document, Edit, Severity
+from ..prose import MASK, Segment, prose_segments
+from ..textnorm import CJK, HAN
+from .context import CheckContext
+
+TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+PINYIN_GLOSS = re.compile(rf"(?<=[{HAN}])[(（]([a-zü{TONED}]{{1,7}})[)）]")
+HALF_PUNCT = re.compile(rf"(?<=[{HAN}）”])([,;:?!])[ \t]*(?=[^ \t{MASK}]|$)|(?<=[{HAN}])\.(?=[ \t]*$)")
+HALF_PARENS = re.compile(rf"\(([^()\n{MASK}]*[{HAN}][^()\n{MASK}]*)\)")
+ASCII_QUOTES = re.compile(rf'"([^"\n{MASK}]*[{HAN}][^"\n{MASK}]*)"')
+FULL_PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", ".": "。"}
+REPEATED = re.compile(r"([。，、；：？！])\1+")
+FULLWIDTH_ALNUM = re.compile(r"[０-９Ａ-Ｚａ-ｚ]+")
+SPACE_HAN = re.compile(rf"(?<=[{HAN}])[ \t]+(?=[{HAN}])")
+SPACE_HAN_LATIN = re.compile(rf"(?<=[{HAN}])[ \t]+(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%])[ \t]+(?=[{HAN}])")
+NO_SPACE_HAN_LATIN = re.compile(rf"(?<=[{HAN}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%])(?=[{HAN}])")
+ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+IDEOGRAPHIC_SPACE = re.compile("\u3000+")
+CJK_CHAR = re.compile(f"[{CJK}]")
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+
+
+def _edit(segment: Segment, start: int, end: int, replacement: str) -> Edit:
+    return Edit(segment.offset + start, segment.offset + end, replacement)
+
+
+def _at(doc: Document, segment: Segment, index: int) -> tuple[int, int]:
+    return segment.line, segment.col + index
+
+
+@lru_cache(maxsize=2)
+def _converter(script: str) -> opencc.OpenCC:
+    return opencc.OpenCC("t2s" if script == "simplified" else "s2t")
+
+
+def _segments(doc: Document) -> list[Segment]:
+    # Cached on the document: every text rule reads the same segments.
+    cached = doc.__dict__.get("_prose_segments")
+    if cached is None:
+        cached = prose_segments(doc.draft)
+        doc.__dict__["_prose_segments"] = cached
+    return cached
+
+
+@rule("TXT401", "pinyin-gloss-artifact", Severity.ERROR)
+def pinyin_gloss_artifact(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A Han character followed by a parenthesised pinyin gloss, as web converters leave (創(chuàng))."""
+    for segment in _segments(doc):
+        for match in PINYIN_GLOSS.finditer(segment.text):
+            if not any(mark in match.group(1) for mark in TONED):
+                continue
+            yield diagnostic("TXT401", doc.path, _at(doc, segment, match.start()), _(
+                "pinyin gloss “{gloss}” after “{char}” is a converter artifact; remove it").format(
+                gloss=match.group(0), char=segment.text[match.start() - 1]),
+                fix=[_edit(segment, match.start(), match.end(), "")])
+
+
+@rule("TXT402", "wrong-script", Severity.ERROR)
+def wrong_script(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
+    """Characters of the other script (Traditional in a Simplified document, or the reverse)."""
+    converter = _converter(ctx.config.text.script)
+    whitelist = [word for word in ctx.config.text.script_whitelist if word]
+    expected = _("Simplified") if ctx.config.text.script == "simplified" else _("Traditional")
+    for segment in _segments(doc):
+        text = segment.text
+        for word in whitelist:
+            text = text.replace(word, MASK * len(word))
+        converted = converter.convert(text)
+        if converted == text or len(converted) != len(text):
+            continue
+        index = 0
+        while index < len(text):
+            if text[index] == converted[index]:
+                index += 1
+                continue
+            end = index
+            while end < len(text) and text[end] != converted[end]:
+                end += 1
+            yield diagnostic("TXT402", doc.path, _at(doc, segment, index), _(
+                "“{found}” is not {script} Chinese; write “{expected}”").format(
+                found=text[index:end], script=expected, expected=converted[index:end]),
+                fix=[_edit(segment, index, end, converted[index:end])])
+            index = end
+
+
+@rule("TXT403", "halfwidth-punctuation", Severity.WARNING)
+def halfwidth_punctuation(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
+    """Half-width punctuation (, ; : ? ! . and parentheses) inside Chinese sentences."""
+    for segment in _segments(doc):
+        for match in HALF_PUNCT.finditer(segment.text):
+            mark = match.group(1) or "."
+            yield diagnostic("TXT403", doc.path, _at(doc, segment, match.start()), _(
+                "half-width “{mark}” in Chinese text; use “{full}”").format(mark=mark, full=FULL_PUNCT[mark]),
+                fix=[_edit(segment, match.start(), match.end(), FULL_PUNCT[mark])])
+        for match in HALF_PARENS.finditer(segment.text):
+            if PINYIN_GLOSS.fullmatch(match.group(0)):
+                continue
+            yield diagnostic("TXT403", doc.path, _at(doc, segment, match.start()), _(
+                "half-width parentheses around Chinese text; use “（…）”"),
+                fix=[_edit(segment, match.start(), match.start() + 1, "（"),
+                     _edit(segment, match.end() - 1, match.end(), "）")])
+
+
+@rule("TXT411", "ascii-quotes", Severity.WARNING)
+def ascii_quotes(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
+    """ASCII double quotes around Chinese text instead of “”."""
+    for segment in _segments(doc):
+        for match in ASCII_QUOTES.finditer(segment.text):
+            yield diagnostic("TXT411", doc.path, _at(doc, segment, match.start()), _(
+                "ASCII quotes around Chinese text; use “”"),
+                fix=[_edit(segment, match.start(), match.start() + 1, "“"),
+                     _edit(segment, match.end() - 1, match.end(), "”")])
+
+
+@rule("TXT404", "cjk-latin-spacing", Severity.WARNING)
+def cjk_latin_spacing(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
+    """Spacing between Han characters and Latin letters or digits follows the configured policy."""
+    policy = ctx.config.text.cjk_latin_spacing
+    if policy == "ignore":
+        return
+    for segment in _segments(doc):
+        if policy == "forbid":
+            for match in SPACE_HAN_LATIN.finditer(segment.text):
+                yield diagnostic("TXT404", doc.path, _at(doc, segment, match.start()), _(
+                    "space between Chinese and Latin text; the house style writes them together"),
+                    fix=[_edit(segment, match.start(), match.end(), "")])
+        else:
+            for match in NO_SPACE_HAN_LATIN.finditer(segment.text):
+                yield diagnostic("TXT404", doc.path, _at(doc, segment, match.start()), _(
+                    "no space between Chinese and Latin text; the house style separates them with one"),
+                    fix=[_edit(segment, match.start(), match.start(), " ")])
+
+
+@rule("TXT405", "repeated-punctuation", Severity.WARNING)
+def repeated_punctuation(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
+    """The same Chinese punctuation mark twice or more in a row (。。 ，，)."""
+    for segment in _segments(doc):
+        for match in REPEATED.finditer(segment.text):
+            yield diagnostic("TXT405", doc.path, _at(doc, segment, match.start()), _(
+                "“{marks}” repeats a punctuation mark").format(marks=match.group(0)),
+                fix=[_edit(segment, match.start(), match.end(), match.group(1))])
+
+
+@rule("TXT406", "fullwidth-alphanumeric", Severity.WARNING)
+def fullwidth_alphanumeric(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
+    """Full-width digits and Latin letters (１２３ ＡＢＣ) instead of half-width ones."""
+    for segment in _segments(doc):
+        for match in FULLWIDTH_ALNUM.finditer(segment.text):
+            half = unicodedata.normalize("NFKC", match.group(0))
+            yield diagnostic("TXT406", doc.path, _at(doc, segment, match.start()), _(
+                "full-width “{found}”; write “{half}”").format(found=match.group(0), half=half),
+                fix=[_edit(segment, match.start(), match.end(), half)])
+
+
+@rule("TXT407", "space-between-han", Severity.WARNING)
+def space_between_han(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A stray space between two Han characters."""
+    for segment in _segments(doc):
+        for match in SPACE_HAN.finditer(segment.text):
+            yield diagnostic("TXT407", doc.path, _at(doc, segment, match.start()), _(
+                "space between Chinese characters"), fix=[_edit(segment, match.start(), match.end(), "")])
+
+
+@rule("TXT408", "invisible-character", Severity.WARNING)
+def invisible_character(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
+    """Zero-width characters, bidirectional overrides and ideographic spaces where a normal space belongs."""
+    for segment in _segments(doc):
+        text = segment.text
+        for match in ZERO_WIDTH.finditer(text):
+            yield diagnostic("TXT408", doc.path, _at(doc, segment, match.start()), _(
+                "invisible character U+{code:04X}; remove it").format(code=ord(match.group(0))),
+                fix=[_edit(segment, match.start(), match.end(), "")])
+        for match in BIDI.finditer(text):
+            yield diagnostic("TXT408", doc.path, _at(doc, segment, match.start()), _(
+                "bidirectional control character U+{code:04X} can disguise text; remove it").format(
+                code=ord(match.group(0))))
+        for match in IDEOGRAPHIC_SPACE.finditer(text):
+            before = text[match.start() - 1] if match.start() else ""
+            after = text[match.end()] if match.end() < len(text) else ""
+            joins_cjk = (not before.strip() or CJK_CHAR.match(before)) and (not after or CJK_CHAR.match(after))
+            replacement = "" if joins_cjk else " "
+            yield diagnostic("TXT408", doc.path, _at(doc, segment, match.start()), _(
+                "ideographic space U+3000; Markdown indents and spaces paragraphs itself"),
+                fix=[_edit(segment, match.start(), match.end(), replacement)])
+
+
+@rule("TXT409", "xml-invalid-character", Severity.WARNING)
+def xml_invalid_character(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
+    """Control characters that PDF and Word cannot hold (NUL, vertical tab, form feed, U+FFFE…)."""
+    lines = doc.draft.text.split("\n")
+    offset = 0
+    for number, line in enumerate(lines, start=1):
+        for match in CONTROL.finditer(line):
+            yield diagnostic("TXT409", doc.path, (number, match.start() + 1), _(
+                "control character U+{code:04X} cannot be printed; it is replaced by a space").format(
+                code=ord(match.group(0))),
+                fix=[Edit(offset + match.start(), offset + match.end(), "")])
+        offset += len(line) + 1
+
+
+def font_role(segment_role: str, section_level: int) -> str:
+    """Which configured font role draws a segment (GB/T 9704: 黑体, 楷体, then bold body)."""
+    if segment_role in ("title",):
+        return "title"
+    if segment_role.startswith("heading:"):
+        depth = int(segment_role.split(":")[1]) - section_level
+        return ("heading1", "heading2", "heading3")[min(max(depth, 0), 2)]
+    return "body"
+
+
+@rule("TXT410", "glyph-not-in-font", Severity.ERROR)
+def glyph_not_in_font(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
+    """Every character can be drawn by the configured fonts of its role (no tofu, no silent fallback)."""
+    fonts = ctx.config.brand.fonts
+    section_level = min(spec.level for spec in ctx.config.sections)
+    for segment in _segments(doc):
+        role = font_role(segment.role, section_level)
+        covered = coverage(tuple(getattr(fonts, role)))
+        if covered is None:
+            continue  # `reportgen doctor` and the renderers report missing fonts
+        for index, char in enumerate(segment.text):
+            if ord(char) not in covered and char not in (MASK, "\t", " ") and not CONTROL.match(char) \
+                    and not ZERO_WIDTH.match(char) and not BIDI.match(char):
+                yield diagnostic("TXT410", doc.path, _at(doc, segment, index), _(
+                    "character “{char}” (U+{code:04X}) is not in the {role} font {fonts}").format(
+                    char=char, code=ord(char), role=role, fonts="/".join(getattr(fonts, role))))
