@@ -36,6 +36,8 @@ def _run(rule, subject, ctx: CheckContext, path: Path) -> list[Diagnostic]:
 def check_document(doc: Document, ctx: CheckContext) -> list[Diagnostic]:
     """Diagnostics of one document: reading problems, then every document rule."""
     found = list(doc.draft.read_problems) + list(doc.diagnostics)
+    if any(problem.code == "FM118" for problem in found):
+        return found  # nothing was read: every other rule would only repeat that
     for rule in all_rules().values():
         if rule.scope == "document":
             found.extend(_run(rule, doc, ctx, doc.path))

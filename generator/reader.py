@@ -80,8 +80,11 @@ def draft_from_text(path: Path, text: str | None, *, problems: list[Diagnostic] 
     if closing is None:
         problems.append(diagnostic("FM102", path, (1, 1), _(
             "front matter is not closed: add a line “---” after the last field")))
-        return Draft(text=text, fields={}, body="\n".join(lines[1:]), body_line=2, read_problems=tuple(problems),
-                     front_matter_parsed=False, **common)
+        # Best guess at where the body starts, so YAML lines are not checked as prose.
+        start = next((index for index in range(1, len(lines)) if not lines[index].strip()
+                      or lines[index].startswith("#")), len(lines))
+        return Draft(text=text, fields={}, body="\n".join(lines[start:]), body_line=start + 1,
+                     read_problems=tuple(problems), front_matter_parsed=False, **common)
     yaml_text = "\n".join(lines[1:closing]) + "\n"
     fields, parsed, yaml_problems = parse_front_matter(yaml_text, path, first_line=2)
     problems.extend(yaml_problems)

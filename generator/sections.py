@@ -15,7 +15,7 @@ from .model import Heading
 CN_DIGITS = "一二三四五六七八九十百零〇"
 NUMBERING = re.compile(
     rf"^\s*(?:"
-    rf"第[{CN_DIGITS}\d]+[章节部分篇]\s*[、.．:：]?"
+    rf"第[{CN_DIGITS}\d]+(?:章|节|部分|篇)\s*[、.．:：]?"
     rf"|[（(][{CN_DIGITS}\d]+[)）]\s*[、.．]?"
     rf"|[{CN_DIGITS}]+\s*[、.．]"
     rf"|\d+(?:\.\d+)*\s*[、.．]"

@@ -97,12 +97,14 @@ def duplicate_list_item(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic
         field = doc.draft.fields.get(key)
         if not field or not isinstance(field.value, list):
             continue
-        seen = set()
+        seen: set[str] = set()
         for index, item in enumerate(field.value):
-            if isinstance(item, str) and item.strip() in seen:
+            if not isinstance(item, str):
+                continue  # FM107 reports items that are not text
+            if item.strip() in seen:
                 yield diagnostic("FM119", doc.path, field.items[index], _(
                     "“{item}” is listed twice in “{key}”").format(item=item.strip(), key=key))
-            seen.add(item.strip() if isinstance(item, str) else item)
+            seen.add(item.strip())
 
 
 @rule("FM120", "too-many-keywords", Severity.WARNING)

@@ -44,12 +44,12 @@ def missing_required_section(doc: Document, ctx: CheckContext) -> Iterator[Diagn
                           if i in found), None)
         line = following[1] if following else last_line
         if previous and following:
-            where = _("(it belongs after {previous} and before {next})").format(
+            where = _(" (it belongs after {previous} and before {next})").format(
                 previous=quote(previous), next=quote(following[0]))
         elif previous:
-            where = _("(it belongs after {previous})").format(previous=quote(previous))
+            where = _(" (it belongs after {previous})").format(previous=quote(previous))
         elif following:
-            where = _("(it belongs before {next})").format(next=quote(following[0]))
+            where = _(" (it belongs before {next})").format(next=quote(following[0]))
         else:
             where = ""
         yield diagnostic("SEC201", doc.path, (line, 1), _(

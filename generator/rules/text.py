@@ -19,6 +19,7 @@ from ..fonts import coverage
 from ..i18n import _
 from ..model import Diagnostic, Document, Edit, Severity
 from ..prose import MASK, Segment, prose_segments
+from ..sections import strip_numbering
 from ..textnorm import CJK, HAN
 from .context import CheckContext
 
@@ -36,6 +37,7 @@ NO_SPACE_HAN_LATIN = re.compile(rf"(?<=[{HAN}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%])
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 IDEOGRAPHIC_SPACE = re.compile("\u3000+")
+CAPTION_LABEL = re.compile(r"(?:^|[\[\s])[图表]\d+(?:[.-]\d+)*$")
 CJK_CHAR = re.compile(f"[{CJK}]")
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 
@@ -141,6 +143,8 @@ def cjk_latin_spacing(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     for segment in _segments(doc):
         if policy == "forbid":
             for match in SPACE_HAN_LATIN.finditer(segment.text):
+                if CAPTION_LABEL.search(segment.text, 0, match.start()):
+                    continue  # “图1 标题”, “表2 标题”: the space after a caption label is the convention
                 yield diagnostic("TXT404", doc.path, _at(doc, segment, match.start()), _(
                     "space between Chinese and Latin text; the house style writes them together"),
                     fix=[_edit(segment, match.start(), match.end(), "")])
@@ -177,6 +181,9 @@ def space_between_han(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     """A stray space between two Han characters."""
     for segment in _segments(doc):
         for match in SPACE_HAN.finditer(segment.text):
+            if segment.role.startswith("heading:") and not strip_numbering(
+                    segment.text[: match.start()].replace(MASK, "")):
+                continue  # “第三部分 辅导过程”: a space after a heading's numbering is conventional
             yield diagnostic("TXT407", doc.path, _at(doc, segment, match.start()), _(
                 "space between Chinese characters"), fix=[_edit(segment, match.start(), match.end(), "")])
 
