@@ -69,6 +69,10 @@ class Brand(Strict):
     """Running header text; the report title is added to it."""
     footer_text: str = ""
     volume_title: str = "党建辅导员制项目课题成果汇编"
+    logo_raster: str = "templates/logo.png"
+    """PNG rendition of the logo, for Word (which cannot show SVG in all versions)."""
+    pdf_variant: Literal["pdf/a-3b", "pdf/ua-1"] | None = None
+    """Optional PDF variant, e.g. "pdf/a-3b" for archiving."""
     fonts: Fonts = Fonts()
 
 

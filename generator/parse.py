@@ -107,6 +107,7 @@ class TreeCleanup(Treeprocessor):
                     element.text = xml_safe(join_soft_breaks(element.text))
                 if element.tail:
                     element.tail = xml_safe(join_soft_breaks(element.tail))
+        _mark_figures_and_captions(root)
         self.md.reportgen_tree = root
         self.md.reportgen_footnotes = footnotes
 
@@ -119,6 +120,29 @@ class TreeCleanup(Treeprocessor):
                 del element.attrib[name]
         if element.tag in ("th", "td") and (match := ALIGN.search(style)):
             element.set("align", match.group(1))
+
+
+TABLE_CAPTION = re.compile(r"^\s*表\s*\d+(?:[.-]\d+)*[\s：:]")
+
+
+def _mark_figures_and_captions(root) -> None:
+    """A paragraph holding only an image becomes `figure` (img + figcaption from the alt text); a
+    paragraph “表1 …” right before a table becomes that table's caption. Both renderers rely on this."""
+    for parent in root.iter():
+        children = list(parent)
+        for index, child in enumerate(children):
+            if child.tag != "p":
+                continue
+            if len(child) == 1 and child[0].tag == "img" and not (child.text or "").strip() \
+                    and not (child[0].tail or "").strip():
+                image = child[0]
+                child.tag, child.text = "figure", None
+                image.tail = None
+                caption = etree.SubElement(child, "figcaption")
+                caption.text = image.get("alt", "")
+            elif index + 1 < len(children) and children[index + 1].tag == "table" \
+                    and TABLE_CAPTION.match("".join(child.itertext())):
+                child.set("class", "table-caption")
 
 
 def _remove_backref(item, backref) -> None:

@@ -18,8 +18,10 @@ declare("FM118", "unreadable-draft", Severity.ERROR, "The draft is a readable UT
 declare("REG310", "invalid-registry", Severity.ERROR, "The registry lists counselors and companies, each with a name.")
 
 # Renderers
+declare("AST502", "resource-refused", Severity.ERROR, "Rendering fetched only files under the sources and templates.")
 declare("RND601", "render-failed", Severity.ERROR, "The renderer could not produce the document.")
 declare("RND602", "glyph-missing-at-render", Severity.ERROR, "Every character is drawn by a configured font.")
+declare("RND604", "unsupported-element", Severity.WARNING, "Every element of the body has a Word rendering.")
 declare("RND603", "renderer-warning", Severity.WARNING, "A warning reported by WeasyPrint while rendering.")
 
 # The checker itself

@@ -1,0 +1,626 @@
+"""DOCX through python-docx: a visitor over the same element tree the PDF is made from.
+
+One `visit_<tag>` method per block element and one `inline_<tag>` per inline element; anything else goes to
+one fallback that keeps the text and reports the element (RND604). Nothing is re-parsed from HTML.
+Lists use real Word numbering, footnotes are real Word footnotes, headers and footers carry the logo and a
+PAGE field, and the package is written with fixed ZIP timestamps and member order (byte-reproducible).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+from docx.enum.section import WD_SECTION
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import XmlPart
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Emu, Mm, Pt
+from docx.text.paragraph import Paragraph
+from PIL import Image
+
+from ..config import Config
+from ..diagnostics import diagnostic
+from ..i18n import _
+from ..model import Diagnostic, Document
+from ..textnorm import xml_safe
+from .docx_styles import new_document
+
+PAPER_MM = {"A4": (210, 297), "A5": (148, 210), "B5": (176, 250)}
+MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
+HEADING_STYLES = {2: "Heading 1", 3: "Heading 2", 4: "Heading 3", 5: "Heading 4", 6: "Heading 4", 1: "Heading 1"}
+BULLETS = ["●", "○", "■", "●", "○", "■", "●", "○", "■"]
+ORDERED_FORMATS = [("decimal", "%1."), ("decimal", "（%2）"), ("decimalEnclosedCircle", "%3"), ("lowerLetter", "%4)"),
+                   ("decimal", "%5."), ("decimal", "（%6）"), ("decimal", "%7."), ("decimal", "%8."), ("decimal", "%9.")]
+FOOTNOTES_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+BLOCK_TAGS = {"p", "ul", "ol", "blockquote", "table", "figure", "pre", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "div"}
+
+
+@dataclass
+class InlineFormat:
+    bold: bool = False
+    italic_style: bool = False
+    code: bool = False
+    superscript: bool = False
+    subscript: bool = False
+    strike: bool = False
+    link: str | None = None
+
+
+@dataclass
+class _Footnotes:
+    part: XmlPart
+    next_id: int = 1
+
+
+@dataclass
+class DocxWriter:
+    """Writes Documents into one python-docx document (one report, or many for a volume)."""
+
+    config: Config
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.document, self.styles = new_document(self.config)
+        self.style_ids = {name: style.style_id for name, style in self.styles.items()}
+        self._bullet_abstract, self._ordered_abstract = self._add_abstract_numberings()
+        self._bullet_num = self._add_num(self._bullet_abstract)
+        self._footnotes: _Footnotes | None = None
+        self._source: Path | None = None
+        self._doc: Document | None = None
+        self._setup_page(self.document.sections[0])
+
+    # ---- document assembly -------------------------------------------------------------------------
+    def _setup_page(self, section) -> None:
+        width, height = PAPER_MM[self.config.brand.paper]
+        section.page_width, section.page_height = Mm(width), Mm(height)
+        section.top_margin, section.bottom_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["bottom"])
+        section.left_margin, section.right_margin = Mm(MARGINS_MM["left"]), Mm(MARGINS_MM["right"])
+        section.header_distance, section.footer_distance = Mm(18), Mm(20)
+
+    @property
+    def text_width(self) -> Emu:
+        section = self.document.sections[-1]
+        return Emu(section.page_width - section.left_margin - section.right_margin)
+
+    def paragraph(self, style: str, text: str = "", container=None) -> Paragraph:
+        container = container if container is not None else self.document
+        paragraph = container.add_paragraph()
+        paragraph._p.style = self.style_ids[style]
+        if text:
+            self.add_text(paragraph, text, InlineFormat())
+        return paragraph
+
+    def start_section(self, *, odd_page: bool) -> object:
+        section = self.document.add_section(WD_SECTION.ODD_PAGE if odd_page else WD_SECTION.NEW_PAGE)
+        self._setup_page(section)
+        return section
+
+    def set_running_header(self, section, title: str, *, first_page_plain: bool = True,
+                           restart_numbering: int | None = None, number_format: str = "decimal") -> None:
+        """Header: logo, organisation and title; footer: “— PAGE —” on the outer side (odd right, even left)."""
+        settings = self.document.settings
+        settings.odd_and_even_pages_header_footer = True
+        section.different_first_page_header_footer = first_page_plain
+        for header in (section.header, section.even_page_header):
+            header.is_linked_to_previous = False
+            paragraph = header.paragraphs[0]
+            paragraph._p.style = self.style_ids["Header"]
+            for run in list(paragraph.runs):
+                run._r.getparent().remove(run._r)
+            logo = self.config.resolve(self.config.brand.logo_raster)
+            if logo.is_file():
+                paragraph.add_run().add_picture(str(logo), height=Mm(5))
+                paragraph.add_run("  ")
+            label = paragraph.add_run(f"{self.config.brand.organisation}　{self.config.brand.header_text}")
+            label._r.style = self.style_ids["Report Label"]
+            paragraph.add_run("　　" + title)
+            _bottom_border(paragraph, self.config.brand.primary_colour)
+        for footer, alignment in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
+                                  (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)):
+            footer.is_linked_to_previous = False
+            paragraph = footer.paragraphs[0]
+            paragraph._p.style = self.style_ids["Footer"]
+            paragraph.alignment = alignment
+            for run in list(paragraph.runs):
+                run._r.getparent().remove(run._r)
+            paragraph.add_run("— ")
+            _add_field(paragraph, "PAGE", "1")
+            paragraph.add_run(" —")
+        if first_page_plain:
+            first_footer = section.first_page_footer
+            first_footer.is_linked_to_previous = False
+            paragraph = first_footer.paragraphs[0]
+            paragraph._p.style = self.style_ids["Footer"]
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            for run in list(paragraph.runs):
+                run._r.getparent().remove(run._r)
+            paragraph.add_run("— ")
+            _add_field(paragraph, "PAGE", "1")
+            paragraph.add_run(" —")
+            section.first_page_header.is_linked_to_previous = False
+        sect_pr = section._sectPr
+        page_numbers = sect_pr.find(qn("w:pgNumType"))
+        if page_numbers is None:
+            page_numbers = OxmlElement("w:pgNumType")
+            sect_pr.append(page_numbers)
+        page_numbers.set(qn("w:fmt"), number_format)
+        if restart_numbering is not None:
+            page_numbers.set(qn("w:start"), str(restart_numbering))
+
+    def set_core_properties(self, *, title: str, authors: list[str], subject: str, keywords: list[str],
+                            date: dt.date, category: str = "") -> None:
+        properties = self.document.core_properties
+        moment = dt.datetime(date.year, date.month, date.day, 0, 0, 0)
+        properties.title = title
+        properties.author = "、".join(authors) or self.config.brand.organisation
+        properties.subject = subject
+        properties.keywords = "；".join(keywords)
+        properties.category = category
+        properties.comments = ""
+        properties.last_modified_by = self.config.brand.organisation
+        properties.created = moment
+        properties.modified = moment
+        properties.last_printed = moment
+        properties.revision = 1
+
+    def to_bytes(self, *, timestamp: dt.datetime) -> bytes:
+        buffer = io.BytesIO()
+        self.document.save(buffer)
+        return reproducible_zip(buffer.getvalue(), timestamp)
+
+    # ---- reports -------------------------------------------------------------------------------------
+    def write_title_block(self, doc: Document, view) -> None:
+        org = self.paragraph("Report Org Line")
+        logo = self.config.resolve(self.config.brand.logo_raster)
+        if logo.is_file():
+            org.add_run().add_picture(str(logo), height=Mm(9))
+            org.add_run("  ")
+        org.add_run(f"{self.config.brand.organisation}　{self.config.brand.header_text}")
+        _bottom_border(org, self.config.brand.primary_colour, size=18)
+        self.paragraph("Report Title", view.title)
+        rows = [(_("Company"), view.company), (_("Counselors"), "、".join(view.counselors)),
+                (_("Theme"), view.theme), (_("Submitted"), view.submitted)]
+        if view.is_draft:
+            rows.append((_("Status"), view.status))
+        for label, value in rows:
+            paragraph = self.paragraph("Report Meta")
+            run = paragraph.add_run(label + "：")
+            run._r.style = self.style_ids["Report Meta Label"]
+            paragraph.add_run(xml_safe(value))
+        if view.summary:
+            paragraph = self.paragraph("Report Summary")
+            run = paragraph.add_run(_("Summary") + "　")
+            run._r.style = self.style_ids["Report Label"]
+            paragraph.add_run(xml_safe(view.summary))
+        if view.keywords:
+            paragraph = self.paragraph("Report Keywords")
+            run = paragraph.add_run(_("Keywords") + "　")
+            run._r.style = self.style_ids["Report Label"]
+            paragraph.add_run(xml_safe("；".join(view.keywords)))
+
+    def write_body(self, doc: Document) -> None:
+        self._source, self._doc = doc.path, doc
+        self._footnote_map = {identifier: item for identifier, item in doc.footnotes}
+        for element in doc.body:
+            self.visit(element, depth=0)
+
+    # ---- block visitor -------------------------------------------------------------------------------
+    def visit(self, element: ElementTree.Element, *, depth: int, container=None) -> None:
+        method = getattr(self, f"visit_{element.tag}", None)
+        if method is None:
+            self.unknown(element)
+            paragraph = self.paragraph("Body Text", container=container)
+            self.add_text(paragraph, "".join(element.itertext()), InlineFormat())
+            return
+        method(element, depth=depth, container=container)
+
+    def unknown(self, element: ElementTree.Element) -> None:
+        self.diagnostics.append(diagnostic("RND604", self._source or Path("."), (1, 1), _(
+            "element <{tag}> has no Word rendering; its text is kept").format(tag=element.tag)))
+
+    def visit_p(self, element, *, depth, container=None, style: str = "Body Text"):
+        if element.get("class") == "table-caption":
+            style = "Table Caption"
+        paragraph = self.paragraph(style, container=container)
+        self.inline_children(paragraph, element, InlineFormat())
+
+    def _heading(self, element, *, depth, container=None):
+        level = int(element.tag[1])
+        paragraph = self.paragraph(HEADING_STYLES[level], container=container)
+        self.inline_children(paragraph, element, InlineFormat())
+
+    visit_h1 = visit_h2 = visit_h3 = visit_h4 = visit_h5 = visit_h6 = _heading
+
+    def visit_blockquote(self, element, *, depth, container=None):
+        for child in element:
+            if child.tag == "p":
+                self.visit_p(child, depth=depth, container=container, style="Quote")
+            else:
+                self.visit(child, depth=depth, container=container)
+
+    def visit_pre(self, element, *, depth, container=None):
+        code = "".join(element.itertext())
+        for line in code.split("\n"):
+            paragraph = self.paragraph("Code Block", container=container)
+            paragraph.add_run(xml_safe(line))
+
+    def visit_hr(self, element, *, depth, container=None):
+        paragraph = self.paragraph("Body Text", container=container)
+        _bottom_border(paragraph, "#999999")
+
+    def visit_div(self, element, *, depth, container=None):
+        for child in element:
+            self.visit(child, depth=depth, container=container)
+
+    def visit_figure(self, element, *, depth, container=None):
+        image = element.find("img")
+        caption = element.find("figcaption")
+        paragraph = self.paragraph("Caption", container=container)
+        if image is not None:
+            self.add_image(paragraph, image.get("src", ""), max_width=self.text_width)
+        if caption is not None and (caption.text or "").strip():
+            caption_paragraph = self.paragraph("Caption", container=container)
+            self.inline_children(caption_paragraph, caption, InlineFormat())
+
+    def visit_ul(self, element, *, depth, container=None):
+        self._list(element, depth=depth, container=container, num_id=self._bullet_num)
+
+    def visit_ol(self, element, *, depth, container=None):
+        start = int(element.get("start", "1")) if (element.get("start") or "1").isdigit() else 1
+        num_id = self._add_num(self._ordered_abstract, restart_level=min(depth, 8), start=start)
+        self._list(element, depth=depth, container=container, num_id=num_id)
+
+    def _list(self, element, *, depth, container, num_id: int) -> None:
+        level = min(depth, 8)
+        for item in element:
+            if item.tag != "li":
+                self.visit(item, depth=depth, container=container)
+                continue
+            paragraph = self.paragraph("List Paragraph", container=container)
+            _number(paragraph, num_id, level)
+            first_block_seen = False
+            self.add_text(paragraph, item.text or "", InlineFormat())
+            for child in item:
+                if child.tag in ("ul", "ol"):
+                    self.visit(child, depth=depth + 1, container=container)
+                    if child.tail and child.tail.strip():
+                        continuation = self.paragraph("List Paragraph", container=container)
+                        self.add_text(continuation, child.tail, InlineFormat())
+                elif child.tag == "p" and not first_block_seen and not paragraph.text.strip():
+                    first_block_seen = True
+                    self.inline_children(paragraph, child, InlineFormat())
+                elif child.tag in BLOCK_TAGS:
+                    first_block_seen = True
+                    if child.tag == "p":
+                        continuation = self.paragraph("List Paragraph", container=container)
+                        continuation.paragraph_format.left_indent = Pt(24 * (level + 1))
+                        self.inline_children(continuation, child, InlineFormat())
+                    else:
+                        self.visit(child, depth=depth + 1, container=container)
+                else:
+                    self.inline(paragraph, child, InlineFormat())
+
+    def visit_table(self, element, *, depth, container=None):
+        rows = [row for section in element for row in (section if section.tag in ("thead", "tbody") else [section])
+                if row.tag == "tr"]
+        if not rows:
+            return
+        columns = max(len(row) for row in rows)
+        target = container if container is not None else self.document
+        table = target.add_table(rows=len(rows), cols=columns)
+        table.style = self.document.styles["Table Grid"]
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        header_rows = {id(row) for section in element if section.tag == "thead" for row in section}
+        for row_index, row in enumerate(rows):
+            is_header = id(row) in header_rows or all(cell.tag == "th" for cell in row)
+            if is_header:
+                _repeat_header(table.rows[row_index])
+            for column_index, cell_element in enumerate(row):
+                cell = table.cell(row_index, column_index)
+                paragraph = cell.paragraphs[0]
+                paragraph._p.style = self.style_ids["Table Heading" if is_header else "Table Text"]
+                align = cell_element.get("align")
+                if align in ("center", "right"):
+                    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if align == "center" else WD_ALIGN_PARAGRAPH.RIGHT
+                self.inline_children(paragraph, cell_element, InlineFormat())
+                if is_header:
+                    _shade(cell, "F2E6E4")
+
+    # ---- inline visitor ------------------------------------------------------------------------------
+    def inline_children(self, paragraph: Paragraph, element, fmt: InlineFormat) -> None:
+        self.add_text(paragraph, element.text or "", fmt)
+        for child in element:
+            self.inline(paragraph, child, fmt)
+            self.add_text(paragraph, child.tail or "", fmt)
+
+    def inline(self, paragraph: Paragraph, element, fmt: InlineFormat) -> None:
+        method = getattr(self, f"inline_{element.tag}", None)
+        if method is None:
+            if element.tag in BLOCK_TAGS:
+                self.inline_children(paragraph, element, fmt)
+                return
+            self.unknown(element)
+            self.inline_children(paragraph, element, fmt)
+            return
+        method(paragraph, element, fmt)
+
+    def inline_strong(self, paragraph, element, fmt):
+        self.inline_children(paragraph, element, _with(fmt, bold=True))
+
+    inline_b = inline_strong
+
+    def inline_em(self, paragraph, element, fmt):
+        self.inline_children(paragraph, element, _with(fmt, italic_style=True))
+
+    inline_i = inline_em
+
+    def inline_del(self, paragraph, element, fmt):
+        self.inline_children(paragraph, element, _with(fmt, strike=True))
+
+    def inline_code(self, paragraph, element, fmt):
+        self.add_text(paragraph, "".join(element.itertext()), _with(fmt, code=True))
+
+    def inline_br(self, paragraph, element, fmt):
+        paragraph.add_run().add_break(WD_BREAK.LINE)
+
+    def inline_span(self, paragraph, element, fmt):
+        self.inline_children(paragraph, element, fmt)
+
+    def inline_sub(self, paragraph, element, fmt):
+        self.inline_children(paragraph, element, _with(fmt, subscript=True))
+
+    def inline_sup(self, paragraph, element, fmt):
+        link = element.find("a")
+        href = link.get("href", "") if link is not None else ""
+        if href.startswith("#fn:") and href[1:] in self._footnote_map:
+            self.add_footnote(paragraph, self._footnote_map[href[1:]])
+            return
+        self.inline_children(paragraph, element, _with(fmt, superscript=True))
+
+    def inline_a(self, paragraph, element, fmt):
+        href = element.get("href", "")
+        if re.match(r"^(https?|mailto):", href):
+            self.inline_children(paragraph, element, _with(fmt, link=href))
+        else:
+            self.inline_children(paragraph, element, fmt)
+
+    def inline_img(self, paragraph, element, fmt):
+        self.add_image(paragraph, element.get("src", ""), max_width=self.text_width)
+
+    # ---- runs, images, footnotes ---------------------------------------------------------------------
+    def add_text(self, paragraph: Paragraph, text: str, fmt: InlineFormat) -> None:
+        if not text:
+            return
+        text = xml_safe(text).replace("\n", " ")
+        if fmt.link:
+            self._add_hyperlink(paragraph, text, fmt)
+            return
+        run = paragraph.add_run(text)
+        self._format(run._r, fmt)
+
+    def _format(self, run_element, fmt: InlineFormat) -> None:
+        if fmt.code:
+            run_element.style = self.style_ids["Code Char"]
+        elif fmt.italic_style:
+            run_element.style = self.style_ids["Emphasis"]
+        rpr = run_element.get_or_add_rPr()
+        if fmt.bold:
+            rpr.append(OxmlElement("w:b"))
+            rpr.append(OxmlElement("w:bCs"))
+        if fmt.strike:
+            rpr.append(OxmlElement("w:strike"))
+        if fmt.superscript or fmt.subscript:
+            vertical = OxmlElement("w:vertAlign")
+            vertical.set(qn("w:val"), "superscript" if fmt.superscript else "subscript")
+            rpr.append(vertical)
+
+    def _add_hyperlink(self, paragraph: Paragraph, text: str, fmt: InlineFormat) -> None:
+        relationship = paragraph.part.relate_to(fmt.link, RT.HYPERLINK, is_external=True)
+        hyperlink = OxmlElement("w:hyperlink")
+        hyperlink.set(qn("r:id"), relationship)
+        run = OxmlElement("w:r")
+        run.style = self.style_ids["Hyperlink"]
+        text_element = OxmlElement("w:t")
+        text_element.text = text
+        text_element.set(qn("xml:space"), "preserve")
+        run.append(text_element)
+        hyperlink.append(run)
+        paragraph._p.append(hyperlink)
+
+    def add_image(self, paragraph: Paragraph, src: str, *, max_width: Emu) -> None:
+        path = (self._source.parent / src).resolve() if self._source else None
+        if path is None or not path.is_relative_to(self.config.sources_dir) or not path.is_file():
+            self.diagnostics.append(diagnostic("AST502", self._source or Path("."), (1, 1), _(
+                "resource “{url}” was refused: {reason}").format(url=src[:200], reason=_("outside the sources and templates"))))
+            return
+        with Image.open(path) as image:
+            width_px, height_px = image.size
+            dpi = image.info.get("dpi", (96, 96))[0] or 96
+        natural = Emu(int(width_px / float(dpi) * 914400))
+        width = min(natural, max_width)
+        paragraph.add_run().add_picture(str(path), width=width)
+
+    def add_footnote(self, paragraph: Paragraph, item: ElementTree.Element) -> None:
+        footnotes = self._footnotes_part()
+        identifier = footnotes.next_id
+        footnotes.next_id += 1
+        note = OxmlElement("w:footnote")
+        note.set(qn("w:id"), str(identifier))
+        blocks = [child for child in item if child.tag == "p"] or [item]
+        for index, block in enumerate(blocks):
+            p = OxmlElement("w:p")
+            note.append(p)
+            note_paragraph = Paragraph(p, _PartHolder(footnotes.part))
+            p.style = self.style_ids["Footnote Text"]
+            if index == 0:
+                marker = OxmlElement("w:r")
+                marker.style = self.style_ids["Footnote Reference"]
+                marker.append(OxmlElement("w:footnoteRef"))
+                p.append(marker)
+                note_paragraph.add_run(" ")
+            self.inline_children(note_paragraph, block, InlineFormat())
+        footnotes.part.element.append(note)
+        reference = OxmlElement("w:r")
+        reference.style = self.style_ids["Footnote Reference"]
+        mark = OxmlElement("w:footnoteReference")
+        mark.set(qn("w:id"), str(identifier))
+        reference.append(mark)
+        paragraph._p.append(reference)
+
+    def _footnotes_part(self) -> _Footnotes:
+        if self._footnotes is None:
+            element = parse_xml(
+                f"<w:footnotes {nsdecls('w', 'r')}>"
+                '<w:footnote w:type="separator" w:id="-1"><w:p><w:pPr><w:spacing w:after="0" w:line="240" '
+                'w:lineRule="auto"/></w:pPr><w:r><w:separator/></w:r></w:p></w:footnote>'
+                '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:pPr><w:spacing w:after="0" '
+                'w:line="240" w:lineRule="auto"/></w:pPr><w:r><w:continuationSeparator/></w:r></w:p></w:footnote>'
+                "</w:footnotes>")
+            part = XmlPart(PackURI("/word/footnotes.xml"), FOOTNOTES_CONTENT_TYPE, element, self.document.part.package)
+            self.document.part.relate_to(part, RT.FOOTNOTES)
+            settings = self.document.settings.element
+            footnote_properties = parse_xml(f'<w:footnotePr {nsdecls("w")}><w:footnote w:id="-1"/>'
+                                            '<w:footnote w:id="0"/></w:footnotePr>')
+            settings.append(footnote_properties)
+            self._footnotes = _Footnotes(part)
+        return self._footnotes
+
+    # ---- numbering -----------------------------------------------------------------------------------
+    def _add_abstract_numberings(self) -> tuple[int, int]:
+        numbering = self.document.part.numbering_part.element
+        existing = [int(node.get(qn("w:abstractNumId"))) for node in numbering.findall(qn("w:abstractNum"))]
+        bullet_id = max(existing, default=0) + 1
+        ordered_id = bullet_id + 1
+        first_num = numbering.find(qn("w:num"))
+        for abstract_id, levels in ((bullet_id, [("bullet", symbol) for symbol in BULLETS]),
+                                    (ordered_id, ORDERED_FORMATS)):
+            xml = [f'<w:abstractNum {nsdecls("w")} w:abstractNumId="{abstract_id}">',
+                   '<w:multiLevelType w:val="multilevel"/>']
+            for level, (number_format, text) in enumerate(levels):
+                indent = 480 + 420 * level
+                xml.append(f'<w:lvl w:ilvl="{level}"><w:start w:val="1"/><w:numFmt w:val="{number_format}"/>'
+                           f'<w:lvlText w:val="{text}"/><w:lvlJc w:val="left"/>'
+                           f'<w:pPr><w:ind w:left="{indent}" w:hanging="360"/></w:pPr></w:lvl>')
+            xml.append("</w:abstractNum>")
+            element = parse_xml("".join(xml))
+            if first_num is not None:
+                first_num.addprevious(element)
+            else:
+                numbering.append(element)
+        return bullet_id, ordered_id
+
+    def _add_num(self, abstract_id: int, *, restart_level: int | None = None, start: int = 1) -> int:
+        numbering = self.document.part.numbering_part.element
+        existing = [int(node.get(qn("w:numId"))) for node in numbering.findall(qn("w:num"))]
+        num_id = max(existing, default=0) + 1
+        xml = f'<w:num {nsdecls("w")} w:numId="{num_id}"><w:abstractNumId w:val="{abstract_id}"/>'
+        if restart_level is not None:
+            xml += (f'<w:lvlOverride w:ilvl="{restart_level}"><w:startOverride w:val="{start}"/>'
+                    "</w:lvlOverride>")
+        numbering.append(parse_xml(xml + "</w:num>"))
+        return num_id
+
+
+@dataclass
+class _PartHolder:
+    """Parent for paragraphs living in a part python-docx has no story class for (footnotes)."""
+
+    part: XmlPart
+
+
+def _with(fmt: InlineFormat, **changes) -> InlineFormat:
+    return InlineFormat(**{**fmt.__dict__, **changes})
+
+
+def _number(paragraph: Paragraph, num_id: int, level: int) -> None:
+    ppr = paragraph._p.get_or_add_pPr()
+    numbering = OxmlElement("w:numPr")
+    ilvl = OxmlElement("w:ilvl")
+    ilvl.set(qn("w:val"), str(level))
+    num = OxmlElement("w:numId")
+    num.set(qn("w:val"), str(num_id))
+    numbering.append(ilvl)
+    numbering.append(num)
+    ppr.insert_element_before(numbering, "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens",
+                              "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE",
+                              "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind",
+                              "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+                              "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl",
+                              "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+
+
+def _add_field(paragraph: Paragraph, instruction: str, placeholder: str) -> None:
+    for kind, text in (("begin", None), ("instr", f" {instruction} "), ("separate", None), ("text", placeholder),
+                       ("end", None)):
+        run = paragraph.add_run()
+        if kind == "instr":
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = text
+        elif kind == "text":
+            element = OxmlElement("w:t")
+            element.text = text
+        else:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        run._r.append(element)
+
+
+def _bottom_border(paragraph: Paragraph, colour: str, *, size: int = 6) -> None:
+    ppr = paragraph._p.get_or_add_pPr()
+    border = parse_xml(f'<w:pBdr {nsdecls("w")}><w:bottom w:val="single" w:sz="{size}" w:space="1" '
+                       f'w:color="{colour.lstrip("#")}"/></w:pBdr>')
+    ppr.insert_element_before(border, "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap",
+                              "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi",
+                              "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+                              "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
+                              "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle",
+                              "w:rPr", "w:sectPr", "w:pPrChange")
+
+
+def _shade(cell, colour: str) -> None:
+    properties = cell._tc.get_or_add_tcPr()
+    properties.append(parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="{colour}"/>'))
+
+
+def _repeat_header(row) -> None:
+    properties = row._tr.get_or_add_trPr()
+    properties.append(OxmlElement("w:tblHeader"))
+
+
+def reproducible_zip(data: bytes, timestamp: dt.datetime) -> bytes:
+    """Rewrite a ZIP with fixed timestamps and attributes, keeping member order ([Content_Types].xml first)."""
+    stamp = (max(timestamp.year, 1980), timestamp.month, timestamp.day, timestamp.hour, timestamp.minute,
+             timestamp.second // 2 * 2)
+    output = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=stamp)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = 0o644 << 16
+            member.create_system = 3
+            target.writestr(member, source.read(info.filename))
+    return output.getvalue()
+
+
+def render_report_docx(doc: Document, view, config: Config, *, timestamp: dt.datetime) -> tuple[bytes, list[Diagnostic]]:
+    """One report as a DOCX: title block, body, header/footer and core properties."""
+    writer = DocxWriter(config)
+    writer.set_running_header(writer.document.sections[0], view.title)
+    writer.write_title_block(doc, view)
+    writer.write_body(doc)
+    writer.set_core_properties(title=view.title, authors=list(view.counselors), subject=view.theme,
+                               keywords=list(view.keywords), date=doc.meta.submitted or timestamp.date(),
+                               category=config.brand.header_text)
+    return writer.to_bytes(timestamp=timestamp), writer.diagnostics

@@ -1,0 +1,160 @@
+"""HTML for WeasyPrint: the document tree serialised into Jinja2 templates (autoescape, StrictUndefined).
+
+Nothing from a draft is ever template source: drafts supply data (escaped by Jinja2) and the body, which is
+the sanitised element tree serialised by ElementTree (which escapes all text). Footnotes are inlined at
+their reference as `<span class="footnote">` so WeasyPrint floats them to the page foot.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from .. import __version__
+from ..config import Config
+from ..i18n import _, ngettext
+from ..model import Document
+
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """What templates know about one report."""
+
+    id: str
+    anchor: str
+    title: str
+    company: str
+    counselors: tuple[str, ...]
+    theme: str
+    status: str
+    submitted: str
+    summary: str
+    keywords: tuple[str, ...]
+    body_html: Markup
+    is_draft: bool = False
+    outline: tuple[tuple[int, str, str], ...] = field(default=())  # (level, text, anchor)
+
+
+def css_string(value: str) -> str:
+    """A CSS string literal."""
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ") + '"'
+
+
+def font_stack(families: list[str]) -> str:
+    return ", ".join(css_string(family) for family in families)
+
+
+@lru_cache(maxsize=8)
+def template_environment(templates_dir: Path) -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.add_extension("jinja2.ext.i18n")
+    environment.install_gettext_callables(lambda message: _(message), ngettext, newstyle=True)
+    environment.filters["css_string"] = css_string
+    environment.filters["font_stack"] = font_stack
+    return environment
+
+
+def footnote_content(item: etree.Element) -> list[etree.Element | str]:
+    """The inline content of a footnote `li`: its paragraphs' text and children, joined."""
+    parts: list[etree.Element | str] = []
+    blocks = [child for child in item] or [item]
+    for index, block in enumerate(blocks):
+        if index:
+            parts.append(" ")
+        if block.text:
+            parts.append(block.text)
+        for child in block:
+            parts.append(copy.deepcopy(child))
+    return parts
+
+
+def _append_inline(parent: etree.Element, parts: list) -> None:
+    for part in parts:
+        if isinstance(part, str):
+            if len(parent):
+                parent[-1].tail = (parent[-1].tail or "") + part
+            else:
+                parent.text = (parent.text or "") + part
+        else:
+            parent.append(part)
+
+
+def body_html(doc: Document, *, anchor_prefix: str) -> tuple[Markup, tuple[tuple[int, str, str], ...]]:
+    """The body as HTML and its outline [(level, text, anchor)], with ids prefixed to be unique in a volume."""
+    root = copy.deepcopy(doc.body)
+    footnotes = {identifier: item for identifier, item in doc.footnotes}
+    outline = []
+    counter = 0
+    for parent in list(root.iter()):
+        for index, child in enumerate(list(parent)):
+            if child.tag == "sup" and len(child) and (child[0].get("href") or "").startswith("#fn:"):
+                item = footnotes.get(child[0].get("href", "")[1:])
+                span = etree.Element("span", {"class": "footnote"})
+                if item is not None:
+                    _append_inline(span, footnote_content(item))
+                span.tail = child.tail
+                parent.remove(child)
+                parent.insert(index, span)
+    for element in root.iter():
+        if element.tag in HEADING_TAGS:
+            counter += 1
+            anchor = f"{anchor_prefix}-h{counter}"
+            element.set("id", anchor)
+            outline.append((int(element.tag[1]), "".join(element.itertext()).strip(), anchor))
+        elif element.tag == "a":
+            href = element.get("href", "")
+            if href.startswith("#"):
+                element.attrib.pop("href")  # in-document anchors of a draft are not resolvable after prefixing
+    html = "".join(etree.tostring(child, encoding="unicode", method="html") for child in root)
+    return Markup(html), tuple(outline)
+
+
+def date_text(value: dt.date | None) -> str:
+    return f"{value.year}年{value.month}月{value.day}日" if value else ""
+
+
+def report_view(doc: Document, config: Config) -> ReportView:
+    meta = doc.meta
+    anchor = "r-" + re.sub(r"[^A-Za-z0-9_-]", "-", doc.report_id)
+    html, outline = body_html(doc, anchor_prefix=anchor)
+    return ReportView(
+        id=doc.report_id, anchor=anchor, title=meta.title or doc.report_id, company=meta.company or "",
+        counselors=meta.counselors, theme=meta.theme or "", status=meta.status or "",
+        submitted=date_text(meta.submitted), summary=meta.summary or "", keywords=meta.keywords,
+        body_html=html, is_draft=meta.status != config.front_matter.approved_status, outline=outline)
+
+
+def brand_context(config: Config) -> dict:
+    brand = config.brand
+    logo = config.resolve(brand.logo)
+    return {
+        "brand": brand,
+        "fonts": brand.fonts,
+        "logo_url": logo.as_uri() if logo.is_file() else None,
+        "version": __version__,
+    }
+
+
+def render_report_html(doc: Document, config: Config, *, generated: dt.date | None = None) -> str:
+    environment = template_environment(config.templates_dir)
+    view = report_view(doc, config)
+    css = environment.get_template("report.css.j2").render(**brand_context(config), mode="report")
+    date_iso = (doc.meta.submitted or generated or dt.date(1980, 1, 1)).isoformat()
+    return environment.get_template("report.html.j2").render(
+        **brand_context(config), report=view, css=Markup(css), date_iso=date_iso, mode="report")

@@ -1,0 +1,130 @@
+"""PDF through WeasyPrint, with a fetcher that serves only project files and with WeasyPrint's warnings
+turned into diagnostics.
+
+The fetcher resolves every URL to a real path and serves it only when it lies under the sources or the
+templates directory; every other scheme (http, data, ftp …) and path is refused and reported (AST502).
+After rendering, the embedded fonts are compared with the configured ones: a glyph that Pango took from a
+font not configured (a silent fallback) is an error (RND602), never a quiet substitution.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import weasyprint
+from pypdf import PdfReader
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from ..config import Config
+from ..diagnostics import diagnostic
+from ..i18n import _
+from ..model import Diagnostic
+
+MAX_RESOURCE_BYTES = 25 * 1024 * 1024
+
+
+@dataclass
+class SafeFetcher(URLFetcher):
+    """Serve `file:` URLs under the allowed roots only; remember every refusal."""
+
+    roots: tuple[Path, ...] = ()
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self):
+        super().__init__(timeout=1, allowed_protocols={"file"}, allow_redirects=False, fail_on_errors=False)
+
+    def __hash__(self):
+        return id(self)
+
+    def fetch(self, url, headers=None):
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            return self._refuse(url, _("only files of the project may be used"))
+        path = Path(unquote(parts.path))
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return self._refuse(url, _("file not found"))
+        if not any(real.is_relative_to(root) for root in self.roots) or not real.is_file():
+            return self._refuse(url, _("outside the sources and templates"))
+        with real.open("rb") as handle:
+            data = handle.read(MAX_RESOURCE_BYTES + 1)
+        if len(data) > MAX_RESOURCE_BYTES:
+            return self._refuse(url, _("larger than {limit} bytes").format(limit=MAX_RESOURCE_BYTES))
+        content_type = mimetypes.guess_type(real.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(real.as_uri(), data, {"Content-Type": content_type})
+
+    def _refuse(self, url: str, reason: str):
+        self.refused.append((url[:200], reason))
+        raise ValueError(f"refused: {reason}")
+
+
+class _CapturedWarnings(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@dataclass(frozen=True)
+class PdfResult:
+    data: bytes
+    pages: int
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def _font_key(name: str) -> str:
+    """“ABCDEF+Noto-Serif-CJK-SC-Bold” -> “notoserifcjkscbold” (subset tag removed, separators dropped)."""
+    return re.sub(r"[^a-z0-9]", "", name.split("+", 1)[-1].lower())
+
+
+def configured_font_keys(config: Config) -> set[str]:
+    families = {family for families in config.brand.fonts.model_dump().values() for family in families}
+    return {re.sub(r"[^a-z0-9]", "", family.lower()) for family in families}
+
+
+def embedded_fonts(reader: PdfReader) -> set[str]:
+    names = set()
+    for page in reader.pages:
+        resources = page.get("/Resources") or {}
+        fonts = resources.get("/Font") or {}
+        for font in fonts.values():
+            base = font.get_object().get("/BaseFont")
+            if base:
+                names.add(str(base).lstrip("/"))
+    return names
+
+
+def render_pdf(html: str, *, base_url: Path, config: Config, source: Path, identifier: str) -> PdfResult:
+    """Lay out `html` and write the PDF; problems are returned as diagnostics about `source`."""
+    fetcher = SafeFetcher(roots=(config.sources_dir, config.templates_dir))
+    captured = _CapturedWarnings()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(captured)
+    try:
+        document = weasyprint.HTML(string=html, base_url=base_url.resolve().as_uri() + "/", url_fetcher=fetcher).render()
+        data = document.write_pdf(pdf_identifier=hashlib.sha256(identifier.encode()).hexdigest()[:32].encode(),
+                                  pdf_variant=config.brand.pdf_variant)
+    finally:
+        logger.removeHandler(captured)
+    diagnostics = [diagnostic("AST502", source, (1, 1), _("resource “{url}” was refused: {reason}").format(
+        url=url, reason=reason)) for url, reason in fetcher.refused]
+    diagnostics += [diagnostic("RND603", source, (1, 1), message) for message in captured.messages
+                    if not message.startswith("Failed to load") or not fetcher.refused]
+    reader = PdfReader(io.BytesIO(data))
+    allowed = configured_font_keys(config)
+    for name in sorted(embedded_fonts(reader)):
+        if not any(_font_key(name).startswith(key) for key in allowed):
+            diagnostics.append(diagnostic("RND602", source, (1, 1), _(
+                "some characters were drawn with “{font}”, which is not a configured font; "
+                "run `reportgen check` to find them").format(font=name.split("+", 1)[-1])))
+    return PdfResult(data=data, pages=len(reader.pages), diagnostics=tuple(diagnostics))
