@@ -47,6 +47,18 @@ def _build_parser() -> ArgumentParser:
     check.add_argument("--diff", action="store_true", help=_("with --fix: print the changes instead of writing"))
     check.add_argument("--no-source", action="store_true", help=_("text format: no source excerpt"))
 
+    build = commands.add_parser("build", parents=[common], help=_("check and build reports and volumes"),
+                                description=_("Check drafts, render each valid report to PDF and DOCX and compile "
+                                              "each year's volume into the output directory."))
+    build.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    _add_build_options(build)
+    build.add_argument("--no-volume", action="store_true", help=_("do not compile the volumes"))
+
+    volume = commands.add_parser("volume", parents=[common], help=_("compile one year's volume"),
+                                 description=_("Compile one year's annual volume only."))
+    volume.add_argument("--year", required=True, type=int)
+    _add_build_options(volume)
+
     new = commands.add_parser("new", parents=[common], help=_("scaffold a new draft"),
                               description=_("Create a draft with front matter and every required section."))
     new.add_argument("--id", required=True, help=_("report id (file name without .md), e.g. r29"))
@@ -61,6 +73,16 @@ def _build_parser() -> ArgumentParser:
                         description=_("Versions, fonts, the HarfBuzz subsetter and a one-page smoke render."))
     commands.add_parser("rules", parents=[common], help=_("list every diagnostic code"))
     return parser
+
+
+def _add_build_options(parser) -> None:
+    parser.add_argument("--to", default="pdf,docx", metavar="FORMATS", help=_("output formats (default: pdf,docx)"))
+    parser.add_argument("--jobs", "-j", type=int, default=None, help=_("worker processes (default: number of cores)"))
+    parser.add_argument("--strict", action="store_true", help=_("warnings fail the check too"))
+    parser.add_argument("--out", type=Path, default=None, help=_("output directory (default: from the configuration)"))
+    parser.add_argument("--include-drafts", action="store_true",
+                        help=_("put reports that are not approved into the volume, marked as drafts"))
+    parser.add_argument("--format", choices=["text", "json"], default="text", help=_("summary format"))
 
 
 def _load_config(args) -> Config:
@@ -141,7 +163,89 @@ def _cmd_rules(args, config: Config) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"check": _cmd_check, "new": _cmd_new, "doctor": _cmd_doctor, "rules": _cmd_rules}
+class _PlainProgress:
+    """One line per step on stderr, for CI and cron."""
+
+    def start(self, total, description):
+        self.total, self.done = total, 0
+        print(f"{description}: {total}", file=sys.stderr, flush=True)
+
+    def advance(self, description):
+        self.done += 1
+        print(f"[{self.done}/{self.total}] {description}", file=sys.stderr, flush=True)
+
+    def finish(self):
+        pass
+
+
+class _RichProgress:
+    """A progress bar on a terminal."""
+
+    def start(self, total, description):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), transient=True)
+        self.progress.start()
+        self.task = self.progress.add_task(description, total=total)
+
+    def advance(self, description):
+        self.progress.update(self.task, advance=1, description=description)
+
+    def finish(self):
+        self.progress.stop()
+
+
+def _parse_formats(value: str) -> tuple[str, ...]:
+    formats = tuple(part.strip() for part in value.split(",") if part.strip())
+    unknown = [part for part in formats if part not in ("pdf", "docx")]
+    if unknown or not formats:
+        raise ReportgenError(_("unknown output format(s) {formats}; use pdf, docx or pdf,docx").format(
+            formats=", ".join(unknown) or "-"))
+    return formats
+
+
+def _cmd_build(args, config: Config, *, years: set[str] | None = None, reports: bool = True) -> int:
+    import json
+
+    from .build import build
+    from .formats import display_path, format_text
+
+    progress = _RichProgress() if sys.stderr.isatty() and args.format == "text" else _PlainProgress()
+    result = build(config, paths=getattr(args, "paths", None), formats=_parse_formats(args.to), jobs=args.jobs,
+                   volume=not getattr(args, "no_volume", False), strict=args.strict, out=args.out,
+                   include_drafts=args.include_drafts, years=years, reports=reports, progress=progress)
+    counts = {name: sum(1 for record in result.reports if record.result == name)
+              for name in ("built", "reused", "failed", "skipped")}
+    if args.format == "json":
+        print(json.dumps({"exit_status": result.exit_status, "duration_seconds": round(result.duration, 3),
+                          "reports": counts, "manifest": str(result.manifest_path),
+                          "volumes": [{key: volume.get(key) for key in ("year", "result", "pages", "outputs")}
+                                      for volume in result.volumes]}, ensure_ascii=False, indent=2))
+        return result.exit_status
+    problems = [item for record in result.reports if record.failed for item in record.diagnostics]
+    if problems:
+        sources = {record.doc.path: record.doc.draft.text for record in result.reports if record.failed}
+        print(format_text(problems, files_checked=len(result.reports), sources=sources))
+    if reports:
+        print(_("Reports: {built} built, {reused} unchanged, {failed} failed.").format(**counts))
+    for volume in result.volumes:
+        outputs = ", ".join(display_path(result.manifest_path.parent / entry["path"])
+                            for entry in volume.get("outputs", {}).values())
+        print(_("Volume {year}: {result}, {pages} pages {outputs}").format(
+            year=volume["year"], result=_(volume["result"]), pages=volume.get("pages", 0), outputs=outputs))
+        if volume.get("excluded"):
+            print(_("  excluded because they failed: {ids}").format(ids=", ".join(volume["excluded"])))
+    print(_("Finished in {seconds:.1f} s; manifest: {path}").format(seconds=result.duration,
+                                                                   path=display_path(result.manifest_path)))
+    return result.exit_status
+
+
+def _cmd_volume(args, config: Config) -> int:
+    return _cmd_build(args, config, years={str(args.year)}, reports=False)
+
+
+COMMANDS = {"build": _cmd_build, "volume": _cmd_volume, "check": _cmd_check, "new": _cmd_new, "doctor": _cmd_doctor, "rules": _cmd_rules}
 
 
 def main(argv: list[str] | None = None) -> int:

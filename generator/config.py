@@ -149,6 +149,9 @@ class VolumeOptions(Strict):
     docx_name: str = Field(default="volume.docx", pattern=r"^[\w.-]+\.docx$")
     front_matter: str = "_volume.md"
     """Per-year source file (inside `<sources>/<year>/`) with the preface and afterword."""
+    on_failed_report: Literal["exclude", "keep-previous"] = "exclude"
+    """When a report that belongs in the volume fails: build the volume without it ("exclude"), or leave the
+    previous volume in place and write nothing ("keep-previous"). The build exits 1 either way."""
 
 
 def _default_themes() -> list[str]:

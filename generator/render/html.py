@@ -44,10 +44,16 @@ class ReportView:
     is_draft: bool = False
     outline: tuple[tuple[int, str, str], ...] = field(default=())  # (level, text, anchor)
 
+    @property
+    def page_name(self) -> str:
+        """CSS named page of this report (its first page carries no running header)."""
+        return "report-" + re.sub(r"[^A-Za-z0-9_-]", "-", self.id)
+
 
 def css_string(value: str) -> str:
-    """A CSS string literal."""
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ") + '"'
+    """A CSS string literal, safe inside a <style> element (no quote, backslash, newline or < escapes it)."""
+    escaped = "".join(f"\\{ord(char):X} " if char in '"\\<>\n\r' or ord(char) < 32 else char for char in str(value))
+    return f'"{escaped}"'
 
 
 def font_stack(families: list[str]) -> str:
@@ -121,8 +127,12 @@ def body_html(doc: Document, *, anchor_prefix: str) -> tuple[Markup, tuple[tuple
             href = element.get("href", "")
             if href.startswith("#"):
                 element.attrib.pop("href")  # in-document anchors of a draft are not resolvable after prefixing
-    html = "".join(etree.tostring(child, encoding="unicode", method="html") for child in root)
-    return Markup(html), tuple(outline)
+    return elements_html(root), tuple(outline)
+
+
+def elements_html(elements) -> Markup:
+    """Serialise sanitised tree elements; ElementTree escapes every text and attribute value."""
+    return Markup("".join(etree.tostring(child, encoding="unicode", method="html") for child in elements))
 
 
 def date_text(value: dt.date | None) -> str:
@@ -154,7 +164,7 @@ def brand_context(config: Config) -> dict:
 def render_report_html(doc: Document, config: Config, *, generated: dt.date | None = None) -> str:
     environment = template_environment(config.templates_dir)
     view = report_view(doc, config)
-    css = environment.get_template("report.css.j2").render(**brand_context(config), mode="report")
+    css = environment.get_template("report.css.j2").render(**brand_context(config), report=view, mode="report")
     date_iso = (doc.meta.submitted or generated or dt.date(1980, 1, 1)).isoformat()
     return environment.get_template("report.html.j2").render(
         **brand_context(config), report=view, css=Markup(css), date_iso=date_iso, mode="report")

@@ -80,6 +80,7 @@ class PdfResult:
     data: bytes
     pages: int
     diagnostics: tuple[Diagnostic, ...]
+    anchor_pages: dict[str, int] = field(default_factory=dict)  # anchor id -> 0-based physical page
 
 
 def _font_key(name: str) -> str:
@@ -112,6 +113,10 @@ def render_pdf(html: str, *, base_url: Path, config: Config, source: Path, ident
     logger.addHandler(captured)
     try:
         document = weasyprint.HTML(string=html, base_url=base_url.resolve().as_uri() + "/", url_fetcher=fetcher).render()
+        anchor_pages: dict[str, int] = {}
+        for index, page in enumerate(document.pages):
+            for anchor in page.anchors:
+                anchor_pages.setdefault(anchor, index)
         data = document.write_pdf(pdf_identifier=hashlib.sha256(identifier.encode()).hexdigest()[:32].encode(),
                                   pdf_variant=config.brand.pdf_variant)
     finally:
@@ -127,4 +132,4 @@ def render_pdf(html: str, *, base_url: Path, config: Config, source: Path, ident
             diagnostics.append(diagnostic("RND602", source, (1, 1), _(
                 "some characters were drawn with “{font}”, which is not a configured font; "
                 "run `reportgen check` to find them").format(font=name.split("+", 1)[-1])))
-    return PdfResult(data=data, pages=len(reader.pages), diagnostics=tuple(diagnostics))
+    return PdfResult(data=data, pages=len(reader.pages), diagnostics=tuple(diagnostics), anchor_pages=anchor_pages)

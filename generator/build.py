@@ -1,0 +1,290 @@
+"""The main job: check, render every valid report, compile each year's volume, write the manifest.
+
+    build(config, ...)
+      1. lock the output directory (a second build is refused at once: BuildLocked, exit 3)
+      2. check every draft (the same `check_paths` as `reportgen check`)
+      3. render reports whose content hash changed, in worker processes; reuse the others
+      4. compile each year's volume from the approved reports (skipped when nothing it depends on changed)
+      5. write every output atomically, then `manifest.json`
+
+This module is the only one that writes outputs. A report that fails stops nothing else; the result's exit
+status says whether anything failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from . import __version__
+from .atomic import atomic_write
+from .cache import environment_key, report_key, sha256_bytes, sha256_file
+from .check import apply_severity, check_paths
+from .config import Config
+from .discover import discover_drafts
+from .errors import BuildLocked
+from .i18n import _, current_language
+from .model import Diagnostic, Document, Severity
+from .registry import load_registry
+from .rules.assets import image_references, resolve_asset
+from .rules.context import CheckContext
+from .worker import ReportOutput, initialise, render_report
+
+log = logging.getLogger(__name__)
+FORMATS = ("pdf", "docx")
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class ReportRecord:
+    doc: Document
+    key: str = ""
+    result: str = "pending"  # built | reused | failed | skipped
+    outputs: dict[str, dict] = field(default_factory=dict)
+    pages: int = 0
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return self.result == "failed"
+
+
+@dataclass
+class BuildResult:
+    reports: list[ReportRecord]
+    volumes: list[dict]
+    corpus_diagnostics: list[Diagnostic]
+    duration: float
+    exit_status: int
+    manifest_path: Path
+
+
+class Progress:
+    """What the build reports while it runs; the CLI supplies a terminal or plain-log implementation."""
+
+    def start(self, total: int, description: str) -> None: ...
+    def advance(self, description: str) -> None: ...
+    def finish(self) -> None: ...
+
+
+class OutputLock:
+    """An exclusive, non-blocking lock on `<output>/.reportgen.lock` for the whole build."""
+
+    def __init__(self, output: Path):
+        self.path = output / ".reportgen.lock"
+        self.handle = None
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = self.path.open("a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "?"
+            self.handle.close()
+            raise BuildLocked(_("another build (process {pid}) is writing to {path}; try again when it has finished")
+                              .format(pid=holder, path=self.path.parent)) from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(str(os.getpid()))
+        self.handle.flush()
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def _fails(diagnostics: list[Diagnostic], strict: bool) -> bool:
+    worst = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    return any(item.severity in worst for item in diagnostics)
+
+
+def _outputs_for(config: Config, doc: Document, out: Path, formats: tuple[str, ...]) -> dict[str, Path]:
+    directory = out / doc.draft.year_dir / "reports"
+    return {kind: directory / f"{doc.report_id}.{kind}" for kind in formats}
+
+
+def _cache_path(out: Path, doc: Document) -> Path:
+    return out / ".cache" / doc.draft.year_dir / f"{doc.report_id}.json"
+
+
+def _reusable(record: ReportRecord, out: Path, targets: dict[str, Path]) -> bool:
+    cache = _cache_path(out, record.doc)
+    try:
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if cached.get("key") != record.key or set(cached.get("outputs", {})) != set(targets):
+        return False
+    for kind, target in targets.items():
+        entry = cached["outputs"][kind]
+        if not target.is_file() or target.stat().st_size != entry["bytes"] or sha256_file(target) != entry["sha256"]:
+            return False
+    record.outputs, record.pages = cached["outputs"], cached.get("pages", 0)
+    return True
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _diagnostic_record(item: Diagnostic, root: Path) -> dict:
+    return {"path": _relative(item.path, root), "line": item.line, "column": item.col, "code": item.code,
+            "name": item.name, "severity": item.severity.label, "message": item.message}
+
+
+def _executor(config: Config, jobs: int) -> ProcessPoolExecutor:
+    # "fork" would copy the parent's open lock file and loggers; "spawn" gives clean workers.
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=initialise,
+                               initargs=(config, current_language()))
+
+
+def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str, ...] = FORMATS,
+          jobs: int | None = None, volume: bool = True, strict: bool = False, out: Path | None = None,
+          include_drafts: bool = False, years: set[str] | None = None, reports: bool = True,
+          progress: Progress | None = None) -> BuildResult:
+    """Run the main job; see the module docstring for the stages."""
+    from .volume import VolumeJob, plan_volumes  # the volume module needs the renderers; imported late
+
+    started = time.monotonic()
+    progress = progress or Progress()
+    out = (out or config.output_dir).resolve()
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    with OutputLock(out):
+        drafts = discover_drafts(list(paths or []), config)
+        registry = load_registry(config.registry_path)
+        documents, diagnostics = check_paths(drafts, config, registry, whole_corpus=not paths)
+        if years:
+            documents = [doc for doc in documents if doc.draft.year_dir in years]
+        by_path: dict[Path, list[Diagnostic]] = {}
+        for item in diagnostics:
+            by_path.setdefault(item.path, []).append(item)
+        records = [ReportRecord(doc=doc, diagnostics=by_path.get(doc.path, [])) for doc in documents]
+        corpus_diagnostics = [item for item in diagnostics if item.path not in {doc.path for doc in documents}]
+        environment = environment_key(config)
+
+        to_render: list[ReportRecord] = []
+        for record in records:
+            if _fails(record.diagnostics, strict):
+                record.result = "failed"
+                continue
+            if not reports:
+                record.result = "skipped"
+                continue
+            assets = [target for _line, _col, src in image_references(record.doc)
+                      for target, _problem in [resolve_asset(record.doc, src, CheckContext(config, registry))]
+                      if target]
+            record.key = report_key(record.doc.draft.path.read_bytes(), assets, environment, formats)
+            if _reusable(record, out, _outputs_for(config, record.doc, out, formats)):
+                record.result = "reused"
+            else:
+                to_render.append(record)
+
+        volume_jobs: list[VolumeJob] = []
+        if volume:
+            volume_jobs = plan_volumes(config, records, out=out, formats=formats, include_drafts=include_drafts,
+                                       environment=environment, strict=strict)
+        progress.start(len(to_render) + len(volume_jobs), _("Building"))
+        _render_all(config, to_render, volume_jobs, out=out, formats=formats, jobs=jobs,
+                                     progress=progress)
+        progress.finish()
+
+        volumes = [job.record for job in volume_jobs]
+        failed = any(record.failed for record in records) or any(v.get("result") == "failed" for v in volumes)
+        failed = failed or _fails(corpus_diagnostics, strict)
+        exit_status = 1 if failed else 0
+        duration = time.monotonic() - started
+        manifest = _manifest(config, records, volumes, corpus_diagnostics, duration=duration,
+                             exit_status=exit_status, out=out)
+        manifest_path = out / MANIFEST
+        atomic_write(manifest_path, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
+    return BuildResult(records, volumes, corpus_diagnostics, duration, exit_status, manifest_path)
+
+
+def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats: tuple[str, ...],
+                  config: Config) -> None:
+    record.diagnostics.extend(apply_severity(output.diagnostics, config))
+    blobs = {"pdf": output.pdf, "docx": output.docx}
+    if any(blobs[kind] is None for kind in formats) or any(item.severity == Severity.ERROR
+                                                            for item in output.diagnostics):
+        record.result = "failed"
+        return
+    targets = {kind: out / record.doc.draft.year_dir / "reports" / f"{record.doc.report_id}.{kind}"
+               for kind in formats}
+    for kind, target in targets.items():
+        atomic_write(target, blobs[kind])
+        record.outputs[kind] = {"path": _relative(target, out), "sha256": sha256_bytes(blobs[kind]),
+                                "bytes": len(blobs[kind])}
+    record.pages = output.pages
+    record.result = "built"
+    atomic_write(_cache_path(out, record.doc), json.dumps(
+        {"key": record.key, "outputs": record.outputs, "pages": record.pages}, indent=1).encode())
+
+
+def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list, *, out: Path,
+                formats: tuple[str, ...], jobs: int, progress: Progress) -> None:
+    pending_volumes = [job for job in volume_jobs if job.needs_render]
+    for job in volume_jobs:
+        if not job.needs_render:
+            progress.advance(_("volume {year} unchanged").format(year=job.year))
+    if jobs == 1 or len(to_render) + len(pending_volumes) <= 1:
+        initialise(config, current_language())
+        for job in pending_volumes:
+            job.store(job.run_in_process(), out)
+            progress.advance(_("volume {year}").format(year=job.year))
+        for record in to_render:
+            _store_report(record, render_report(record.doc.path, formats), out, formats, config)
+            progress.advance(record.doc.report_id)
+        return
+    with _executor(config, jobs) as pool:
+        # The volumes are the longest tasks: start them first so they overlap with the reports.
+        volume_futures: list[tuple[object, Future]] = [(job, job.submit(pool)) for job in pending_volumes]
+        report_futures = [(record, pool.submit(render_report, record.doc.path, formats)) for record in to_render]
+        for record, future in report_futures:
+            _store_report(record, future.result(), out, formats, config)
+            progress.advance(record.doc.report_id)
+        for job, future in volume_futures:
+            job.store(future.result(), out)
+            progress.advance(_("volume {year}").format(year=job.year))
+
+
+def _manifest(config: Config, records: list[ReportRecord], volumes: list[dict],
+              corpus_diagnostics: list[Diagnostic], *, duration: float, exit_status: int, out: Path) -> dict:
+    root = config.root.resolve()
+    return {
+        "version": 1,
+        "generator": f"reportgen {__version__}",
+        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "duration_seconds": round(duration, 3),
+        "exit_status": exit_status,
+        "output": str(out),
+        "reports": [{
+            "id": record.doc.report_id,
+            "year": record.doc.draft.year_dir,
+            "source": _relative(record.doc.path, root),
+            "title": record.doc.meta.title,
+            "status": record.doc.meta.status,
+            "content_hash": record.key or None,
+            "result": record.result,
+            "rebuilt": record.result == "built",
+            "outputs": record.outputs,
+            "pages": record.pages,
+            "diagnostics": [_diagnostic_record(item, root) for item in record.diagnostics],
+        } for record in records],
+        "volumes": volumes,
+        "diagnostics": [_diagnostic_record(item, root) for item in corpus_diagnostics],
+    }

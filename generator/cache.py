@@ -1,0 +1,91 @@
+"""Content hashes for incremental builds: everything that can change an output goes into its key.
+
+A report's key covers its draft, the images it references, the templates, the configuration, the font files,
+the message language, SOURCE_DATE_EPOCH and the versions of every rendering library. A volume's key covers the
+keys of its reports and its own front matter. Equal keys mean byte-identical outputs, so they are reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
+
+from . import __version__
+from .config import Config
+from .fonts import find_family
+from .i18n import current_language
+
+LIBRARIES = ("weasyprint", "pydyf", "python-docx", "markdown", "jinja2", "pypdf", "pillow", "fonttools")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def tool_versions() -> dict[str, str]:
+    versions = {"reportgen": __version__}
+    for name in LIBRARIES:
+        try:
+            versions[name] = version(name)
+        except Exception:  # a library without metadata still has a stable key
+            versions[name] = "unknown"
+    return versions
+
+
+def _templates_digest(templates: Path) -> str:
+    digest = hashlib.sha256()
+    if templates.is_dir():
+        for path in sorted(p for p in templates.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(templates)).encode())
+            digest.update(sha256_file(path).encode())
+    return digest.hexdigest()
+
+
+def _fonts_digest(config: Config) -> str:
+    parts = []
+    for role, families in sorted(config.brand.fonts.model_dump().items()):
+        for family in families:
+            face = find_family(family)
+            if face:
+                stat = face.path.stat()
+                parts.append(f"{role}:{family}:{face.path}:{face.index}:{stat.st_size}:{int(stat.st_mtime)}")
+            else:
+                parts.append(f"{role}:{family}:missing")
+    return sha256_bytes("\n".join(parts).encode())
+
+
+def environment_key(config: Config) -> str:
+    """The part of every key that does not depend on one draft."""
+    data = {
+        "config": config.model_dump(mode="json"),
+        "templates": _templates_digest(config.templates_dir),
+        "fonts": _fonts_digest(config),
+        "versions": tool_versions(),
+        "language": current_language(),
+        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
+    }
+    return sha256_bytes(json.dumps(data, sort_keys=True, ensure_ascii=False).encode())
+
+
+def report_key(draft_bytes: bytes, asset_paths: list[Path], environment: str, formats: tuple[str, ...]) -> str:
+    digest = hashlib.sha256()
+    digest.update(environment.encode())
+    digest.update(",".join(sorted(formats)).encode())
+    digest.update(sha256_bytes(draft_bytes).encode())
+    for path in sorted(asset_paths):
+        digest.update(str(path).encode())
+        digest.update(sha256_file(path).encode() if path.is_file() else b"missing")
+    return digest.hexdigest()

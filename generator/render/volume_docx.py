@@ -1,0 +1,215 @@
+"""The volume as one Word document, built from the same trees (not by merging finished .docx files).
+
+Sections: cover and title page (no numbers), front matter (roman numerals), one section per report starting
+on an odd page with its own running header (arabic from 1), back matter. The TOC is a real Word TOC field
+whose cached result is pre-filled with the entries and the page numbers of the PDF layout, and is marked
+dirty so that Word updates it; LibreOffice and WPS show the pre-filled entries as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+
+from ..config import Config
+from ..i18n import _
+from ..model import Diagnostic, Document
+from ..volume import VolumeSource
+from .docx import DocxWriter, InlineFormat
+from .volume_pdf import VolumePdf, indexes, volume_fields
+
+
+def _toc_field(writer: DocxWriter, entries: list[tuple[int, str, int]]) -> None:
+    """A TOC field (levels 1-2) whose cached result lists `entries` with their page numbers."""
+    first = writer.paragraph("TOC 1" if "TOC 1" in writer.style_ids else "Body Text")
+    begin = OxmlElement("w:fldChar")
+    begin.set(qn("w:fldCharType"), "begin")
+    begin.set(qn("w:dirty"), "true")
+    first.add_run()._r.append(begin)
+    instruction = OxmlElement("w:instrText")
+    instruction.set(qn("xml:space"), "preserve")
+    instruction.text = ' TOC \\o "1-2" \\h \\z \\u '
+    first.add_run()._r.append(instruction)
+    separate = OxmlElement("w:fldChar")
+    separate.set(qn("w:fldCharType"), "separate")
+    first.add_run()._r.append(separate)
+    paragraph = first
+    for index, (level, text, page) in enumerate(entries):
+        if index:
+            paragraph = writer.paragraph(f"TOC {level}")
+        else:
+            paragraph._p.style = writer.style_ids[f"TOC {level}"]
+        paragraph.add_run(text)
+        paragraph.add_run("\t")
+        paragraph.add_run(str(page))
+    end = OxmlElement("w:fldChar")
+    end.set(qn("w:fldCharType"), "end")
+    paragraph.add_run()._r.append(end)
+
+
+def _add_toc_styles(writer: DocxWriter) -> None:
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
+
+    for level, indent, size in ((1, 0, 12.5), (2, 24, 11.5)):
+        name = f"TOC {level}"
+        try:
+            style = writer.document.styles[name]
+        except KeyError:
+            style = writer.document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+            style.base_style = writer.styles["Normal"]
+            style.font.size = Pt(size)
+            style.paragraph_format.left_indent = Pt(indent)
+            style.paragraph_format.space_before = Pt(6 if level == 1 else 1)
+            style.paragraph_format.tab_stops.add_tab_stop(writer.text_width, WD_TAB_ALIGNMENT.RIGHT,
+                                                          WD_TAB_LEADER.DOTS)
+        writer.styles[name] = style
+        writer.style_ids[name] = style.style_id
+
+
+def _outline(paragraph, level: int) -> None:
+    """Direct outline level: in the volume a theme is level 1, a report 2, its sections 3."""
+    ppr = paragraph._p.get_or_add_pPr()
+    element = ppr.find(qn("w:outlineLvl"))
+    if element is None:
+        element = OxmlElement("w:outlineLvl")
+        ppr.append(element)
+    element.set(qn("w:val"), str(level - 1))
+
+
+def _front_title(writer: DocxWriter, text: str) -> None:
+    paragraph = writer.paragraph("Report Title", text)
+    _outline(paragraph, 1)
+
+
+def render_volume_docx(config: Config, year: str, docs: list[Document], source: VolumeSource,
+                       short_names: dict[str, str], pdf: VolumePdf, *, timestamp: dt.datetime
+                       ) -> tuple[bytes, list[Diagnostic]]:
+    writer = DocxWriter(config)
+    _add_toc_styles(writer)
+    fields = volume_fields(config, year, source)
+    docs_by_id = {doc.report_id: doc for doc in docs}
+
+    # Cover and title page (no header, no number)
+    section = writer.document.sections[0]
+    for _blank in range(4):
+        writer.paragraph("Normal")
+    org = writer.paragraph("Report Org Line")
+    org.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    logo = config.resolve(config.brand.logo_raster)
+    if logo.is_file():
+        org.add_run().add_picture(str(logo), height=Mm(18))
+        org.add_run().add_break()
+    org.add_run(fields["organisation"]).font.size = Pt(16)
+    for _blank in range(3):
+        writer.paragraph("Normal")
+    title = writer.paragraph("Report Title", fields["title"])
+    title.runs[0].font.size = Pt(30)
+    writer.paragraph("Report Title", fields["subtitle"]).runs[0].font.size = Pt(18)
+    for _blank in range(8):
+        writer.paragraph("Normal")
+    foot = writer.paragraph("Report Org Line", f"{fields['organisation']}　{fields['date_text']}")
+    foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    foot.add_run().add_break(WD_BREAK.PAGE)
+    writer.paragraph("Report Title", fields["title"])
+    writer.paragraph("Report Title", fields["subtitle"])
+    if fields["editor"]:
+        editor = writer.paragraph("Report Meta", f"{_('Edited by')}　{fields['editor']}")
+        editor.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+    # Front matter, roman numerals
+    section = writer.start_section(odd_page=True)
+    writer.set_running_header(section, fields["title"], first_page_plain=False, restart_numbering=1,
+                              number_format="upperRoman")
+    for number, (heading, elements) in enumerate(source.front):
+        if number:
+            writer.paragraph("Normal").add_run().add_break(WD_BREAK.PAGE)
+        _front_title(writer, heading)
+        for element in elements:
+            writer.visit(element, depth=0)
+    writer.paragraph("Normal").add_run().add_break(WD_BREAK.PAGE)
+    _front_title(writer, _("Overview"))
+    writer.paragraph("Body Text", pdf.overview_sentence)
+    writer.paragraph("Table Caption", _("Reports by theme"))
+    _simple_table(writer, [_("Theme"), _("Reports"), _("Companies")],
+                  [[theme, str(count), "、".join(companies)] for theme, count, companies in pdf.overview.per_theme]
+                  + [[_("Total"), str(pdf.overview.reports), str(pdf.overview.companies)]])
+    writer.paragraph("Table Caption", _("Companies and themes"))
+    _simple_table(writer, [_("Company")] + [theme.replace("党建+", "") for theme in pdf.overview.matrix_themes],
+                  [[company] + [("●" if count == 1 else str(count)) if count else "" for count in counts]
+                   for company, counts in pdf.overview.matrix])
+    writer.paragraph("Normal").add_run().add_break(WD_BREAK.PAGE)
+    _front_title(writer, _("Contents"))
+    _toc_field(writer, pdf.toc)
+
+    # Reports: one section each, from an odd page, numbered from 1
+    first = True
+    for theme, members in pdf.groups:
+        for index, view in enumerate(members):
+            section = writer.start_section(odd_page=True)
+            writer.set_running_header(section, view.title, restart_numbering=1 if first else None)
+            first = False
+            if index == 0:
+                banner = writer.paragraph("Report Org Line", theme)
+                _outline(banner, 1)
+            doc = docs_by_id[view.id]
+            start = len(writer.document.element.body)
+            writer.write_title_block(doc, view)
+            writer.write_body(doc)
+            for paragraph_element in list(writer.document.element.body)[start:]:
+                style = paragraph_element.find(qn("w:pPr") + "/" + qn("w:pStyle"))
+                if style is None:
+                    continue
+                if style.get(qn("w:val")) == writer.style_ids["Report Title"]:
+                    _set_level(paragraph_element, 2)
+                elif style.get(qn("w:val")) == writer.style_ids["Heading 1"]:
+                    _set_level(paragraph_element, 3)
+                elif style.get(qn("w:val")) in (writer.style_ids["Heading 2"], writer.style_ids["Heading 3"]):
+                    _set_level(paragraph_element, 9)
+
+    # Back matter
+    counselor_index, company_index = indexes(config, pdf.groups, docs_by_id, short_names)
+    starts = {rid: page for rid, _title, page in pdf.starts}
+    anchors = {view.anchor: view.id for _theme, members in pdf.groups for view in members}
+    for heading, entries in ((_("Index of counselors"), counselor_index), (_("Index of companies"), company_index)):
+        section = writer.start_section(odd_page=True)
+        writer.set_running_header(section, heading)
+        _front_title(writer, heading)
+        _simple_table(writer, None, [[entry.name, entry.detail,
+                                      "，".join(str(starts[anchors[a]]) for a in entry.anchors)] for entry in entries])
+    for heading, elements in source.back:
+        section = writer.start_section(odd_page=True)
+        writer.set_running_header(section, heading)
+        _front_title(writer, heading)
+        for element in elements:
+            writer.visit(element, depth=0)
+    writer.set_core_properties(title=f"{fields['title']}（{fields['subtitle']}）", authors=[fields["organisation"]],
+                               subject=fields["title"], keywords=[theme for theme, _m in pdf.groups],
+                               date=timestamp.date(), category=fields["subtitle"])
+    return writer.to_bytes(timestamp=timestamp), writer.diagnostics
+
+
+def _set_level(paragraph_element, level: int) -> None:
+    ppr = paragraph_element.get_or_add_pPr()
+    element = ppr.find(qn("w:outlineLvl"))
+    if element is None:
+        element = OxmlElement("w:outlineLvl")
+        ppr.append(element)
+    element.set(qn("w:val"), str(level - 1))
+
+
+def _simple_table(writer: DocxWriter, header: list[str] | None, rows: list[list[str]]) -> None:
+    columns = len(header) if header else max(len(row) for row in rows)
+    table = writer.document.add_table(rows=len(rows) + (1 if header else 0), cols=columns)
+    table.style = writer.document.styles["Table Grid"]
+    all_rows = ([header] if header else []) + rows
+    for row_index, values in enumerate(all_rows):
+        is_header = header is not None and row_index == 0
+        for column, value in enumerate(values):
+            paragraph = table.cell(row_index, column).paragraphs[0]
+            paragraph._p.style = writer.style_ids["Table Heading" if is_header else "Table Text"]
+            writer.add_text(paragraph, value, InlineFormat())

@@ -1,0 +1,279 @@
+"""The annual volume (年度成果汇编): planning which reports go in, and compiling its PDF and DOCX.
+
+Order: cover, inside title page, preface (from `<sources>/<year>/_volume.md`), an overview computed from the
+drafts, the table of contents, the reports grouped by theme (each from a right-hand page), indexes of
+counselors and companies, the afterword and the back cover. Front matter is numbered in roman numerals, the
+body from 1. The PDF is laid out once by WeasyPrint, which resolves the TOC's and the indexes' page numbers
+itself (`target-counter`); the printed start page of every report is then read from the laid-out pages and
+used for the manifest and to pre-fill the Word TOC field.
+
+Failure policy (`volume.on_failed_report`): "exclude" builds the volume without reports that failed and the
+build exits 1; "keep-previous" leaves the previous volume in place, writes nothing, and the build exits 1.
+Either way a volume is written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import Counter, defaultdict
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pypinyin import lazy_pinyin
+
+from .atomic import atomic_write
+from .cache import sha256_bytes, sha256_file
+from .config import Config
+from .diagnostics import diagnostic
+from .i18n import _
+from .model import Diagnostic, Document
+from .parse import parse
+from .reader import read_draft
+
+VOLUME_FIELDS = ("title", "subtitle", "organisation", "editor", "date")
+BACK_SECTIONS = ("编后记", "后记", "Afterword")
+
+
+@dataclass(frozen=True)
+class VolumeSource:
+    """The publicity staff's file: front-matter fields and the sections before and after the reports."""
+
+    path: Path | None
+    fields: dict[str, str]
+    front: tuple[tuple[str, object], ...]   # (title, element list) before the overview
+    back: tuple[tuple[str, object], ...]    # after the indexes
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def read_volume_source(config: Config, year: str) -> VolumeSource:
+    path = config.sources_dir / year / config.volume.front_matter
+    if not path.is_file():
+        return VolumeSource(None, {}, (), ())
+    draft = read_draft(path)
+    problems = list(draft.read_problems)
+    fields = {}
+    for name, value in draft.fields.items():
+        if name not in VOLUME_FIELDS:
+            problems.append(diagnostic("FM106", path, value.key_pos, _("unknown field “{key}”").format(key=name)))
+        elif isinstance(value.value, str):
+            fields[name] = value.value.strip()
+    doc = parse(draft, config)
+    front, back, current, title = [], [], None, None
+    for element in doc.body:
+        if element.tag == "h2":
+            title = "".join(element.itertext()).strip()
+            current = []
+            (back if title in BACK_SECTIONS else front).append((title, current))
+        elif current is not None:
+            current.append(element)
+    return VolumeSource(path, fields, tuple((t, tuple(e)) for t, e in front), tuple((t, tuple(e)) for t, e in back),
+                        tuple(problems))
+
+
+def pinyin_key(text: str) -> tuple:
+    return (tuple(lazy_pinyin(text)), text)
+
+
+@dataclass
+class Overview:
+    counselors: int
+    companies: int
+    reports: int
+    per_theme: list[tuple[str, int, list[str]]]
+    matrix_themes: list[str]
+    matrix: list[tuple[str, list[int]]]
+
+
+def overview(config: Config, docs: list[Document], short_names: dict[str, str]) -> Overview:
+    """Every number of the overview, computed from the drafts in the volume."""
+    themes = [theme for theme in config.ordered_themes if any(doc.meta.theme == theme for doc in docs)]
+    per_theme = []
+    for theme in themes:
+        members = [doc for doc in docs if doc.meta.theme == theme]
+        companies = sorted({doc.meta.company for doc in members}, key=pinyin_key)
+        per_theme.append((theme, len(members), [short_names.get(name, name) for name in companies]))
+    companies = sorted({doc.meta.company for doc in docs}, key=pinyin_key)
+    counts = Counter((doc.meta.company, doc.meta.theme) for doc in docs)
+    matrix = [(short_names.get(company, company), [counts[(company, theme)] for theme in themes])
+              for company in companies]
+    return Overview(counselors=len({name for doc in docs for name in doc.meta.counselors}),
+                    companies=len(companies), reports=len(docs), per_theme=per_theme,
+                    matrix_themes=themes, matrix=matrix)
+
+
+def theme_groups(config: Config, docs: list[Document]) -> list[tuple[str, list[Document]]]:
+    groups = []
+    for theme in config.ordered_themes:
+        members = sorted((doc for doc in docs if doc.meta.theme == theme),
+                         key=lambda doc: (doc.meta.submitted or dt.date.max, doc.report_id))
+        if members:
+            groups.append((theme, members))
+    return groups
+
+
+# ---- planning (parent process) ------------------------------------------------------------------------
+
+
+@dataclass
+class VolumeOutput:
+    pdf: bytes | None = None
+    docx: bytes | None = None
+    pages: int = 0
+    starts: list[tuple[str, str, int]] = field(default_factory=list)  # (id, title, printed start page)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass
+class VolumeJob:
+    config: Config
+    year: str
+    report_paths: list[Path]
+    formats: tuple[str, ...]
+    include_drafts: bool
+    key: str
+    targets: dict[str, Path]
+    record: dict
+    needs_render: bool = True
+
+    def submit(self, pool: ProcessPoolExecutor) -> Future:
+        return pool.submit(render_volume, self.year, self.report_paths, self.formats, self.include_drafts)
+
+    def run_in_process(self) -> VolumeOutput:
+        return render_volume(self.year, self.report_paths, self.formats, self.include_drafts)
+
+    def store(self, output: VolumeOutput, out: Path) -> None:
+        root = self.config.root.resolve()
+        self.record["diagnostics"] = [_record(item, root) for item in output.diagnostics]
+        blobs = {"pdf": output.pdf, "docx": output.docx}
+        if any(blobs[kind] is None for kind in self.formats):
+            self.record["result"] = "failed"
+            return
+        for kind, target in self.targets.items():
+            atomic_write(target, blobs[kind])
+            self.record["outputs"][kind] = {"path": str(target.relative_to(out)), "sha256": sha256_bytes(blobs[kind]),
+                                            "bytes": len(blobs[kind])}
+        self.record.update(result="built", rebuilt=True, pages=output.pages,
+                           reports=[{"id": rid, "title": title, "start_page": page} for rid, title, page in output.starts])
+        atomic_write(_cache_path(out, self.year), json.dumps(
+            {"key": self.key, "record": self.record}, ensure_ascii=False, indent=1).encode())
+
+
+def _record(item: Diagnostic, root: Path) -> dict:
+    try:
+        path = str(item.path.resolve().relative_to(root))
+    except ValueError:
+        path = str(item.path)
+    return {"path": path, "line": item.line, "column": item.col, "code": item.code, "name": item.name,
+            "severity": item.severity.label, "message": item.message}
+
+
+def _cache_path(out: Path, year: str) -> Path:
+    return out / ".cache" / year / "_volume.json"
+
+
+def plan_volumes(config: Config, records, *, out: Path, formats: tuple[str, ...], include_drafts: bool,
+                 environment: str, strict: bool) -> list[VolumeJob]:
+    """One job per year with reports; decide what goes in and whether the previous volume can be reused."""
+    jobs = []
+    by_year: dict[str, list] = defaultdict(list)
+    for record in records:
+        by_year[record.doc.draft.year_dir].append(record)
+    approved = config.front_matter.approved_status
+    for year, year_records in sorted(by_year.items()):
+        wanted = [r for r in year_records if include_drafts or r.doc.meta.status == approved]
+        failed = [r for r in wanted if r.failed]
+        included = sorted((r for r in wanted if not r.failed), key=lambda r: r.doc.report_id)
+        targets = {kind: out / year / (config.volume.pdf_name if kind == "pdf" else config.volume.docx_name)
+                   for kind in formats}
+        record = {"year": year, "outputs": {}, "pages": 0, "reports": [], "result": "pending", "rebuilt": False,
+                  "include_drafts": include_drafts, "excluded": [r.doc.report_id for r in failed],
+                  "diagnostics": []}
+        volume_source = config.sources_dir / year / config.volume.front_matter
+        key = sha256_bytes(json.dumps({
+            "environment": environment, "formats": sorted(formats), "include_drafts": include_drafts,
+            "reports": [(r.doc.report_id, r.key or sha256_file(r.doc.path)) for r in included],
+            "source": sha256_file(volume_source) if volume_source.is_file() else None,
+        }).encode())
+        record["content_hash"] = key
+        job = VolumeJob(config, year, [r.doc.path for r in included], formats, include_drafts, key, targets, record)
+        if not included:
+            record["result"] = "skipped"
+            job.needs_render = False
+        elif failed and config.volume.on_failed_report == "keep-previous":
+            record["result"] = "failed"
+            record["kept_previous"] = True
+            job.needs_render = False
+        elif _volume_reusable(job, out):
+            job.needs_render = False
+        if failed and record["result"] != "failed":
+            record["failed_reports"] = True
+        jobs.append(job)
+    return jobs
+
+
+def _volume_reusable(job: VolumeJob, out: Path) -> bool:
+    try:
+        cached = json.loads(_cache_path(out, job.year).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if cached.get("key") != job.key:
+        return False
+    outputs = cached["record"].get("outputs", {})
+    for kind, target in job.targets.items():
+        entry = outputs.get(kind)
+        if not entry or not target.is_file() or sha256_file(target) != entry["sha256"]:
+            return False
+    job.record.update({k: v for k, v in cached["record"].items() if k not in ("excluded", "failed_reports")})
+    job.record.update(result="reused", rebuilt=False)
+    return True
+
+
+# ---- rendering (worker process) -----------------------------------------------------------------------
+
+
+def render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...], include_drafts: bool) -> VolumeOutput:
+    from . import worker
+    from .render.volume_docx import render_volume_docx
+    from .render.volume_pdf import render_volume_pdf
+    from .registry import load_registry
+
+    config = worker._config
+    output = VolumeOutput()
+    try:
+        docs = [parse(read_draft(path, max_bytes=config.check.max_draft_bytes), config) for path in report_paths]
+        source = read_volume_source(config, year)
+        output.diagnostics.extend(source.diagnostics)
+        registry = load_registry(config.registry_path)
+        short_names = {entry.name: entry.get("short") or entry.name for entry in registry.companies}
+        timestamp = worker.build_timestamp(_volume_date(source))
+        pdf = render_volume_pdf(config, year, docs, source, short_names, timestamp=timestamp)
+        output.diagnostics.extend(pdf.diagnostics)
+        output.pages, output.starts = pdf.pages, pdf.starts
+        if "pdf" in formats:
+            output.pdf = pdf.data
+        if "docx" in formats:
+            output.docx, problems = render_volume_docx(config, year, docs, source, short_names, pdf,
+                                                       timestamp=timestamp)
+            output.diagnostics.extend(problems)
+    except Exception as error:  # reported, never a traceback that hides the reports' results
+        import logging
+        import traceback
+
+        logging.getLogger(__name__).debug("volume %s failed:\n%s", year, traceback.format_exc())
+        output.pdf = output.docx = None
+        output.diagnostics.append(diagnostic("RND601", config.sources_dir / year, (1, 1), _(
+            "rendering failed: {error}").format(error=f"{type(error).__name__}: {error}")))
+    return output
+
+
+def _volume_date(source: VolumeSource) -> dt.date | None:
+    match = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", source.fields.get("date", ""))
+    if match:
+        try:
+            return dt.date(*(int(part) for part in match.groups()))
+        except ValueError:
+            return None
+    return None

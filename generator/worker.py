@@ -1,0 +1,83 @@
+"""Render tasks, run in worker processes (or in-process with --jobs 1).
+
+Each worker is initialised once with the configuration and language, imports WeasyPrint once, and renders many
+reports. A task returns bytes and diagnostics; it never writes files (only the build stage writes outputs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Config
+from .diagnostics import diagnostic
+from .i18n import _, set_language
+from .model import Diagnostic
+from .parse import parse
+from .reader import read_draft
+
+_config: Config | None = None
+
+
+def initialise(config: Config, language: str) -> None:
+    global _config
+    _config = config
+    set_language(language)
+
+
+def build_timestamp(date: dt.date | None) -> dt.datetime:
+    """SOURCE_DATE_EPOCH when set, else the given date (from front matter), else 1980-01-01."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).replace(tzinfo=None)
+    if date:
+        return dt.datetime(date.year, date.month, date.day)
+    return dt.datetime(1980, 1, 1)
+
+
+@dataclass
+class ReportOutput:
+    path: Path
+    pdf: bytes | None = None
+    docx: bytes | None = None
+    pages: int = 0
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def render_report(path: Path, formats: tuple[str, ...]) -> ReportOutput:
+    """Render one (already checked) draft to the requested formats."""
+    from .render.docx import render_report_docx
+    from .render.html import render_report_html, report_view
+    from .render.pdf import render_pdf
+
+    config = _config
+    assert config is not None, "worker not initialised"
+    result = ReportOutput(path=path)
+    try:
+        doc = parse(read_draft(path, max_bytes=config.check.max_draft_bytes), config)
+        timestamp = build_timestamp(doc.meta.submitted)
+        if "pdf" in formats:
+            html = render_report_html(doc, config, generated=timestamp.date())
+            pdf = render_pdf(html, base_url=path.parent, config=config, source=path,
+                             identifier=f"{doc.draft.year_dir}/{doc.report_id}")
+            result.pdf, result.pages = pdf.data, pdf.pages
+            result.diagnostics.extend(pdf.diagnostics)
+        if "docx" in formats:
+            data, problems = render_report_docx(doc, report_view(doc, config), config, timestamp=timestamp)
+            result.docx = data
+            result.diagnostics.extend(problems)
+    except Exception as error:  # one broken report must not stop the others
+        result.pdf = result.docx = None
+        result.diagnostics.append(diagnostic("RND601", path, (1, 1), _("rendering failed: {error}").format(
+            error=f"{type(error).__name__}: {error}")))
+        _log_traceback(path)
+    return result
+
+
+def _log_traceback(path: Path) -> None:
+    import logging
+
+    logging.getLogger(__name__).debug("rendering %s failed:\n%s", path, traceback.format_exc())
