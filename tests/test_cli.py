@@ -23,6 +23,7 @@ def make_project(tmp_path: Path) -> Path:
     shutil.copy(PROJECT / "reportgen.toml", root)
     shutil.copy(PROJECT / "reports_src" / "registry.yaml", root / "reports_src")
     shutil.copy(PROJECT / "reports_src" / "2022" / "valid.md", root / "reports_src" / "2022" / "r01.md")
+    shutil.copytree(PROJECT / "reports_src" / "2022" / "assets", root / "reports_src" / "2022" / "assets")
     return root
 
 
