@@ -1,0 +1,158 @@
+"""`reportgen build` as a nightly job: incremental, reproducible, atomic, locked, with a manifest."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+import pytest
+from pypdf import PdfReader
+
+from generator.build import OutputLock
+from generator.cli import main
+
+from .helpers import corpus_project
+
+IDS = ["r02", "r05", "r12"]  # r12 is 已提交: built as a report, left out of the volume
+
+
+def _build(root, *args, monkeypatch, capsys):
+    monkeypatch.chdir(root)
+    code = main(["build", "--jobs", "2", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _files(out):
+    return {str(path.relative_to(out)): path.read_bytes() for path in sorted(out.rglob("*"))
+            if path.is_file() and path.suffix in (".pdf", ".docx")}
+
+
+def test_build_writes_reports_volume_and_manifest_then_reuses_everything(tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, IDS)
+    code, out, _err = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, out
+    output = root / "output"
+    manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
+    assert {report["id"]: report["result"] for report in manifest["reports"]} == {i: "built" for i in IDS}
+    report = next(r for r in manifest["reports"] if r["id"] == "r02")
+    assert report["source"] == "reports_src/2022/r02.md" and report["pages"] >= 3 and report["content_hash"]
+    assert set(report["outputs"]) == {"pdf", "docx"}
+    assert report["outputs"]["pdf"]["path"] == "2022/reports/r02.pdf"
+    volume = manifest["volumes"][0]
+    assert volume["year"] == "2022" and volume["result"] == "built"
+    assert [entry["id"] for entry in volume["reports"]] == ["r02", "r05"]  # themes in configured order
+    assert volume["reports"][0]["start_page"] == 1
+    assert manifest["exit_status"] == 0 and manifest["duration_seconds"] > 0
+    for name, data in _files(output).items():
+        if name.endswith(".pdf"):
+            assert len(PdfReader(io.BytesIO(data)).pages) > 0
+        else:
+            assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None
+    # No change: nothing is rendered again.
+    code, out, _err = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
+    assert code == 0
+    assert {report["result"] for report in manifest["reports"]} == {"reused"}
+    assert manifest["volumes"][0]["result"] == "reused"
+
+
+def test_editing_one_draft_rebuilds_only_that_report_and_the_volume(tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, IDS)
+    _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    draft = root / "reports_src" / "2022" / "r05.md"
+    draft.write_text(draft.read_text(encoding="utf-8").replace("## 六、经验启示", "## 六、经验启示\n\n新增的一段总结。"),
+                     encoding="utf-8")
+    code, _out, _err = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert code == 0
+    assert {r["id"]: r["result"] for r in manifest["reports"]} == {"r02": "reused", "r05": "built", "r12": "reused"}
+    assert manifest["volumes"][0]["result"] == "built"
+
+
+def test_two_builds_are_byte_identical(tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, ["r02", "r05"])
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1671494400")
+    _build(root, "--out", str(tmp_path / "a"), monkeypatch=monkeypatch, capsys=capsys)
+    _build(root, "--out", str(tmp_path / "b"), monkeypatch=monkeypatch, capsys=capsys)
+    first, second = _files(tmp_path / "a"), _files(tmp_path / "b")
+    assert set(first) == {"2022/reports/r02.pdf", "2022/reports/r02.docx", "2022/reports/r05.pdf",
+                          "2022/reports/r05.docx", "2022/volume.pdf", "2022/volume.docx"}
+    assert first == second
+
+
+def test_a_second_build_is_refused_while_one_runs(tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, ["r02"])
+    with OutputLock(root / "output"):
+        code, _out, err = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 3
+    assert "另一个构建进程" in err
+
+
+def test_failing_report_is_excluded_from_the_volume_and_the_build_exits_one(tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, ["r02", "r05"])
+    broken = root / "reports_src" / "2022" / "r05.md"
+    broken.write_text(broken.read_text(encoding="utf-8").replace("## 五、取得成效", "## 五、成绩"), encoding="utf-8")
+    code, out, _err = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert code == 1
+    assert "SEC201" in out
+    assert {r["id"]: r["result"] for r in manifest["reports"]} == {"r02": "built", "r05": "failed"}
+    failed = next(r for r in manifest["reports"] if r["id"] == "r05")
+    assert any(d["code"] == "SEC201" for d in failed["diagnostics"])
+    assert manifest["volumes"][0]["excluded"] == ["r05"]
+    assert [entry["id"] for entry in manifest["volumes"][0]["reports"]] == ["r02"]
+
+
+def test_keep_previous_policy_leaves_the_last_good_volume(tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, ["r02", "r05"], extra_config="")
+    config = root / "reportgen.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'on_failed_report = "exclude"', 'on_failed_report = "keep-previous"'), encoding="utf-8")
+    assert _build(root, monkeypatch=monkeypatch, capsys=capsys)[0] == 0
+    volume = root / "output" / "2022" / "volume.pdf"
+    before = volume.read_bytes()
+    broken = root / "reports_src" / "2022" / "r05.md"
+    broken.write_text(broken.read_text(encoding="utf-8").replace("## 五、取得成效", "## 五、成绩"), encoding="utf-8")
+    code, _out, _err = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert code == 1
+    assert volume.read_bytes() == before
+    assert manifest["volumes"][0]["result"] == "failed" and manifest["volumes"][0]["kept_previous"] is True
+
+
+def _valid_outputs(out) -> None:
+    for path in out.rglob("*"):
+        if path.suffix == ".pdf":
+            assert len(PdfReader(path).pages) > 0, path
+        elif path.suffix == ".docx":
+            assert zipfile.ZipFile(path).testzip() is None, path
+
+
+def test_killed_build_leaves_no_corrupt_file_and_the_next_build_repairs(tmp_path):
+    root = corpus_project(tmp_path, ["r02", "r05", "r12", "r13"])
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "generator", "build", "--jobs", "2"], cwd=root,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment,
+                               start_new_session=True)
+    output = root / "output" / "2022" / "reports"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (output.exists() and any(output.glob("*.pdf"))):
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    _valid_outputs(root / "output")
+    result = subprocess.run([sys.executable, "-m", "generator", "build", "--jobs", "2", "--format", "json"],
+                            cwd=root, capture_output=True, text=True, env=environment, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    _valid_outputs(root / "output")
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert all(r["result"] in ("built", "reused") for r in manifest["reports"])
+    assert all((root / "output" / r["outputs"]["pdf"]["path"]).is_file() for r in manifest["reports"])
+    assert not list((root / "output").rglob("*.tmp"))
