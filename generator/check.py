@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import multiprocessing
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -67,21 +69,57 @@ def apply_severity(diagnostics: Iterable[Diagnostic], config: Config) -> list[Di
     return sorted(set(result), key=lambda item: item.sort_key)
 
 
-def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_corpus: bool
-                ) -> tuple[list[Document], list[Diagnostic]]:
-    """Read, parse and check drafts; the documents and every diagnostic, sorted."""
+PARALLEL_MINIMUM = 200  # below this, starting workers costs more than it saves
+_worker_context: CheckContext | None = None
+
+
+def _check_one(path: Path, ctx: CheckContext) -> tuple[Document | None, list[Diagnostic]]:
+    try:
+        doc = parse(read_draft(path, max_bytes=ctx.config.check.max_draft_bytes), ctx.config)
+    except Exception as error:
+        log.debug("reading %s failed", path, exc_info=True)
+        return None, [diagnostic("INT901", path, (1, 1), _("internal error while reading: {error}").format(
+            error=f"{type(error).__name__}: {error}"))]
+    found = check_document(doc, ctx)
+    for key in [key for key in doc.__dict__ if key.startswith("_")]:
+        del doc.__dict__[key]  # per-rule caches: not worth sending between processes
+    return doc, found
+
+
+def _check_chunk(paths: list[Path]) -> list[tuple[Document | None, list[Diagnostic]]]:
+    return [_check_one(path, _worker_context) for path in paths]
+
+
+def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_corpus: bool,
+                jobs: int | None = None) -> tuple[list[Document], list[Diagnostic]]:
+    """Read, parse and check drafts; the documents and every diagnostic, sorted.
+
+    Many drafts are checked in forked worker processes (`jobs`, default: the number of cores); the corpus-wide
+    rules then run once over all documents in this process.
+    """
+    global _worker_context
     ctx = CheckContext(config=config, registry=registry, whole_corpus=whole_corpus)
-    documents = []
-    found: list[Diagnostic] = []
-    for path in paths:
-        try:
-            doc = parse(read_draft(path, max_bytes=config.check.max_draft_bytes), config)
-        except Exception as error:
-            log.debug("reading %s failed", path, exc_info=True)
-            found.append(diagnostic("INT901", path, (1, 1), _("internal error while reading: {error}").format(
-                error=f"{type(error).__name__}: {error}")))
-            continue
-        documents.append(doc)
-        found.extend(check_document(doc, ctx))
+    jobs = jobs or os.cpu_count() or 1
+    results: list[tuple[Document | None, list[Diagnostic]]]
+    if jobs > 1 and len(paths) >= PARALLEL_MINIMUM and "fork" in multiprocessing.get_all_start_methods():
+        _warm_caches(config)
+        _worker_context = ctx
+        size = max(1, len(paths) // (jobs * 4))
+        chunks = [paths[index:index + size] for index in range(0, len(paths), size)]
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            results = [item for chunk in pool.map(_check_chunk, chunks) for item in chunk]
+        _worker_context = None
+    else:
+        results = [_check_one(path, ctx) for path in paths]
+    documents = [doc for doc, _found in results if doc is not None]
+    found = [item for _doc, items in results for item in items]
     found.extend(check_corpus(documents, ctx))
     return documents, apply_severity(found, config)
+
+
+def _warm_caches(config: Config) -> None:
+    """Load font coverage once in the parent, so forked workers inherit it instead of each reading fonts."""
+    from .fonts import coverage
+
+    for families in config.brand.fonts.model_dump().values():
+        coverage(tuple(families))

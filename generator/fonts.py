@@ -52,12 +52,13 @@ def _coverage(path: Path, index: int) -> frozenset[int]:
         font.close()
 
 
-def coverage(families: tuple[str, ...]) -> frozenset[int] | None:
-    """Code points drawn by any of the families, or None when none of them is installed."""
+@lru_cache(maxsize=None)
+def coverage(families: tuple[str, ...]) -> frozenset[str] | None:
+    """Characters drawn by any of the families, or None when none of them is installed."""
     faces = [face for face in (find_family(family) for family in families) if face]
     if not faces:
         return None
-    covered: frozenset[int] = frozenset()
+    covered: set[int] = set()
     for face in faces:
         covered |= _coverage(face.path, face.index)
-    return covered
+    return frozenset(map(chr, covered))

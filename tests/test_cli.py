@@ -189,3 +189,13 @@ def test_repository_config_documents_the_defaults():
 
     loaded = load_config(REPO / "reportgen.toml")
     assert loaded == Config(root=loaded.root, path=loaded.path)
+
+
+def test_parallel_check_gives_the_same_diagnostics_as_serial(project_config, project_registry, monkeypatch):
+    from generator import check as check_module
+
+    paths = sorted(RULE_FIXTURES.glob("*.md")) * 3
+    _docs, serial = check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=1)
+    monkeypatch.setattr(check_module, "PARALLEL_MINIMUM", 2)
+    docs, parallel = check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=2)
+    assert parallel == serial and len(docs) == len(paths)

@@ -12,9 +12,18 @@ from ..sections import SectionMatch, match_headings, normalise_title
 from .context import CheckContext
 
 
+def _matches(doc: Document, ctx: CheckContext) -> list[SectionMatch]:
+    # Cached on the document: every SEC rule reads the same matches.
+    cached = doc.__dict__.get("_section_matches")
+    if cached is None:
+        cached = match_headings(doc.outline, ctx.config.sections)
+        doc.__dict__["_section_matches"] = cached
+    return cached
+
+
 def _first_matches(doc: Document, ctx: CheckContext) -> dict[int, SectionMatch]:
     first: dict[int, SectionMatch] = {}
-    for match in match_headings(doc.outline, ctx.config.sections):
+    for match in _matches(doc, ctx):
         if match.spec_index is not None:
             first.setdefault(match.spec_index, match)
     return first
@@ -93,6 +102,7 @@ def empty_section(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     """A required section has text of its own or in its subsections."""
     lines = doc.draft.body.split("\n")
     outline = list(doc.outline)
+    heading_lines = {h.line - doc.draft.body_line for h in outline}
     for index, match in _first_matches(doc, ctx).items():
         spec = ctx.config.sections[index]
         heading = match.heading
@@ -100,10 +110,15 @@ def empty_section(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
         end = next((h.line for h in outline[position + 1:] if h.level <= heading.level), None)
         start_offset = heading.line - doc.draft.body_line + 1
         end_offset = (end - doc.draft.body_line) if end else len(lines)
-        heading_lines = {h.line - doc.draft.body_line for h in outline}
-        content = "".join(line.strip() for number, line in enumerate(lines[start_offset:end_offset], start_offset)
-                          if number not in heading_lines and set(line.strip()) - set("=-"))
-        if len(content) < max(spec.min_chars, 1):
+        length = 0
+        for number in range(start_offset, end_offset):
+            if number not in heading_lines:
+                stripped = lines[number].strip()
+                if stripped.strip("=-"):
+                    length += len(stripped)
+                    if length >= spec.min_chars:
+                        break
+        if length < max(spec.min_chars, 1):
             yield diagnostic("SEC204", doc.path, (heading.line, 1), _(
                 "section {section} is empty").format(section=quote(spec.title)))
 
@@ -112,7 +127,7 @@ def empty_section(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
 def duplicate_section(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     """Each required section appears once."""
     first: dict[int, int] = {}
-    for match in match_headings(doc.outline, ctx.config.sections):
+    for match in _matches(doc, ctx):
         if match.spec_index is None:
             continue
         if match.spec_index in first:
@@ -129,7 +144,7 @@ def unknown_section(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     specs = ctx.config.sections
     levels = {spec.level for spec in specs}
     names = {normalise_title(name): spec.title for spec in specs for name in (spec.title, *spec.aliases)}
-    for match in match_headings(doc.outline, specs):
+    for match in _matches(doc, ctx):
         if match.spec_index is None and match.heading.level in levels:
             close = difflib.get_close_matches(normalise_title(match.heading.text), list(names), n=1, cutoff=0.5)
             hint = _("; did you mean {section}?").format(section=quote(names[close[0]])) if close else ""

@@ -37,6 +37,7 @@ NO_SPACE_HAN_LATIN = re.compile(rf"(?<=[{HAN}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%])
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 IDEOGRAPHIC_SPACE = re.compile("\u3000+")
+IGNORED_FOR_GLYPHS = frozenset({MASK, "\t", " "})
 CAPTION_LABEL = re.compile(r"(?:^|[\[\s])[图表]\d+(?:[.-]\d+)*$")
 CJK_CHAR = re.compile(f"[{CJK}]")
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
@@ -240,14 +241,21 @@ def glyph_not_in_font(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     """Every character can be drawn by the configured fonts of its role (no tofu, no silent fallback)."""
     fonts = ctx.config.brand.fonts
     section_level = min(spec.level for spec in ctx.config.sections)
+    by_role: dict[str, list[Segment]] = {}
     for segment in _segments(doc):
-        role = font_role(segment.role, section_level)
+        by_role.setdefault(font_role(segment.role, section_level), []).append(segment)
+    for role, segments in by_role.items():
         covered = coverage(tuple(getattr(fonts, role)))
         if covered is None:
             continue  # `reportgen doctor` and the renderers report missing fonts
-        for index, char in enumerate(segment.text):
-            if ord(char) not in covered and char not in (MASK, "\t", " ") and not CONTROL.match(char) \
-                    and not ZERO_WIDTH.match(char) and not BIDI.match(char):
-                yield diagnostic("TXT410", doc.path, _at(doc, segment, index), _(
-                    "character “{char}” (U+{code:04X}) is not in the {role} font {fonts}").format(
-                    char=char, code=ord(char), role=role, fonts="/".join(getattr(fonts, role))))
+        # Set arithmetic over the whole role first (fast); positions only for characters that are missing.
+        missing = set("".join(segment.text for segment in segments)) - covered - IGNORED_FOR_GLYPHS
+        missing = {char for char in missing if not (CONTROL.match(char) or ZERO_WIDTH.match(char) or BIDI.match(char))}
+        if not missing:
+            continue
+        for segment in segments:
+            for index, char in enumerate(segment.text):
+                if char in missing:
+                    yield diagnostic("TXT410", doc.path, _at(doc, segment, index), _(
+                        "character “{char}” (U+{code:04X}) is not in the {role} font {fonts}").format(
+                        char=char, code=ord(char), role=role, fonts="/".join(getattr(fonts, role))))
