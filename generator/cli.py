@@ -159,7 +159,7 @@ def _cmd_rules(args, config: Config) -> int:
     from .diagnostics import all_rules
 
     for code, registered in sorted(all_rules().items()):
-        print(f"{code}  {registered.name:<28} {registered.severity.label:<8} {registered.description}")
+        print(f"{code:<7} {registered.name:<28} {registered.severity.label:<8} {registered.description}")
     return EXIT_OK
 
 
@@ -233,12 +233,18 @@ def _cmd_build(args, config: Config, *, years: set[str] | None = None, reports: 
         outputs = ", ".join(display_path(result.manifest_path.parent / entry["path"])
                             for entry in volume.get("outputs", {}).values())
         print(_("Volume {year}: {result}, {pages} pages {outputs}").format(
-            year=volume["year"], result=_(volume["result"]), pages=volume.get("pages", 0), outputs=outputs))
+            year=volume["year"], result=_result_label(volume["result"]), pages=volume.get("pages", 0), outputs=outputs))
         if volume.get("excluded"):
             print(_("  excluded because they failed: {ids}").format(ids=", ".join(volume["excluded"])))
     print(_("Finished in {seconds:.1f} s; manifest: {path}").format(seconds=result.duration,
                                                                    path=display_path(result.manifest_path)))
     return result.exit_status
+
+
+def _result_label(result: str) -> str:
+    labels = {"built": _("built"), "reused": _("unchanged"), "failed": _("failed"), "skipped": _("skipped"),
+              "pending": _("pending")}
+    return labels.get(result, result)
 
 
 def _cmd_volume(args, config: Config) -> int:

@@ -92,7 +92,7 @@ def _choice(field: FieldValue, allowed: list[str]) -> tuple[str | None, FieldPro
     if problem:
         return None, problem
     if value not in allowed:
-        return None, FieldProblem("FM108", _("{key} “{value}” is not allowed; choose one of: {allowed}").format(
+        return None, FieldProblem("FM108", _("value “{value}” of field “{key}” is not allowed; choose one of: {allowed}").format(
             key=field.key, value=value, allowed=join_list(allowed)), field.value_pos)
     return value, None
 

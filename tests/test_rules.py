@@ -17,7 +17,7 @@ EXPECTED = {
     "FM105_missing_required_field.md": [("FM105", 10, 1, "缺少必填字段“title”")],
     "FM106_unknown_field.md": [("FM106", 11, 1, "未知字段“keyword”；是否应为“keywords”")],
     "FM107_invalid_field_value.md": [("FM107", 3, 7, "四位年份"), ("FM107", 6, 13, "应为列表，例如 counselors: [张明远]")],
-    "FM108_value_not_allowed.md": [("FM108", 4, 8, "theme“党建+安全”不在允许范围内；可选值：党建+安全生产、党建+绿色发展、党建+技能培养")],
+    "FM108_value_not_allowed.md": [("FM108", 4, 8, "字段“theme”的值“党建+安全”不在允许范围内；可选值：党建+安全生产、党建+绿色发展、党建+技能培养")],
     "FM109_invalid_date.md": [("FM109", 8, 12, "日期 2022-02-30 不存在")],
     "FM110_duplicate_field.md": [("FM110", 4, 1, "字段“title”重复出现（首次在第 2 行）")],
     "FM111_yaml_anchor_alias.md": [("FM111", 9, None, "锚点和别名"), ("FM111", 10, None, "锚点和别名")],
