@@ -149,8 +149,12 @@ def _diagnostic_record(item: Diagnostic, root: Path) -> dict:
 
 def _executor(config: Config, jobs: int) -> ProcessPoolExecutor:
     # "fork" would copy the parent's open lock file and loggers; "spawn" gives clean workers.
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=initialise,
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_initialise_worker,
                                initargs=(config, current_language()))
+
+
+def _initialise_worker(config: Config, language: str) -> None:
+    initialise(config, language, limit_memory=True)
 
 
 def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str, ...] = FORMATS,

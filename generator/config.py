@@ -140,6 +140,19 @@ class CheckOptions(Strict):
     """Per-rule severity override by code, e.g. `TXT404 = "off"`."""
     max_draft_bytes: int = Field(default=2_000_000, ge=1024)
     """Drafts larger than this are refused unread."""
+    max_nesting: int = Field(default=12, ge=1, le=100)
+    """Deepest nesting of block quotes and lists."""
+    max_table_rows: int = Field(default=1000, ge=1)
+    max_table_columns: int = Field(default=40, ge=1)
+
+
+class BuildOptions(Strict):
+    report_timeout: int = Field(default=120, ge=1)
+    """Seconds one report may take to render before it is abandoned (RND607)."""
+    volume_timeout: int = Field(default=900, ge=1)
+    """Seconds one volume may take."""
+    worker_memory_mb: int = Field(default=3072, ge=256)
+    """Address-space limit of each worker process; a report that needs more fails alone."""
 
 
 class VolumeOptions(Strict):
@@ -173,6 +186,7 @@ class Config(Strict):
     """Required sections, in order."""
     text: TextOptions = TextOptions()
     check: CheckOptions = CheckOptions()
+    build: BuildOptions = BuildOptions()
     volume: VolumeOptions = VolumeOptions()
 
     # Set by `load_config`, not read from the file.

@@ -235,6 +235,18 @@ def _volume_reusable(job: VolumeJob, out: Path) -> bool:
 
 
 def render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...], include_drafts: bool) -> VolumeOutput:
+    """Render one volume within the time and memory limits."""
+    from . import worker
+
+    config = worker._config
+    result = worker.limited(_render_volume, config.build.volume_timeout, config.sources_dir / year,
+                            year, report_paths, formats, include_drafts)
+    if isinstance(result, str):
+        return VolumeOutput(diagnostics=[diagnostic("RND607", config.sources_dir / year, (1, 1), result)])
+    return result
+
+
+def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...], include_drafts: bool) -> VolumeOutput:
     from . import worker
     from .render.volume_docx import render_volume_docx
     from .render.volume_pdf import render_volume_pdf

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import resource
+import signal
+import threading
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,10 +26,50 @@ from .reader import read_draft
 _config: Config | None = None
 
 
-def initialise(config: Config, language: str) -> None:
+class LimitExceeded(BaseException):
+    """Raised by the timer inside a render; a BaseException so that no library's `except Exception` eats it."""
+
+
+def initialise(config: Config, language: str, *, limit_memory: bool = False) -> None:
+    """Set up a worker: configuration, language and, in worker processes, an address-space limit."""
     global _config
     _config = config
     set_language(language)
+    if limit_memory:
+        limit = config.build.worker_memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+@contextmanager
+def time_limit(seconds: int):
+    """Abandon the block after `seconds` (main thread only; elsewhere the block runs unlimited)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(_signum, _frame):
+        raise LimitExceeded(seconds)
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def limited(function, seconds: int, source: Path, *args):
+    """Run a render task under the time limit; time-outs and memory exhaustion become RND607."""
+    try:
+        with time_limit(seconds):
+            return function(*args)
+    except LimitExceeded:
+        problem = _("rendering took longer than {seconds} s and was abandoned").format(seconds=seconds)
+    except MemoryError:
+        problem = _("rendering needed more memory than the worker may use ({limit} MB)").format(
+            limit=_config.build.worker_memory_mb)
+    return problem
 
 
 def build_timestamp(date: dt.date | None) -> dt.datetime:
@@ -48,7 +92,14 @@ class ReportOutput:
 
 
 def render_report(path: Path, formats: tuple[str, ...]) -> ReportOutput:
-    """Render one (already checked) draft to the requested formats."""
+    """Render one (already checked) draft within the time and memory limits."""
+    result = limited(_render_report, _config.build.report_timeout, path, path, formats)
+    if isinstance(result, str):
+        return ReportOutput(path=path, diagnostics=[diagnostic("RND607", path, (1, 1), result)])
+    return result
+
+
+def _render_report(path: Path, formats: tuple[str, ...]) -> ReportOutput:
     from .render.docx import render_report_docx
     from .render.html import render_report_html, report_view
     from .render.pdf import render_pdf

@@ -5,8 +5,8 @@
     REG3xx registry and corpus   rules/registry.py
     TXT4xx text and typography   rules/text.py
     AST5xx assets                rules/assets.py
-    RND6xx rendering             rules/stages.py
+    RND6xx rendering             rules/stages.py, rules/limits.py
     INT9xx internal errors       rules/stages.py
 """
 
-from . import assets, frontmatter, registry, sections, stages, text  # noqa: F401
+from . import assets, frontmatter, limits, registry, sections, stages, text  # noqa: F401

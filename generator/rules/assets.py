@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from PIL import Image, UnidentifiedImageError
+
 from ..diagnostics import diagnostic, rule
 from ..i18n import _
 from ..model import Diagnostic, Document, Severity
@@ -59,3 +61,64 @@ def unusable_image(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
         _target, problem = resolve_asset(doc, src, ctx)
         if problem:
             yield diagnostic("AST501", doc.path, (line, col), problem)
+
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000
+IMAGE_FORMATS = {"PNG", "JPEG", "GIF"}
+
+
+def verify_image(path: Path) -> str | None:
+    """Why an image file cannot be used (corrupt, truncated, unknown format, too large), or None."""
+    if path.suffix.lower() in (".svg", ".svgz"):
+        # Refused for PDF and DOCX alike: Word cannot show SVG everywhere, and SVG can reference other files.
+        return _("image format {kind} is not supported; use PNG, JPEG or GIF").format(kind="SVG")
+    size = path.stat().st_size
+    if size > MAX_IMAGE_BYTES:
+        return _("image is {size} bytes, more than {limit}").format(size=size, limit=MAX_IMAGE_BYTES)
+    try:
+        with Image.open(path) as image:
+            kind = image.format
+            width, height = image.size
+            if kind not in IMAGE_FORMATS:
+                return _("image format {kind} is not supported; use PNG, JPEG or GIF").format(kind=kind)
+            if width * height > MAX_IMAGE_PIXELS:
+                return _("image has {width}x{height} pixels, more than {limit}").format(
+                    width=width, height=height, limit=MAX_IMAGE_PIXELS)
+            image.verify()
+        with Image.open(path) as image:
+            image.load()  # verify() does not decode; a truncated file fails only here
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return _("image is too large to decode safely")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        return _("image cannot be read ({error}); use PNG, JPEG or GIF").format(error=type(error).__name__)
+    return None
+
+
+@rule("AST503", "invalid-image", Severity.ERROR)
+def invalid_image(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
+    """Images are PNG, JPEG or GIF files that decode completely, within size limits (SVG is refused)."""
+    for line, col, src in image_references(doc):
+        target, problem = resolve_asset(doc, src, ctx)
+        if target is not None and problem is None:
+            reason = verify_image(target)
+            if reason:
+                yield diagnostic("AST503", doc.path, (line, col), _("image “{src}”: {reason}").format(
+                    src=src[:80], reason=reason))
+
+
+RAW_HTML = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?|!--|!\[|\?)[^<>]*>?")
+
+
+@rule("AST504", "raw-html", Severity.WARNING)
+def raw_html(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
+    """Raw HTML is not passed through: it is printed literally."""
+    from .text import _segments
+
+    for segment in _segments(doc):
+        for match in RAW_HTML.finditer(segment.text):
+            if match.group(0).startswith(("<http", "<mailto")):
+                continue
+            yield diagnostic("AST504", doc.path, (segment.line, segment.col + match.start()), _(
+                "raw HTML “{html}” is not interpreted; it will be printed as text").format(html=match.group(0)[:60]))
+            break  # one per line is enough
