@@ -38,6 +38,8 @@ ALLOWED_ATTRIBUTES = {
     "div": {"class"},
     "h1": {"id"}, "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"}, "h6": {"id"},
 }
+RELATIVE_PATH = re.compile(r"^(?![a-zA-Z][a-zA-Z0-9+.-]*:)(?!/)(?!\\)\S")
+SAFE_LINK = re.compile(r"^(?:https?://|mailto:|#)", re.IGNORECASE)
 ALIGN = re.compile(r"text-align:\s*(left|right|center)")
 FENCE_OPEN = re.compile(r"^(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+-]*)[^\n]*$")
 ATX = re.compile(r"^(#{1,6})(?:[ \t]+(.*?))?[ \t#]*$")
@@ -118,6 +120,10 @@ class TreeCleanup(Treeprocessor):
         for name in list(element.attrib):
             if name not in allowed:
                 del element.attrib[name]
+        if element.tag == "a" and not SAFE_LINK.match(element.get("href", "")):
+            element.attrib.pop("href", None)  # file:, javascript:, data: … links are kept as plain text
+        if element.tag == "img" and not RELATIVE_PATH.match(element.get("src", "")):
+            element.attrib.pop("src", None)  # only relative paths reach a renderer (AST501 reports the rest)
         if element.tag in ("th", "td") and (match := ALIGN.search(style)):
             element.set("align", match.group(1))
 

@@ -88,3 +88,24 @@ def test_apply_edits_applies_only_non_overlapping_edits(text, raw_edits):
     assert 0 <= applied <= len(edits)
     if not edits:
         assert result == text
+
+
+HOSTILE_TOKENS = st.lists(st.sampled_from(
+    ["<script>alert(1)</script>", "<img src=file:///etc/passwd>", "{{ 7*7 }}", "{% raw %}", "<![CDATA[x]]>",
+     "<style>@import url(x)</style>", "[a](javascript:alert(1))", "![b](file:///etc/passwd)", "\n\n", "> ", "- ",
+     "1. ", "| a | b |\n|---|---|\n| 1 | 2 |\n", "```\ncode\n```\n", "[^1]", "\n[^1]: 注\n", "**粗**", "*斜*",
+     "中文", "English", "\x00", "\x0b", "\u202e", "## 一、课题背景\n"]), max_size=40).map("".join)
+
+
+@given(HOSTILE_TOKENS)
+@SETTINGS
+def test_read_parse_check_render_html_never_raises_or_passes_markup_through(project_config, project_registry, text):
+    from generator.render.html import render_report_html
+
+    ctx = CheckContext(project_config, project_registry, whole_corpus=False)
+    doc = parse(draft_from_text(DRAFT, "---\ntitle: '<script>{{ 7*7 }}'\n---\n" + text), ctx.config)
+    check_document(doc, ctx)
+    html = render_report_html(doc, ctx.config)
+    body = html.split("<body>", 1)[1]
+    assert "<script" not in body and 'src="file:///etc' not in body and "<style" not in body
+    assert "javascript:" not in body.replace("javascript:alert(1)</", "")

@@ -439,7 +439,7 @@ class DocxWriter:
         paragraph._p.append(hyperlink)
 
     def add_image(self, paragraph: Paragraph, src: str, *, max_width: Emu) -> None:
-        path = (self._source.parent / src).resolve() if self._source else None
+        path = (self._source.parent / src).resolve() if self._source and src else None
         if path is None or not path.is_relative_to(self.config.sources_dir) or not path.is_file():
             self.diagnostics.append(diagnostic("AST502", self._source or Path("."), (1, 1), _(
                 "resource “{url}” was refused: {reason}").format(url=src[:200], reason=_("outside the sources and templates"))))
