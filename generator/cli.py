@@ -144,11 +144,14 @@ def _cmd_new(args, config: Config) -> int:
 def _cmd_doctor(args, config: Config) -> int:
     from .doctor import run_doctor
 
+    from .formats import display_width
+
     findings = run_doctor(config)
-    width = max(len(finding.name) for finding in findings)
+    width = max(display_width(finding.name) for finding in findings)
     for finding in findings:
         mark = "ok " if finding.ok else ("ERR" if finding.required else "-- ")
-        print(f"[{mark}] {finding.name.ljust(width)}  {finding.detail}")
+        padding = " " * (width - display_width(finding.name))
+        print(f"[{mark}] {finding.name}{padding}  {finding.detail}")
     failed = [finding for finding in findings if finding.required and not finding.ok]
     print(_("Everything reportgen needs is in place.") if not failed else
           _("{count} required item(s) missing.").format(count=len(failed)))

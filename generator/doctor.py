@@ -29,10 +29,11 @@ def _versions() -> list[Finding]:
                 Finding("WeasyPrint", True, weasyprint.__version__),
                 Finding("python-docx", True, version("python-docx")),
                 Finding("Python-Markdown", True, markdown.__version__)]
-    from weasyprint.text.ffi import ffi, harfbuzz, harfbuzz_subset, pango
+    from weasyprint.text.ffi import harfbuzz, harfbuzz_subset, pango
 
-    pango_version = ffi.string(pango.pango_version_string()).decode()
-    findings.append(Finding("Pango", pango.pango_version() >= 14400, pango_version))
+    number = pango.pango_version()
+    pango_version = f"{number // 10000}.{number // 100 % 100}.{number % 100}"
+    findings.append(Finding("Pango", number >= 14400, pango_version))
     subset_ok = bool(harfbuzz_subset) and bool(harfbuzz.hb_version_atleast(4, 1, 0))
     findings.append(Finding(_("HarfBuzz subsetter"), subset_ok,
                             _("found") if subset_ok else _("missing: install libharfbuzz-subset0 (font subsetting "
@@ -64,7 +65,9 @@ def _smoke_render(config: Config) -> Finding:
         for page in reader.pages:
             for font in (page.get("/Resources", {}).get("/Font", {}) or {}).values():
                 fonts.add(str(font.get_object().get("/BaseFont", "")))
-        ok = "党建辅导员制" in text and any(family.replace(" ", "") .lower()[:8] in name.lower() for name in fonts)
+        from .render.pdf import _font_key
+
+        ok = "党建辅导员制" in text and any(_font_key(name).startswith(_font_key(family)) for name in fonts)
         return Finding(_("one-page smoke render"), ok, _("{pages} page, fonts: {fonts}").format(
             pages=len(reader.pages), fonts=", ".join(sorted(fonts)) or "-"))
     except Exception as error:  # the doctor reports, it does not crash

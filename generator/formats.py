@@ -24,7 +24,7 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def _display_width(text: str) -> int:
+def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
@@ -50,7 +50,7 @@ def format_text(diagnostics: list[Diagnostic], *, files_checked: int, sources: d
                 line = lines[item.line - 1].replace("\t", " ")
                 gutter = f"{item.line:>5} | "
                 out.append(gutter + line[:200])
-                out.append(" " * (len(gutter) - 2) + "| " + " " * _display_width(line[: item.col - 1]) + "^ "
+                out.append(" " * (len(gutter) - 2) + "| " + " " * display_width(line[: item.col - 1]) + "^ "
                            + _severity_text(item.severity) + f" [{item.name}]")
     counts = summary_counts(diagnostics)
     fixable = sum(1 for item in diagnostics if item.fix)
