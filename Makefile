@@ -21,7 +21,9 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 bench: setup
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	$(BIN)/python benchmarks/check_1000.py
+	$(BIN)/python benchmarks/build.py
 
 setup: system-deps $(VENV)/.installed
 

@@ -6,8 +6,11 @@ coverage is read from the real font files' cmap tables with fontTools. Both are 
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import subprocess
+from array import array
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -43,13 +46,36 @@ def find_family(family: str) -> FontFace | None:
     return FontFace(family, Path(path), index)
 
 
+def _cache_file(path: Path, index: int) -> Path:
+    stat = path.stat()
+    key = hashlib.sha256(f"{path}:{index}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:24]
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "reportgen" / f"cmap-{key}.bin"
+
+
 @lru_cache(maxsize=None)
 def _coverage(path: Path, index: int) -> frozenset[int]:
+    """Code points of a face's cmap; kept in the user's cache directory, since parsing a CJK cmap takes ~0.1 s."""
+    cache = _cache_file(path, index)
+    try:
+        codes = array("I")
+        codes.frombytes(cache.read_bytes())
+        return frozenset(codes)
+    except (OSError, ValueError):
+        pass
     font = TTFont(str(path), fontNumber=index, lazy=True)
     try:
-        return frozenset(font.getBestCmap() or {})
+        codes = array("I", sorted(font.getBestCmap() or {}))
     finally:
         font.close()
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(codes.tobytes())
+        os.replace(temporary, cache)
+    except OSError:
+        pass  # a read-only home is fine: the cmap is parsed again next time
+    return frozenset(codes)
 
 
 @lru_cache(maxsize=None)

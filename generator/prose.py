@@ -16,6 +16,8 @@ from .model import Draft
 MASK = "\ue000"
 PRINTED_FIELDS = ("title", "summary")
 FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
+HEADING = re.compile(r"^\s{0,3}(#{1,6})\s")
 MASKED_INLINE = re.compile(
     r"(`+)(?:(?!\1).)+?\1"            # code spans
     r"|\]\([^)\n]*\)"                 # link and image targets
@@ -75,9 +77,9 @@ def prose_segments(draft: Draft) -> list[Segment]:
         if match := FENCE.match(line):
             fence = match.group(1)
             continue
-        if not line.strip() or re.match(r"^\s*\|?\s*:?-{3,}", line):
+        if not line.strip() or TABLE_RULE.match(line):
             continue
-        heading = re.match(r"^\s{0,3}(#{1,6})\s", line)
+        heading = HEADING.match(line)
         role = f"heading:{len(heading.group(1))}" if heading else "body"
         segments.append(Segment(index + 1, 1, starts[index], MASKED_INLINE.sub(_mask, line), role))
     return segments

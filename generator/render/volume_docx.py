@@ -110,7 +110,7 @@ def render_volume_docx(config: Config, year: str, docs: list[Document], source: 
     title = writer.paragraph("Report Title", fields["title"])
     title.runs[0].font.size = Pt(30)
     writer.paragraph("Report Title", fields["subtitle"]).runs[0].font.size = Pt(18)
-    for _blank in range(8):
+    for _blank in range(4):
         writer.paragraph("Normal")
     foot = writer.paragraph("Report Org Line", f"{fields['organisation']}　{fields['date_text']}")
     foot.alignment = WD_ALIGN_PARAGRAPH.CENTER

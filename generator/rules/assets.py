@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -37,7 +38,14 @@ IMAGE = re.compile(r"!\[[^\]\n]*\]\(\s*<?([^)>\s]*)>?(?:\s+[\"'(][^)]*)?\)")
 
 
 def image_references(doc: Document) -> list[tuple[int, int, str]]:
-    """(line, col, src) of every inline image outside code blocks."""
+    """(line, col, src) of every inline image outside code blocks (cached on the document)."""
+    cached = doc.__dict__.get("_image_references")
+    if cached is None:
+        cached = doc.__dict__["_image_references"] = _find_images(doc)
+    return cached
+
+
+def _find_images(doc: Document) -> list[tuple[int, int, str]]:
     found = []
     fence = None
     for number, line in enumerate(doc.draft.body.split("\n"), start=doc.draft.body_line):
@@ -70,6 +78,13 @@ IMAGE_FORMATS = {"PNG", "JPEG", "GIF"}
 
 def verify_image(path: Path) -> str | None:
     """Why an image file cannot be used (corrupt, truncated, unknown format, too large), or None."""
+    stat = path.stat()
+    return _verify_image(path, stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=1024)
+def _verify_image(path: Path, _size: int, _mtime: int) -> str | None:
+    # Keyed by size and modification time: drafts sharing an image decode it once per process.
     if path.suffix.lower() in (".svg", ".svgz"):
         # Refused for PDF and DOCX alike: Word cannot show SVG everywhere, and SVG can reference other files.
         return _("image format {kind} is not supported; use PNG, JPEG or GIF").format(kind="SVG")

@@ -15,7 +15,15 @@ QUOTE_PREFIX = re.compile(r"^(?:[ ]{0,3}>)+")
 LIST_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s")
 
 
-def _body_lines(doc: Document):
+def _body_lines(doc: Document) -> list[tuple[int, str]]:
+    """(line number, text) of body lines outside fenced code (cached on the document)."""
+    cached = doc.__dict__.get("_body_lines")
+    if cached is None:
+        cached = doc.__dict__["_body_lines"] = list(_iter_body_lines(doc))
+    return cached
+
+
+def _iter_body_lines(doc: Document):
     fence = None
     for number, line in enumerate(doc.draft.body.split("\n"), start=doc.draft.body_line):
         if fence:

@@ -1,0 +1,173 @@
+"""Benchmark: builds of the sample year, side by side with pandoc (from the pypandoc-binary package).
+
+Measured, each in a fresh process on a copy of the project:
+  cold build        reportgen build (28 PDF + 28 DOCX + volume PDF + DOCX), empty output directory
+  no-change build   the same again: nothing to render
+  one-draft edit    one sentence added to one approved draft
+  pandoc volume     pandoc --pdf-engine=weasyprint --toc, one PDF of the same approved drafts (no reports)
+  DOCX volume       reportgen's Word volume writer alone vs pandoc md -> docx of the same Markdown
+Peak memory is the largest sum of resident memory of the build's process tree, sampled every 20 ms.
+Usage: python benchmarks/build.py   (needs `pip install -e '.[bench]'`; `make bench` does it)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident memory (bytes) of a process and all its descendants."""
+    total = 0
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/statm") as handle:
+                total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            pass
+        stack.extend(children.get(current, []))
+    return total
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, int, subprocess.CompletedProcess]:
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(process.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = process.communicate()
+    done.set()
+    sampler.join()
+    elapsed = time.perf_counter() - started
+    return elapsed, peak, subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def approved_markdown(root: Path) -> str:
+    """The approved drafts as one Markdown document (title as a level-1 heading), as pandoc would get it."""
+    sys.path.insert(0, str(REPO))
+    from generator.config import load_config
+    from generator.reader import read_draft
+
+    config = load_config(root / "reportgen.toml")
+    parts = []
+    for path in sorted((root / "reports_src" / "2022").glob("r*.md")):
+        draft = read_draft(path)
+        if draft.fields["status"].value != config.front_matter.approved_status:
+            continue
+        parts.append(f"# {draft.fields['title'].value}\n\n{draft.body}\n")
+    return "\n".join(parts)
+
+
+def main() -> int:
+    import pypandoc
+
+    pandoc = pypandoc.get_pandoc_path()
+    results = {}
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory) / "project"
+        root.mkdir()
+        for name in ("reportgen.toml", "templates", "reports_src"):
+            source = REPO / name
+            (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
+        build = [sys.executable, "-m", "generator", "build", "--format", "json"]
+        results["cold"], results["cold_peak"], cold = timed(build, root)
+        assert cold.returncode == 0, cold.stderr
+        results["nochange"], _peak, _run = timed(build, root)
+        draft = root / "reports_src" / "2022" / "r05.md"
+        draft.write_text(draft.read_text(encoding="utf-8").replace(
+            "## 六、经验启示", "## 六、经验启示\n\n本段为基准测试新增的一句话。"), encoding="utf-8")
+        results["edit"], _peak, edited = timed(build, root)
+        assert edited.returncode == 0, edited.stderr
+        results["volume_pdf_bytes"] = (root / "output" / "2022" / "volume.pdf").stat().st_size
+
+        markdown = root / "volume.md"
+        markdown.write_text(approved_markdown(root), encoding="utf-8")
+        environment_path = f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"
+        pandoc_pdf = [pandoc, str(markdown), "--pdf-engine=weasyprint", "--toc", "-o", str(root / "pandoc.pdf"),
+                      "--metadata", "title=党建辅导员制项目课题成果汇编", "--metadata", "lang=zh-CN"]
+        os.environ["PATH"] = environment_path
+        results["pandoc_pdf"], results["pandoc_pdf_peak"], run = timed(pandoc_pdf, root)
+        assert run.returncode == 0, run.stderr
+        pandoc_docx = [pandoc, str(markdown), "--toc", "-o", str(root / "pandoc.docx")]
+        results["pandoc_docx"], _peak, run = timed(pandoc_docx, root)
+        assert run.returncode == 0, run.stderr
+        results["docx_volume"] = docx_volume_seconds(root)
+
+    rows = [
+        ("cold build (28 PDF + 28 DOCX + volume PDF + DOCX)", f"{results['cold']:.1f} s", ""),
+        ("pandoc --pdf-engine=weasyprint --toc, volume PDF only", f"{results['pandoc_pdf']:.1f} s", ""),
+        ("ratio cold build / pandoc", f"{results['cold'] / results['pandoc_pdf']:.2f}", "≤ 1.0"),
+        ("one-draft edit rebuild", f"{results['edit']:.1f} s ({results['edit'] / results['cold']:.0%} of cold)",
+         "≤ 20%"),
+        ("no-change rebuild", f"{results['nochange']:.2f} s ({results['nochange'] / results['cold']:.0%} of cold)",
+         "≤ 5%"),
+        ("DOCX volume writer alone", f"{results['docx_volume']:.2f} s", ""),
+        ("pandoc md -> docx, same Markdown", f"{results['pandoc_docx']:.2f} s", ""),
+        ("ratio DOCX volume / pandoc", f"{results['docx_volume'] / results['pandoc_docx']:.2f}", "≤ 1.0"),
+        ("peak memory of the cold build (process tree)", f"{results['cold_peak'] / 2**20:.0f} MB", "≤ 500 MB"),
+        ("peak memory of pandoc + WeasyPrint", f"{results['pandoc_pdf_peak'] / 2**20:.0f} MB", ""),
+        ("volume PDF size", f"{results['volume_pdf_bytes'] / 2**20:.1f} MB", "≤ 6 MB"),
+    ]
+    print(f"| what | measured ({dt.date.today()}, {os.cpu_count()} cores) | target |\n|---|---|---|")
+    for what, measured, target in rows:
+        print(f"| {what} | {measured} | {target} |")
+    print(json.dumps({key: round(value, 3) for key, value in results.items()}))
+    return 0
+
+
+def docx_volume_seconds(root: Path) -> float:
+    """Time of the Word volume writer alone (the PDF layout it takes page numbers from is made first)."""
+    sys.path.insert(0, str(REPO))
+    from generator import worker
+    from generator.config import load_config
+    from generator.parse import parse
+    from generator.reader import read_draft
+    from generator.registry import load_registry
+    from generator.render.volume_docx import render_volume_docx
+    from generator.render.volume_pdf import render_volume_pdf
+    from generator.volume import read_volume_source
+
+    config = load_config(root / "reportgen.toml")
+    worker.initialise(config, "zh_CN")
+    docs = [parse(read_draft(path), config) for path in sorted((root / "reports_src" / "2022").glob("r*.md"))]
+    docs = [doc for doc in docs if doc.meta.status == config.front_matter.approved_status]
+    source = read_volume_source(config, "2022")
+    short = {entry.name: entry.get("short") for entry in load_registry(config.registry_path).companies}
+    stamp = dt.datetime(2022, 12, 20)
+    pdf = render_volume_pdf(config, "2022", docs, source, short, timestamp=stamp)
+    started = time.perf_counter()
+    render_volume_docx(config, "2022", docs, source, short, pdf, timestamp=stamp)
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
