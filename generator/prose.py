@@ -9,6 +9,7 @@ diagnostics get exact line:col and fixes exact edits.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .model import Draft
@@ -67,9 +68,19 @@ def prose_segments(draft: Draft) -> list[Segment]:
             col, raw = col + 1, raw[1:].rstrip()[:-1] if raw.rstrip().endswith(raw[0]) else raw[1:]
         if raw.strip() and field.value.startswith(raw.strip()[:8]):
             segments.append(Segment(index + 1, col + 1, starts[index] + col, raw, name))
+    for number, line in lines_outside_code(draft):
+        if not line.strip() or TABLE_RULE.match(line):
+            continue
+        heading = HEADING.match(line)
+        role = f"heading:{len(heading.group(1))}" if heading else "body"
+        segments.append(Segment(number, 1, starts[number - 1], MASKED_INLINE.sub(_mask, line), role))
+    return segments
+
+
+def lines_outside_code(draft: Draft) -> Iterator[tuple[int, str]]:
+    """(line number, text) of the body's lines that are not inside a fenced code block (nor its fences)."""
     fence = None
-    for index in range(draft.body_line - 1, len(lines)):
-        line = lines[index]
+    for number, line in enumerate(draft.body.split("\n"), start=draft.body_line):
         if fence:
             if line.strip().startswith(fence) and set(line.strip()) <= {fence[0]}:
                 fence = None
@@ -77,9 +88,4 @@ def prose_segments(draft: Draft) -> list[Segment]:
         if match := FENCE.match(line):
             fence = match.group(1)
             continue
-        if not line.strip() or TABLE_RULE.match(line):
-            continue
-        heading = HEADING.match(line)
-        role = f"heading:{len(heading.group(1))}" if heading else "body"
-        segments.append(Segment(index + 1, 1, starts[index], MASKED_INLINE.sub(_mask, line), role))
-    return segments
+        yield number, line

@@ -13,8 +13,8 @@ from PIL import Image, UnidentifiedImageError
 from ..diagnostics import diagnostic, rule
 from ..i18n import _
 from ..model import Diagnostic, Document, Severity
-from ..prose import FENCE
-from .context import CheckContext
+from .limits import body_lines
+from .context import CheckContext, memo
 
 
 def resolve_asset(doc: Document, src: str, ctx: CheckContext) -> tuple[Path | None, str | None]:
@@ -38,28 +38,9 @@ IMAGE = re.compile(r"!\[[^\]\n]*\]\(\s*<?([^)>\s]*)>?(?:\s+[\"'(][^)]*)?\)")
 
 
 def image_references(doc: Document) -> list[tuple[int, int, str]]:
-    """(line, col, src) of every inline image outside code blocks (cached on the document)."""
-    cached = doc.__dict__.get("_image_references")
-    if cached is None:
-        cached = doc.__dict__["_image_references"] = _find_images(doc)
-    return cached
-
-
-def _find_images(doc: Document) -> list[tuple[int, int, str]]:
-    found = []
-    fence = None
-    for number, line in enumerate(doc.draft.body.split("\n"), start=doc.draft.body_line):
-        stripped = line.strip()
-        if fence:
-            if stripped.startswith(fence) and set(stripped) <= {fence[0]}:
-                fence = None
-            continue
-        if match := FENCE.match(line):
-            fence = match.group(1)
-            continue
-        for match in IMAGE.finditer(line):
-            found.append((number, match.start() + 1, match.group(1)))
-    return found
+    """(line, col, src) of every inline image outside code blocks."""
+    return memo(doc, "image_references", lambda d: [
+        (number, match.start() + 1, match.group(1)) for number, line in body_lines(d) for match in IMAGE.finditer(line)])
 
 
 @rule("AST501", "unusable-image", Severity.ERROR)

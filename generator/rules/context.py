@@ -19,3 +19,16 @@ class CheckContext:
     @property
     def project_root(self) -> Path:
         return self.config.root
+
+
+def memo(doc, name: str, compute):
+    """Derived data several rules read (prose segments, section matches …), computed once per document.
+
+    Stored in the document's `__dict__` under `_<name>`; `check` drops these before sending documents between
+    processes.
+    """
+    key = f"_{name}"
+    value = doc.__dict__.get(key)
+    if value is None:
+        value = doc.__dict__[key] = compute(doc)
+    return value

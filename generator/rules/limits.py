@@ -8,39 +8,23 @@ from collections.abc import Iterator
 from ..diagnostics import diagnostic, rule
 from ..i18n import _
 from ..model import Diagnostic, Document, Severity
-from ..prose import FENCE
-from .context import CheckContext
+from ..prose import lines_outside_code
+from .context import CheckContext, memo
 
 QUOTE_PREFIX = re.compile(r"^(?:[ ]{0,3}>)+")
 LIST_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s")
 
 
-def _body_lines(doc: Document) -> list[tuple[int, str]]:
-    """(line number, text) of body lines outside fenced code (cached on the document)."""
-    cached = doc.__dict__.get("_body_lines")
-    if cached is None:
-        cached = doc.__dict__["_body_lines"] = list(_iter_body_lines(doc))
-    return cached
-
-
-def _iter_body_lines(doc: Document):
-    fence = None
-    for number, line in enumerate(doc.draft.body.split("\n"), start=doc.draft.body_line):
-        if fence:
-            if line.strip().startswith(fence) and set(line.strip()) <= {fence[0]}:
-                fence = None
-            continue
-        if match := FENCE.match(line):
-            fence = match.group(1)
-            continue
-        yield number, line
+def body_lines(doc: Document) -> list[tuple[int, str]]:
+    """(line number, text) of body lines outside fenced code."""
+    return memo(doc, "body_lines", lambda d: list(lines_outside_code(d.draft)))
 
 
 @rule("RND605", "structure-too-deep", Severity.ERROR)
 def structure_too_deep(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     """Block quotes and lists nest at most `check.max_nesting` levels."""
     limit = ctx.config.check.max_nesting
-    for number, line in _body_lines(doc):
+    for number, line in body_lines(doc):
         quotes = QUOTE_PREFIX.match(line)
         depth = quotes.group(0).count(">") if quotes else 0
         item = LIST_ITEM.match(line[quotes.end():] if quotes else line)
@@ -58,7 +42,7 @@ def table_too_large(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     """Tables stay within `check.max_table_rows` rows and `check.max_table_columns` columns."""
     rows_limit, columns_limit = ctx.config.check.max_table_rows, ctx.config.check.max_table_columns
     start, rows = None, 0
-    for number, line in [*_body_lines(doc), (None, "")]:
+    for number, line in [*body_lines(doc), (None, "")]:
         if line.lstrip().startswith("|"):
             if start is None:
                 start, rows = number, 0

@@ -9,16 +9,11 @@ from ..diagnostics import diagnostic, rule
 from ..i18n import _, quote
 from ..model import Diagnostic, Document, Severity
 from ..sections import SectionMatch, match_headings, normalise_title
-from .context import CheckContext
+from .context import CheckContext, memo
 
 
 def _matches(doc: Document, ctx: CheckContext) -> list[SectionMatch]:
-    # Cached on the document: every SEC rule reads the same matches.
-    cached = doc.__dict__.get("_section_matches")
-    if cached is None:
-        cached = match_headings(doc.outline, ctx.config.sections)
-        doc.__dict__["_section_matches"] = cached
-    return cached
+    return memo(doc, "section_matches", lambda d: match_headings(d.outline, ctx.config.sections))
 
 
 def _first_matches(doc: Document, ctx: CheckContext) -> dict[int, SectionMatch]:

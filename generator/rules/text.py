@@ -21,7 +21,7 @@ from ..model import Diagnostic, Document, Edit, Severity
 from ..prose import MASK, Segment, prose_segments
 from ..sections import strip_numbering
 from ..textnorm import CJK, HAN
-from .context import CheckContext
+from .context import CheckContext, memo
 
 TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 PINYIN_GLOSS = re.compile(rf"(?<=[{HAN}])[(（]([a-zü{TONED}]{{1,7}})[)）]")
@@ -57,12 +57,7 @@ def _converter(script: str) -> opencc.OpenCC:
 
 
 def _segments(doc: Document) -> list[Segment]:
-    # Cached on the document: every text rule reads the same segments.
-    cached = doc.__dict__.get("_prose_segments")
-    if cached is None:
-        cached = prose_segments(doc.draft)
-        doc.__dict__["_prose_segments"] = cached
-    return cached
+    return memo(doc, "prose_segments", lambda d: prose_segments(d.draft))
 
 
 @rule("TXT401", "pinyin-gloss-artifact", Severity.ERROR)
