@@ -126,8 +126,11 @@ class DocxWriter:
             label._r.style = self.style_ids["Report Label"]
             paragraph.add_run("　　" + title)
             _bottom_border(paragraph, self.config.brand.primary_colour)
-        for footer, alignment in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
-                                  (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)):
+        footers = [(section.footer, WD_ALIGN_PARAGRAPH.RIGHT), (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)]
+        if first_page_plain:
+            footers.append((section.first_page_footer, WD_ALIGN_PARAGRAPH.RIGHT))
+            section.first_page_header.is_linked_to_previous = False
+        for footer, alignment in footers:
             footer.is_linked_to_previous = False
             paragraph = footer.paragraphs[0]
             paragraph._p.style = self.style_ids["Footer"]
@@ -137,18 +140,6 @@ class DocxWriter:
             paragraph.add_run("— ")
             _add_field(paragraph, "PAGE", "1")
             paragraph.add_run(" —")
-        if first_page_plain:
-            first_footer = section.first_page_footer
-            first_footer.is_linked_to_previous = False
-            paragraph = first_footer.paragraphs[0]
-            paragraph._p.style = self.style_ids["Footer"]
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            for run in list(paragraph.runs):
-                run._r.getparent().remove(run._r)
-            paragraph.add_run("— ")
-            _add_field(paragraph, "PAGE", "1")
-            paragraph.add_run(" —")
-            section.first_page_header.is_linked_to_previous = False
         sect_pr = section._sectPr
         page_numbers = sect_pr.find(qn("w:pgNumType"))
         if page_numbers is None:
@@ -544,20 +535,9 @@ def _with(fmt: InlineFormat, **changes) -> InlineFormat:
 
 
 def _number(paragraph: Paragraph, num_id: int, level: int) -> None:
-    ppr = paragraph._p.get_or_add_pPr()
-    numbering = OxmlElement("w:numPr")
-    ilvl = OxmlElement("w:ilvl")
-    ilvl.set(qn("w:val"), str(level))
-    num = OxmlElement("w:numId")
-    num.set(qn("w:val"), str(num_id))
-    numbering.append(ilvl)
-    numbering.append(num)
-    ppr.insert_element_before(numbering, "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens",
-                              "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE",
-                              "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind",
-                              "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
-                              "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl",
-                              "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+    numbering = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+    numbering.get_or_add_ilvl().val = level
+    numbering.get_or_add_numId().val = num_id
 
 
 def _add_field(paragraph: Paragraph, instruction: str, placeholder: str) -> None:

@@ -72,13 +72,7 @@ def _add_toc_styles(writer: DocxWriter) -> None:
 
 
 def _outline(paragraph, level: int) -> None:
-    """Direct outline level: in the volume a theme is level 1, a report 2, its sections 3."""
-    ppr = paragraph._p.get_or_add_pPr()
-    element = ppr.find(qn("w:outlineLvl"))
-    if element is None:
-        element = OxmlElement("w:outlineLvl")
-        ppr.append(element)
-    element.set(qn("w:val"), str(level - 1))
+    _set_level(paragraph._p, level)
 
 
 def _front_title(writer: DocxWriter, text: str) -> None:
@@ -194,6 +188,7 @@ def render_volume_docx(config: Config, year: str, docs: list[Document], source: 
 
 
 def _set_level(paragraph_element, level: int) -> None:
+    """Direct outline level: in the volume a theme is level 1, a report 2, its sections 3 (9: body text)."""
     ppr = paragraph_element.get_or_add_pPr()
     element = ppr.find(qn("w:outlineLvl"))
     if element is None:
