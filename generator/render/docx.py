@@ -26,6 +26,7 @@ from docx.opc.part import XmlPart
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Emu, Mm, Pt
+from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 from PIL import Image
 
@@ -313,12 +314,13 @@ class DocxWriter:
         table.style = self.document.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         header_rows = {id(row) for section in element if section.tag == "thead" for row in section}
-        for row_index, row in enumerate(rows):
+        for row_index, (row, table_row) in enumerate(zip(rows, table.rows)):
             is_header = id(row) in header_rows or all(cell.tag == "th" for cell in row)
             if is_header:
-                _repeat_header(table.rows[row_index])
+                _repeat_header(table_row)
+            cells = row_cells(table, table_row)
             for column_index, cell_element in enumerate(row):
-                cell = table.cell(row_index, column_index)
+                cell = cells[column_index]
                 paragraph = cell.paragraphs[0]
                 paragraph._p.style = self.style_ids["Table Heading" if is_header else "Table Text"]
                 align = cell_element.get("align")
@@ -572,6 +574,11 @@ def _bottom_border(paragraph: Paragraph, colour: str, *, size: int = 6) -> None:
 def _shade(cell, colour: str) -> None:
     properties = cell._tc.get_or_add_tcPr()
     properties.append(parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="{colour}"/>'))
+
+
+def row_cells(table, row) -> list[_Cell]:
+    """A row's cells without python-docx's `table.cell()`, which rebuilds the whole cell grid on every call."""
+    return [_Cell(tc, table) for tc in row._tr.tc_lst]
 
 
 def _repeat_header(row) -> None:

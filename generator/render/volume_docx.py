@@ -19,7 +19,7 @@ from ..config import Config
 from ..i18n import _
 from ..model import Diagnostic, Document
 from ..volume import VolumeSource
-from .docx import DocxWriter, InlineFormat
+from .docx import DocxWriter, InlineFormat, row_cells
 from .volume_pdf import VolumePdf, indexes, volume_fields
 
 
@@ -202,9 +202,10 @@ def _simple_table(writer: DocxWriter, header: list[str] | None, rows: list[list[
     table = writer.document.add_table(rows=len(rows) + (1 if header else 0), cols=columns)
     table.style = writer.document.styles["Table Grid"]
     all_rows = ([header] if header else []) + rows
-    for row_index, values in enumerate(all_rows):
+    for row_index, (values, row) in enumerate(zip(all_rows, table.rows)):
         is_header = header is not None and row_index == 0
+        cells = row_cells(table, row)
         for column, value in enumerate(values):
-            paragraph = table.cell(row_index, column).paragraphs[0]
+            paragraph = cells[column].paragraphs[0]
             paragraph._p.style = writer.style_ids["Table Heading" if is_header else "Table Text"]
             writer.add_text(paragraph, value, InlineFormat())
