@@ -112,12 +112,13 @@ def main() -> int:
         markdown = root / "volume.md"
         markdown.write_text(approved_markdown(root), encoding="utf-8")
         environment_path = f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"
-        pandoc_pdf = [pandoc, str(markdown), "--pdf-engine=weasyprint", "--toc", "-o", str(root / "pandoc.pdf"),
+        resources = f"--resource-path={root / 'reports_src' / '2022'}"
+        pandoc_pdf = [pandoc, str(markdown), resources, "--pdf-engine=weasyprint", "--toc", "-o", str(root / "pandoc.pdf"),
                       "--metadata", "title=党建辅导员制项目课题成果汇编", "--metadata", "lang=zh-CN"]
         os.environ["PATH"] = environment_path
         results["pandoc_pdf"], results["pandoc_pdf_peak"], run = timed(pandoc_pdf, root)
         assert run.returncode == 0, run.stderr
-        pandoc_docx = [pandoc, str(markdown), "--toc", "-o", str(root / "pandoc.docx")]
+        pandoc_docx = [pandoc, str(markdown), resources, "--toc", "-o", str(root / "pandoc.docx")]
         results["pandoc_docx"], _peak, run = timed(pandoc_docx, root)
         assert run.returncode == 0, run.stderr
         results["docx_volume"] = docx_volume_seconds(root)
