@@ -199,7 +199,9 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
                 to_render.append(record)
 
         volume_jobs: list[VolumeJob] = []
-        if volume:
+        # A volume holds every approved report of its year: compiling it from a subset named on the command
+        # line would overwrite the full volume with a partial one.
+        if volume and not paths:
             volume_jobs = plan_volumes(config, records, out=out, formats=formats, include_drafts=include_drafts,
                                        environment=environment, strict=strict)
         progress.start(len(to_render) + len(volume_jobs), _("Building"))
@@ -208,6 +210,8 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
         progress.finish()
 
         volumes = [job.record for job in volume_jobs]
+        if not paths and reports and not years:
+            _prune_stale_outputs(out, records)
         failed = any(record.failed for record in records) or any(v.get("result") == "failed" for v in volumes)
         failed = failed or _fails(corpus_diagnostics, strict)
         exit_status = 1 if failed else 0
@@ -264,6 +268,21 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
         for job, future in volume_futures:
             job.store(future.result(), out)
             progress.advance(_("volume {year}").format(year=job.year))
+
+
+def _prune_stale_outputs(out: Path, records: list[ReportRecord]) -> None:
+    """Remove report outputs and cache entries whose draft no longer exists (a whole-corpus build only)."""
+    current = {(record.doc.draft.year_dir, record.doc.report_id) for record in records}
+    for directory in out.iterdir() if out.is_dir() else []:
+        if not (directory.is_dir() and directory.name.isdigit()):
+            continue
+        for path in (directory / "reports").glob("*"):
+            if path.suffix in (".pdf", ".docx") and (directory.name, path.stem) not in current:
+                log.info("removing %s: its draft is gone", path)
+                path.unlink()
+        for path in (out / ".cache" / directory.name).glob("*.json"):
+            if not path.name.startswith("_") and (directory.name, path.stem) not in current:
+                path.unlink()
 
 
 def _manifest(config: Config, records: list[ReportRecord], volumes: list[dict],

@@ -156,3 +156,22 @@ def test_killed_build_leaves_no_corrupt_file_and_the_next_build_repairs(tmp_path
     assert all(r["result"] in ("built", "reused") for r in manifest["reports"])
     assert all((root / "output" / r["outputs"]["pdf"]["path"]).is_file() for r in manifest["reports"])
     assert not list((root / "output").rglob("*.tmp"))
+
+
+def test_building_named_drafts_leaves_the_volume_alone_and_a_deleted_draft_loses_its_outputs(
+        tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, ["r02", "r05"])
+    assert _build(root, monkeypatch=monkeypatch, capsys=capsys)[0] == 0
+    volume = root / "output" / "2022" / "volume.pdf"
+    before = volume.read_bytes()
+    draft = root / "reports_src" / "2022" / "r05.md"
+    draft.write_text(draft.read_text(encoding="utf-8").replace("## 六、经验启示", "## 六、经验启示\n\n补充一句。"),
+                     encoding="utf-8")
+    code, _out, _err = _build(root, "reports_src/2022/r05.md", monkeypatch=monkeypatch, capsys=capsys)
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert code == 0 and manifest["volumes"] == [] and volume.read_bytes() == before
+    assert [r["id"] for r in manifest["reports"]] == ["r05"]
+    draft.unlink()
+    assert _build(root, monkeypatch=monkeypatch, capsys=capsys)[0] == 0
+    assert not (root / "output" / "2022" / "reports" / "r05.pdf").exists()
+    assert (root / "output" / "2022" / "reports" / "r02.pdf").exists()
