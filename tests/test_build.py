@@ -11,7 +11,6 @@ import sys
 import time
 import zipfile
 
-import pytest
 from pypdf import PdfReader
 
 from generator.build import OutputLock

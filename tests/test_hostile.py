@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject, StreamObject
 
-from .helpers import REPO, corpus_project
+from .helpers import corpus_project
 
 HOSTILE = Path(__file__).parent / "hostile"
 CANARY = b"CANARY-3f9d2b7a-DO-NOT-LEAK"

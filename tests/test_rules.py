@@ -72,7 +72,7 @@ def test_rule_fixture_reports_code_line_and_message(name, check_file):
     found = [(d.code, d.line, d.col, d.message) for d in diagnostics]
     expected = EXPECTED[name]
     assert len(found) == len(expected), found
-    for (code, line, col, message), (want_code, want_line, want_col, fragment) in zip(found, expected):
+    for (code, line, col, message), (want_code, want_line, want_col, fragment) in zip(found, expected, strict=True):
         assert (code, line) == (want_code, want_line), found
         if want_col is not None:
             assert col == want_col, found

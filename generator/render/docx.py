@@ -8,7 +8,6 @@ PAGE field, and the package is written with fixed ZIP timestamps and member orde
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import io
 import re
@@ -314,7 +313,7 @@ class DocxWriter:
         table.style = self.document.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         header_rows = {id(row) for section in element if section.tag == "thead" for row in section}
-        for row_index, (row, table_row) in enumerate(zip(rows, table.rows)):
+        for row, table_row in zip(rows, table.rows, strict=True):
             is_header = id(row) in header_rows or all(cell.tag == "th" for cell in row)
             if is_header:
                 _repeat_header(table_row)

@@ -202,7 +202,7 @@ def _simple_table(writer: DocxWriter, header: list[str] | None, rows: list[list[
     table = writer.document.add_table(rows=len(rows) + (1 if header else 0), cols=columns)
     table.style = writer.document.styles["Table Grid"]
     all_rows = ([header] if header else []) + rows
-    for row_index, (values, row) in enumerate(zip(all_rows, table.rows)):
+    for row_index, (values, row) in enumerate(zip(all_rows, table.rows, strict=True)):
         is_header = header is not None and row_index == 0
         cells = row_cells(table, row)
         for column, value in enumerate(values):

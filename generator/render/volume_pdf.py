@@ -12,7 +12,7 @@ from ..i18n import _
 from ..model import Diagnostic, Document
 from ..registry import load_registry
 from ..volume import Overview, VolumeSource, overview, pinyin_key, theme_groups
-from .html import ReportView, brand_context, date_text, elements_html, report_view, template_environment
+from .html import ReportView, brand_context, elements_html, report_view, template_environment
 from .pdf import render_pdf
 
 
