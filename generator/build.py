@@ -109,9 +109,15 @@ def _fails(diagnostics: list[Diagnostic], strict: bool) -> bool:
     return any(item.severity in worst for item in diagnostics)
 
 
-def _outputs_for(config: Config, doc: Document, out: Path, formats: tuple[str, ...]) -> dict[str, Path]:
+def _outputs_for(doc: Document, out: Path, formats: tuple[str, ...]) -> dict[str, Path]:
     directory = out / doc.draft.year_dir / "reports"
     return {kind: directory / f"{doc.report_id}.{kind}" for kind in formats}
+
+
+def _assets(doc: Document, context: CheckContext) -> list[Path]:
+    """The image files a draft references (part of its content hash)."""
+    targets = (resolve_asset(doc, src, context)[0] for _line, _col, src in image_references(doc))
+    return [target for target in targets if target]
 
 
 def _cache_path(out: Path, doc: Document) -> Path:
@@ -179,6 +185,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
         records = [ReportRecord(doc=doc, diagnostics=by_path.get(doc.path, [])) for doc in documents]
         corpus_diagnostics = [item for item in diagnostics if item.path not in {doc.path for doc in documents}]
         environment = environment_key(config)
+        context = CheckContext(config, registry)
 
         to_render: list[ReportRecord] = []
         for record in records:
@@ -188,11 +195,9 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
             if not reports:
                 record.result = "skipped"
                 continue
-            assets = [target for _line, _col, src in image_references(record.doc)
-                      for target, _problem in [resolve_asset(record.doc, src, CheckContext(config, registry))]
-                      if target]
-            record.key = report_key(record.doc.draft.path.read_bytes(), assets, environment, formats)
-            if _reusable(record, out, _outputs_for(config, record.doc, out, formats)):
+            record.key = report_key(record.doc.draft.path.read_bytes(), _assets(record.doc, context), environment,
+                                    formats)
+            if _reusable(record, out, _outputs_for(record.doc, out, formats)):
                 record.result = "reused"
             else:
                 to_render.append(record)
@@ -202,10 +207,9 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
         # line would overwrite the full volume with a partial one.
         if volume and not paths:
             volume_jobs = plan_volumes(config, records, out=out, formats=formats, include_drafts=include_drafts,
-                                       environment=environment, strict=strict)
+                                       environment=environment)
         progress.start(len(to_render) + len(volume_jobs), _("Building"))
-        _render_all(config, to_render, volume_jobs, out=out, formats=formats, jobs=jobs,
-                                     progress=progress)
+        _render_all(config, to_render, volume_jobs, out=out, formats=formats, jobs=jobs, progress=progress)
         progress.finish()
 
         volumes = [job.record for job in volume_jobs]
@@ -230,9 +234,7 @@ def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats
                                                             for item in output.diagnostics):
         record.result = "failed"
         return
-    targets = {kind: out / record.doc.draft.year_dir / "reports" / f"{record.doc.report_id}.{kind}"
-               for kind in formats}
-    for kind, target in targets.items():
+    for kind, target in _outputs_for(record.doc, out, formats).items():
         atomic_write(target, blobs[kind])
         record.outputs[kind] = {"path": _relative(target, out), "sha256": sha256_bytes(blobs[kind]),
                                 "bytes": len(blobs[kind])}

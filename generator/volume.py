@@ -175,7 +175,7 @@ def _cache_path(out: Path, year: str) -> Path:
 
 
 def plan_volumes(config: Config, records, *, out: Path, formats: tuple[str, ...], include_drafts: bool,
-                 environment: str, strict: bool) -> list[VolumeJob]:
+                 environment: str) -> list[VolumeJob]:
     """One job per year with reports; decide what goes in and whether the previous volume can be reused."""
     jobs = []
     by_year: dict[str, list] = defaultdict(list)
