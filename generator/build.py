@@ -32,7 +32,7 @@ from .config import Config
 from .discover import discover_drafts
 from .errors import BuildLocked
 from .i18n import _, current_language
-from .model import Diagnostic, Document, Severity
+from .model import Diagnostic, Document, Severity, fails
 from .registry import load_registry
 from .rules.assets import image_references, resolve_asset
 from .rules.context import CheckContext
@@ -102,11 +102,6 @@ class OutputLock:
     def __exit__(self, *exc):
         fcntl.flock(self.handle, fcntl.LOCK_UN)
         self.handle.close()
-
-
-def _fails(diagnostics: list[Diagnostic], strict: bool) -> bool:
-    worst = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
-    return any(item.severity in worst for item in diagnostics)
 
 
 def _outputs_for(doc: Document, out: Path, formats: tuple[str, ...]) -> dict[str, Path]:
@@ -189,7 +184,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
 
         to_render: list[ReportRecord] = []
         for record in records:
-            if _fails(record.diagnostics, strict):
+            if fails(record.diagnostics, strict=strict):
                 record.result = "failed"
                 continue
             if not reports:
@@ -216,7 +211,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
         if not paths and reports and not years:
             _prune_stale_outputs(out, records)
         failed = any(record.failed for record in records) or any(v.get("result") == "failed" for v in volumes)
-        failed = failed or _fails(corpus_diagnostics, strict)
+        failed = failed or fails(corpus_diagnostics, strict=strict)
         exit_status = 1 if failed else 0
         duration = time.monotonic() - started
         manifest = _manifest(config, records, volumes, corpus_diagnostics, duration=duration,

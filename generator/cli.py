@@ -94,11 +94,12 @@ def _cmd_check(args, config: Config) -> int:
     from .discover import discover_drafts
     from .fixes import fix_file, write_fix
     from .formats import format_json, format_junit, format_sarif, format_text
-    from .model import Severity
+    from .model import fails
     from .registry import load_registry
     from .rules.context import CheckContext
 
     paths = discover_drafts(args.paths, config)
+    args.fix = args.fix or args.diff  # --diff alone previews the fixes
     registry = load_registry(config.registry_path)
     whole_corpus = not args.paths
     fixed = 0
@@ -127,8 +128,7 @@ def _cmd_check(args, config: Config) -> int:
         print(format_junit(diagnostics, files=paths, strict=args.strict))
     else:
         print(format_sarif(diagnostics))
-    failing = {Severity.ERROR, Severity.WARNING} if args.strict else {Severity.ERROR}
-    return EXIT_PROBLEMS if any(item.severity in failing for item in diagnostics) else EXIT_OK
+    return EXIT_PROBLEMS if fails(diagnostics, strict=args.strict) else EXIT_OK
 
 
 def _cmd_new(args, config: Config) -> int:

@@ -27,6 +27,12 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
+def fails(diagnostics, *, strict: bool) -> bool:
+    """Whether diagnostics make a run fail: any error, or with `strict` any warning too."""
+    worst = Severity.WARNING if strict else Severity.ERROR
+    return any(item.severity >= worst for item in diagnostics)
+
+
 @dataclass(frozen=True, slots=True)
 class Position:
     """A 1-based line and column in a source file."""
