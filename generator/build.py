@@ -187,11 +187,11 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
             if fails(record.diagnostics, strict=strict):
                 record.result = "failed"
                 continue
+            record.key = report_key(record.doc.draft.path.read_bytes(), _assets(record.doc, context), environment,
+                                    formats)
             if not reports:
                 record.result = "skipped"
                 continue
-            record.key = report_key(record.doc.draft.path.read_bytes(), _assets(record.doc, context), environment,
-                                    formats)
             if _reusable(record, out, _outputs_for(record.doc, out, formats)):
                 record.result = "reused"
             else:
@@ -216,6 +216,8 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
         duration = time.monotonic() - started
         manifest = _manifest(config, records, volumes, corpus_diagnostics, duration=duration,
                              exit_status=exit_status, out=out)
+        if not reports:
+            _keep_previous_reports(manifest, out / MANIFEST)
         manifest_path = out / MANIFEST
         atomic_write(manifest_path, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
     return BuildResult(records, volumes, corpus_diagnostics, duration, exit_status, manifest_path)
@@ -264,6 +266,18 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
         for job, future in volume_futures:
             job.store(future.result(), out)
             progress.advance(_("volume {year}").format(year=job.year))
+
+
+def _keep_previous_reports(manifest: dict, previous_path: Path) -> None:
+    """`reportgen volume` renders no report: keep the reports of the previous manifest instead of “skipped”."""
+    try:
+        previous = json.loads(previous_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    manifest["reports"] = previous.get("reports", manifest["reports"])
+    years = {volume["year"] for volume in manifest["volumes"]}
+    manifest["volumes"] = sorted([v for v in previous.get("volumes", []) if v.get("year") not in years]
+                                 + manifest["volumes"], key=lambda volume: volume["year"])
 
 
 def _prune_stale_outputs(out: Path, records: list[ReportRecord]) -> None:

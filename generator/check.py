@@ -114,7 +114,19 @@ def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_
     documents = [doc for doc, _found in results if doc is not None]
     found = [item for _doc, items in results for item in items]
     found.extend(check_corpus(documents, ctx))
+    if whole_corpus:
+        found.extend(_volume_sources(documents, config))
     return documents, apply_severity(found, config)
+
+
+def _volume_sources(documents: list[Document], config: Config) -> list[Diagnostic]:
+    """Problems in each year's volume front matter (`_volume.md`), which publicity staff edit."""
+    from .volume import read_volume_source
+
+    found: list[Diagnostic] = []
+    for year in sorted({doc.draft.year_dir for doc in documents}):
+        found.extend(read_volume_source(config, year).diagnostics)
+    return found
 
 
 def _warm_caches(config: Config) -> None:

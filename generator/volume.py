@@ -194,7 +194,7 @@ def plan_volumes(config: Config, records, *, out: Path, formats: tuple[str, ...]
         volume_source = config.sources_dir / year / config.volume.front_matter
         key = sha256_bytes(json.dumps({
             "environment": environment, "formats": sorted(formats), "include_drafts": include_drafts,
-            "reports": [(r.doc.report_id, r.key or sha256_file(r.doc.path)) for r in included],
+            "reports": [(r.doc.report_id, r.key) for r in included],
             "source": sha256_file(volume_source) if volume_source.is_file() else None,
         }).encode())
         record["content_hash"] = key

@@ -174,3 +174,25 @@ def test_building_named_drafts_leaves_the_volume_alone_and_a_deleted_draft_loses
     assert _build(root, monkeypatch=monkeypatch, capsys=capsys)[0] == 0
     assert not (root / "output" / "2022" / "reports" / "r05.pdf").exists()
     assert (root / "output" / "2022" / "reports" / "r02.pdf").exists()
+
+
+def test_volume_command_keeps_the_reports_of_the_previous_manifest(tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, ["r02"])
+    assert _build(root, monkeypatch=monkeypatch, capsys=capsys)[0] == 0
+    monkeypatch.chdir(root)
+    assert main(["volume", "--year", "2022", "--jobs", "1"]) == 0
+    capsys.readouterr()
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert [(r["id"], r["result"]) for r in manifest["reports"]] == [("r02", "built")]
+    assert manifest["volumes"][0]["result"] == "reused"
+
+
+def test_check_reports_problems_in_the_volume_front_matter(tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, ["r02"])
+    source = root / "reports_src" / "2022" / "_volume.md"
+    source.write_text(source.read_text(encoding="utf-8").replace("editor:", "editr:"), encoding="utf-8")
+    monkeypatch.chdir(root)
+    code = main(["check", "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert any(d["code"] == "FM106" and d["path"].endswith("_volume.md") for d in data["diagnostics"])
