@@ -3,9 +3,9 @@
 Order: cover, inside title page, preface (from `<sources>/<year>/_volume.md`), an overview computed from the
 drafts, the table of contents, the reports grouped by theme (each from a right-hand page), indexes of
 counselors and companies, the afterword and the back cover. Front matter is numbered in roman numerals, the
-body from 1. The PDF is laid out once by WeasyPrint, which resolves the TOC's and the indexes' page numbers
-itself (`target-counter`); the printed start page of every report is then read from the laid-out pages and
-used for the manifest and to pre-fill the Word TOC field.
+body from 1. Each report is laid out as a cached part, then the back and front matter with the page numbers
+the parts give, and `render/assemble.py` joins them into one PDF (see `render/volume_pdf.py`); the printed
+start pages are used for the TOC, the indexes, the manifest and the pre-filled Word TOC field.
 
 Failure policy (`volume.on_failed_report`): "exclude" builds the volume without reports that failed and the
 build exits 1; "keep-previous" leaves the previous volume in place, writes nothing, and the build exits 1.
@@ -124,6 +124,8 @@ class VolumeOutput:
     pages: int = 0
     starts: list[tuple[str, str, int]] = field(default_factory=list)  # (id, title, printed start page)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    cache_writes: dict[str, bytes] = field(default_factory=dict)      # laid-out units for the build to keep
+    cache_used: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -136,15 +138,21 @@ class VolumeJob:
     key: str
     targets: dict[str, Path]
     record: dict
+    environment: str
+    units: Path
     needs_render: bool = True
 
+    def _arguments(self) -> tuple:
+        return (self.year, self.report_paths, self.formats, self.include_drafts, self.units, self.environment)
+
     def submit(self, pool: ProcessPoolExecutor) -> Future:
-        return pool.submit(render_volume, self.year, self.report_paths, self.formats, self.include_drafts)
+        return pool.submit(render_volume, *self._arguments())
 
     def run_in_process(self) -> VolumeOutput:
-        return render_volume(self.year, self.report_paths, self.formats, self.include_drafts)
+        return render_volume(*self._arguments())
 
     def store(self, output: VolumeOutput, out: Path) -> None:
+        self._store_units(output)
         root = self.config.root.resolve()
         self.record["diagnostics"] = [_record(item, root) for item in output.diagnostics]
         blobs = {"pdf": output.pdf, "docx": output.docx}
@@ -159,6 +167,16 @@ class VolumeJob:
                            reports=[{"id": rid, "title": title, "start_page": page} for rid, title, page in output.starts])
         atomic_write(_cache_path(out, self.year), json.dumps(
             {"key": self.key, "record": self.record}, ensure_ascii=False, indent=1).encode())
+
+
+    def _store_units(self, output: VolumeOutput) -> None:
+        """Keep the laid-out units of this volume (and only those) for the next build."""
+        for name, data in output.cache_writes.items():
+            atomic_write(self.units / name, data)
+        if self.units.is_dir() and output.cache_used:
+            for path in self.units.iterdir():
+                if path.stem not in output.cache_used and not path.name.startswith("."):
+                    path.unlink()
 
 
 def _record(item: Diagnostic, root: Path) -> dict:
@@ -198,7 +216,8 @@ def plan_volumes(config: Config, records, *, out: Path, formats: tuple[str, ...]
             "source": sha256_file(volume_source) if volume_source.is_file() else None,
         }).encode())
         record["content_hash"] = key
-        job = VolumeJob(config, year, [r.doc.path for r in included], formats, include_drafts, key, targets, record)
+        job = VolumeJob(config, year, [r.doc.path for r in included], formats, include_drafts, key, targets, record,
+                        environment, out / ".cache" / year / "units")
         if not included:
             record["result"] = "skipped"
             job.needs_render = False
@@ -234,22 +253,24 @@ def _volume_reusable(job: VolumeJob, out: Path) -> bool:
 # ---- rendering (worker process) -----------------------------------------------------------------------
 
 
-def render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...], include_drafts: bool) -> VolumeOutput:
+def render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...], include_drafts: bool,
+                  units: Path | None = None, environment: str = "") -> VolumeOutput:
     """Render one volume within the time and memory limits."""
     from . import worker
 
     config = worker._config
     result = worker.limited(_render_volume, config.build.volume_timeout, config.sources_dir / year,
-                            year, report_paths, formats, include_drafts)
+                            year, report_paths, formats, include_drafts, units, environment)
     if isinstance(result, str):
         return VolumeOutput(diagnostics=[diagnostic("RND607", config.sources_dir / year, (1, 1), result)])
     return result
 
 
-def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...], include_drafts: bool) -> VolumeOutput:
+def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...], include_drafts: bool,
+                   units: Path | None, environment: str) -> VolumeOutput:
     from . import worker
     from .render.volume_docx import render_volume_docx
-    from .render.volume_pdf import render_volume_pdf
+    from .render.volume_pdf import UnitCache, render_volume_pdf
     from .registry import load_registry
 
     config = worker._config
@@ -261,7 +282,9 @@ def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...]
         registry = load_registry(config.registry_path)
         short_names = {entry.name: entry.get("short") or entry.name for entry in registry.companies}
         timestamp = worker.build_timestamp(_volume_date(source))
-        pdf = render_volume_pdf(config, year, docs, source, short_names, timestamp=timestamp)
+        cache = UnitCache(units, environment)
+        pdf = render_volume_pdf(config, year, docs, source, short_names, timestamp=timestamp, cache=cache)
+        output.cache_writes, output.cache_used = cache.written, cache.used
         output.diagnostics.extend(pdf.diagnostics)
         output.pages, output.starts = pdf.pages, pdf.starts
         if "pdf" in formats:

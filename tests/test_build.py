@@ -30,7 +30,7 @@ def _build(root, *args, monkeypatch, capsys):
 
 def _files(out):
     return {str(path.relative_to(out)): path.read_bytes() for path in sorted(out.rglob("*"))
-            if path.is_file() and path.suffix in (".pdf", ".docx")}
+            if path.is_file() and path.suffix in (".pdf", ".docx") and ".cache" not in path.parts}
 
 
 def test_build_writes_reports_volume_and_manifest_then_reuses_everything(tmp_path, monkeypatch, capsys):
@@ -65,6 +65,8 @@ def test_build_writes_reports_volume_and_manifest_then_reuses_everything(tmp_pat
 def test_editing_one_draft_rebuilds_only_that_report_and_the_volume(tmp_path, monkeypatch, capsys):
     root = corpus_project(tmp_path, IDS)
     _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    units = root / "output" / ".cache" / "2022" / "units"
+    before = {path.name for path in units.glob("*.pdf")}
     draft = root / "reports_src" / "2022" / "r05.md"
     draft.write_text(draft.read_text(encoding="utf-8").replace("## 六、经验启示", "## 六、经验启示\n\n新增的一段总结。"),
                      encoding="utf-8")
@@ -73,6 +75,9 @@ def test_editing_one_draft_rebuilds_only_that_report_and_the_volume(tmp_path, mo
     assert code == 0
     assert {r["id"]: r["result"] for r in manifest["reports"]} == {"r02": "reused", "r05": "built", "r12": "reused"}
     assert manifest["volumes"][0]["result"] == "built"
+    after = {path.name for path in units.glob("*.pdf")}
+    assert len(after - before) == 1  # only r05's volume part was laid out again
+    assert len(before - after) == 1  # and its old part was dropped from the cache
 
 
 def test_two_builds_are_byte_identical(tmp_path, monkeypatch, capsys):

@@ -166,7 +166,7 @@ def render_volume_docx(config: Config, year: str, docs: list[Document], source: 
                     _set_level(paragraph_element, 9)
 
     # Back matter
-    counselor_index, company_index = indexes(config, pdf.groups, docs_by_id, short_names)
+    counselor_index, company_index = indexes(config, pdf.groups, short_names)
     starts = {rid: page for rid, _title, page in pdf.starts}
     anchors = {view.anchor: view.id for _theme, members in pdf.groups for view in members}
     for heading, entries in ((_("Index of counselors"), counselor_index), (_("Index of companies"), company_index)):

@@ -1,9 +1,18 @@
-"""The volume as one WeasyPrint document: context for `volume.html.j2` and the laid-out page numbers."""
+"""The volume PDF: each report laid out once as a part, then the back and front matter, then assembly.
+
+Units are cached by a hash of their HTML (which holds everything that affects them) and the rendering
+environment, so editing one draft lays out only that report's part; the front and back matter are laid out
+again only when a page number they print has moved. Report parts carry no page numbers: the assembler stamps
+them, so a part does not depend on where it starts.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from markupsafe import Markup
 
@@ -12,6 +21,7 @@ from ..i18n import _
 from ..model import Diagnostic, Document
 from ..registry import load_registry
 from ..volume import Overview, VolumeSource, overview, pinyin_key, theme_groups
+from .assemble import LINK_BASE, OutlineEntry, Unit, assemble
 from .html import ReportView, brand_context, elements_html, report_view, template_environment
 from .pdf import render_pdf
 
@@ -21,7 +31,7 @@ class VolumePdf:
     data: bytes
     pages: int
     starts: list[tuple[str, str, int]]             # (report id, title, printed start page)
-    toc: list[tuple[int, str, str]]                 # (level, text, printed page) for the Word TOC
+    toc: list[tuple[int, str, int]]                 # (level, text, printed page) for the Word TOC
     groups: list[tuple[str, list[ReportView]]]
     overview: Overview
     overview_sentence: str
@@ -33,6 +43,38 @@ class IndexEntry:
     name: str
     detail: str
     anchors: tuple[str, ...]
+
+
+class UnitCache:
+    """Laid-out units by content key: read from the cache directory, new ones kept for the build to write."""
+
+    def __init__(self, directory: Path | None, environment: str):
+        self.directory = directory
+        self.environment = environment
+        self.written: dict[str, bytes] = {}
+        self.used: set[str] = set()
+
+    def key(self, html: str) -> str:
+        return hashlib.sha256((self.environment + "\0" + html).encode()).hexdigest()[:32]
+
+    def get(self, key: str) -> Unit | None:
+        if self.directory is None:
+            return None
+        try:
+            meta = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
+            data = (self.directory / f"{key}.pdf").read_bytes()
+        except (OSError, ValueError):
+            return None
+        if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+            return None
+        self.used.add(key)
+        return Unit(data, meta["anchors"])
+
+    def put(self, key: str, unit: Unit) -> None:
+        self.used.add(key)
+        meta = {"anchors": unit.anchors, "sha256": hashlib.sha256(unit.data).hexdigest()}
+        self.written[f"{key}.pdf"] = unit.data
+        self.written[f"{key}.json"] = json.dumps(meta, sort_keys=True).encode()
 
 
 def volume_fields(config: Config, year: str, source: VolumeSource) -> dict:
@@ -58,7 +100,7 @@ def overview_sentence(numbers: Overview) -> str:
         themes=len(numbers.per_theme))
 
 
-def indexes(config: Config, groups: list[tuple[str, list[ReportView]]], docs_by_id: dict[str, Document],
+def indexes(config: Config, groups: list[tuple[str, list[ReportView]]],
             short_names: dict[str, str]) -> tuple[list[IndexEntry], list[IndexEntry]]:
     registry = load_registry(config.registry_path)
     counselors: dict[str, list[str]] = {}
@@ -78,46 +120,106 @@ def indexes(config: Config, groups: list[tuple[str, list[ReportView]]], docs_by_
 
 
 def render_volume_pdf(config: Config, year: str, docs: list[Document], source: VolumeSource,
-                      short_names: dict[str, str], *, timestamp: dt.datetime) -> VolumePdf:
+                      short_names: dict[str, str], *, timestamp: dt.datetime,
+                      cache: UnitCache | None = None) -> VolumePdf:
+    cache = cache or UnitCache(None, "")
     environment = template_environment(config.templates_dir)
     numbers = overview(config, docs, short_names)
     groups = [(theme, [report_view(doc, config) for doc in members]) for theme, members in theme_groups(config, docs)]
     reports = [view for _theme, members in groups for view in members]
-    counselor_index, company_index = indexes(config, groups, {doc.report_id: doc for doc in docs}, short_names)
+    counselor_index, company_index = indexes(config, groups, short_names)
     sentence = overview_sentence(numbers)
-    context = {
-        **brand_context(config),
-        "volume": volume_fields(config, year, source),
-        "themes": [theme for theme, _members in groups],
-        "groups": groups,
-        "reports": reports,
-        "overview": numbers,
-        "overview_sentence": sentence,
-        "front_sections": [{"title": title, "html": elements_html(elements)} for title, elements in source.front],
-        "back_sections": [{"title": title, "html": elements_html(elements)} for title, elements in source.back],
-        "counselor_index": counselor_index,
-        "company_index": company_index,
-        "date_iso": timestamp.date().isoformat(),
-    }
-    css = environment.get_template("volume.css.j2").render(**context)
-    html = environment.get_template("volume.html.j2").render(**context, css=Markup(css))
-    result = render_pdf(html, base_url=config.sources_dir / year, config=config, source=config.sources_dir / year,
-                        identifier=f"volume/{year}")
-    body_start = min(result.anchor_pages[view.anchor] for view in reports)
-    front_start = result.anchor_pages.get("front-1", result.anchor_pages.get("overview", 0))
+    front_sections = [{"title": title, "html": elements_html(elements)} for title, elements in source.front]
+    back_sections = [{"title": title, "html": elements_html(elements)} for title, elements in source.back]
+    base = {**brand_context(config), "volume": volume_fields(config, year, source),
+            "themes": [theme for theme, _members in groups], "date_iso": timestamp.date().isoformat(),
+            "link_base": LINK_BASE}
+    diagnostics: list[Diagnostic] = []
+    base_url = config.sources_dir / year
 
-    def printed(anchor: str) -> int:
-        index = result.anchor_pages[anchor]
-        return index - body_start + 1 if index >= body_start else index - front_start + 1
+    def unit(template: str, context: dict, label: str) -> Unit:
+        css = environment.get_template("volume.css.j2").render(**context)
+        html = environment.get_template(template).render(**context, css=Markup(css))
+        key = cache.key(html)
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        result = render_pdf(html, base_url=base_url, config=config, source=base_url, identifier=f"volume/{year}/{label}")
+        diagnostics.extend(result.diagnostics)
+        rendered = Unit(result.data, dict(result.anchor_pages))
+        cache.put(key, rendered)
+        return rendered
 
-    starts = [(view.id, view.title, printed(view.anchor)) for view in reports]
+    # Report parts, then their printed page numbers (each part starts on a right-hand page).
+    pages: dict[str, int] = {}
+    parts: list[Unit] = []
+    printed = 1
+    for theme, members in groups:
+        for index, view in enumerate(members):
+            part = unit("volume_part.html.j2", {**base, "mode": "part", "report": view,
+                                                "theme": theme if index == 0 else None}, view.id)
+            part.stamp_from = printed
+            parts.append(part)
+            for anchor, page in part.anchors.items():
+                pages.setdefault(anchor, printed + page)
+            count = _page_count(part)
+            printed += count + count % 2
+    back_start = printed
+    back = unit("volume_back.html.j2", {**base, "mode": "back", "back_start": back_start, "pages": pages,
+                                        "counselor_index": counselor_index, "company_index": company_index,
+                                        "back_sections": back_sections}, "back")
+    back.pad = False
+    for anchor, page in back.anchors.items():
+        pages.setdefault(anchor, back_start + page)
+    front = unit("volume_front.html.j2", {**base, "mode": "front", "pages": pages, "groups": groups,
+                                          "overview": numbers, "overview_sentence": sentence,
+                                          "front_sections": front_sections, "back_sections": back_sections},
+                 "front")
+    numbers_pdf = unit("volume_numbers.html.j2", {**base, "mode": "numbers", "count": back_start - 1}, "numbers")
+
+    outline = [OutlineEntry(section["title"], f"front-{number}") for number, section in
+               enumerate(front_sections, start=1)]
+    outline += [OutlineEntry(_("Overview"), "overview"), OutlineEntry(_("Contents"), "toc")]
+    for theme, members in groups:
+        outline.append(OutlineEntry(theme, members[0].anchor, [
+            OutlineEntry(view.title, view.anchor, [OutlineEntry(text, anchor) for level, text, anchor in view.outline
+                                                   if level == 2]) for view in members]))
+    outline += [OutlineEntry(_("Index of counselors"), "index-counselors"),
+                OutlineEntry(_("Index of companies"), "index-companies")]
+    outline += [OutlineEntry(section["title"], f"back-{number}") for number, section in
+                enumerate(back_sections, start=1)]
+    first_front = "front-1" if front_sections else "overview"
+    labels = [("", {"P": _("Cover")}), (first_front, {"S": "/R"}), (reports[0].anchor, {"S": "/D"})]
+    assembled = assemble([front, *parts, back], numbers=numbers_pdf.data, outline=outline,
+                         labels=_label_styles(labels), metadata_unit=0)
+
+    starts = [(view.id, view.title, pages[view.anchor]) for view in reports]
     toc = []
     for theme, members in groups:
-        toc.append((1, theme, printed(members[0].anchor)))
-        toc.extend((2, view.title, printed(view.anchor)) for view in members)
-    for anchor, title in (("index-counselors", _("Index of counselors")), ("index-companies", _("Index of companies"))):
-        toc.append((1, title, printed(anchor)))
-    for number, (title, _elements) in enumerate(source.back, start=1):
-        toc.append((1, title, printed(f"back-{number}")))
-    return VolumePdf(data=result.data, pages=result.pages, starts=starts, toc=toc, groups=groups, overview=numbers,
-                     overview_sentence=sentence, diagnostics=list(result.diagnostics))
+        toc.append((1, theme, pages[members[0].anchor]))
+        toc.extend((2, view.title, pages[view.anchor]) for view in members)
+    toc.append((1, _("Index of counselors"), pages["index-counselors"]))
+    toc.append((1, _("Index of companies"), pages["index-companies"]))
+    for number, section in enumerate(back_sections, start=1):
+        toc.append((1, section["title"], pages[f"back-{number}"]))
+    return VolumePdf(data=assembled.data, pages=assembled.pages, starts=starts, toc=toc, groups=groups,
+                     overview=numbers, overview_sentence=sentence, diagnostics=diagnostics)
+
+
+def _page_count(unit: Unit) -> int:
+    import io
+
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(unit.data)).pages)
+
+
+def _label_styles(labels: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    import pikepdf
+
+    converted = []
+    for anchor, style in labels:
+        converted.append((anchor, {key: pikepdf.Name(value) if str(value).startswith("/") else pikepdf.String(value)
+                                   for key, value in style.items()}))
+    return converted
+
