@@ -1,6 +1,7 @@
 """Atomic file replacement: write to a temporary file in the same directory, fsync, rename into place.
 
-A reader (or a build killed at any moment) sees either the previous complete file or the new one.
+A reader (or a build killed at any moment) sees either the previous complete file or the new one. Temporary
+files are named `.<name>.<random>.tmp`; the next build removes any that a killed build left behind.
 """
 
 from __future__ import annotations

@@ -169,6 +169,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
     out = (out or config.output_dir).resolve()
     jobs = max(1, jobs or os.cpu_count() or 1)
     with OutputLock(out):
+        _remove_interrupted_writes(out)
         drafts = discover_drafts(list(paths or []), config)
         registry = load_registry(config.registry_path)
         documents, diagnostics = check_paths(drafts, config, registry, whole_corpus=not paths)
@@ -266,6 +267,12 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
         for job, future in volume_futures:
             job.store(future.result(), out)
             progress.advance(_("volume {year}").format(year=job.year))
+
+
+def _remove_interrupted_writes(out: Path) -> None:
+    """Temporary files of a build that was killed mid-write (we hold the lock: no build is writing now)."""
+    for path in out.rglob(".*.tmp"):
+        path.unlink(missing_ok=True)
 
 
 def _keep_previous_reports(manifest: dict, previous_path: Path) -> None:

@@ -19,7 +19,8 @@ from .config import Config
 from .fonts import find_family
 from .i18n import current_language
 
-LIBRARIES = ("weasyprint", "pydyf", "python-docx", "markdown", "jinja2", "pypdf", "pillow", "fonttools")
+LIBRARIES = ("weasyprint", "pydyf", "python-docx", "markdown", "jinja2", "pypdf", "pillow", "fonttools", "pikepdf",
+             "uharfbuzz")
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -34,9 +35,18 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _package_digest() -> str:
+    """A digest of reportgen's own code, so that a changed renderer never reuses outputs of the old one."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @lru_cache(maxsize=1)
 def tool_versions() -> dict[str, str]:
-    versions = {"reportgen": __version__}
+    versions = {"reportgen": f"{__version__}+{_package_digest()}"}
     for name in LIBRARIES:
         try:
             versions[name] = version(name)

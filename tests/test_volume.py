@@ -161,3 +161,17 @@ def test_include_drafts_marks_every_draft_page(tmp_path, monkeypatch, capsys):
         if text.strip() and FOOTER.search(text):
             assert "草稿·已提交" in text
     assert body
+
+
+def test_stamped_page_numbers_sit_at_the_page_foot(volume_pages):
+    reader, pages = volume_pages
+    start = next(index for index, text in enumerate(pages) if "—1—" in text)
+    for index in (start, start + 1):
+        found = []
+
+        def visit(text, cm, tm, font, size):
+            if re.fullmatch(r"\s*—?\s*\d+\s*—?\s*", text or "") and text.strip():
+                found.append(tm[4] * cm[1] + tm[5] * cm[3] + cm[5])  # y of the text origin on the page
+
+        reader.pages[index].extract_text(visitor_text=visit)
+        assert found and min(found) < 150, (index, found)  # points from the bottom edge of an A4 page

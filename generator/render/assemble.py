@@ -87,7 +87,10 @@ def _stamp(volume: pikepdf.Pdf, page: pikepdf.Page, overlay: pikepdf.Page, numbe
     name = f"/RgPageNumber{number}"
     form = volume.copy_foreign(overlay.as_form_xobject())
     page.add_resource(form, pikepdf.Name.XObject, name=pikepdf.Name(name))
-    page.contents_add(pikepdf.Stream(volume, f"q {name} Do Q".encode()), prepend=False)
+    # WeasyPrint leaves its coordinate transformation in force at the end of a page: isolate the page's own
+    # content so that the stamp is drawn in the page's default coordinates.
+    page.contents_add(pikepdf.Stream(volume, b"q\n"), prepend=True)
+    page.contents_add(pikepdf.Stream(volume, f"\nQ q {name} Do Q".encode()), prepend=False)
 
 
 def _resolve_links(volume: pikepdf.Pdf, anchor_pages: dict[str, int]) -> None:
