@@ -30,6 +30,7 @@ DROPPED_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF"
 class Unit:
     data: bytes
     anchors: dict[str, int]            # anchor id -> page index within the unit
+    pages: int
     stamp_from: int | None = None      # printed number of the first page, when numbers must be stamped
     pad: bool = True                   # add a blank page after an odd number of pages
 

@@ -68,11 +68,11 @@ class UnitCache:
         if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
             return None
         self.used.add(key)
-        return Unit(data, meta["anchors"])
+        return Unit(data, meta["anchors"], meta["pages"])
 
     def put(self, key: str, unit: Unit) -> None:
         self.used.add(key)
-        meta = {"anchors": unit.anchors, "sha256": hashlib.sha256(unit.data).hexdigest()}
+        meta = {"anchors": unit.anchors, "pages": unit.pages, "sha256": hashlib.sha256(unit.data).hexdigest()}
         self.written[f"{key}.pdf"] = unit.data
         self.written[f"{key}.json"] = json.dumps(meta, sort_keys=True).encode()
 
@@ -146,7 +146,7 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
             return cached
         result = render_pdf(html, base_url=base_url, config=config, source=base_url, identifier=f"volume/{year}/{label}")
         diagnostics.extend(result.diagnostics)
-        rendered = Unit(result.data, dict(result.anchor_pages))
+        rendered = Unit(result.data, dict(result.anchor_pages), result.pages)
         cache.put(key, rendered)
         return rendered
 
@@ -162,8 +162,7 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
             parts.append(part)
             for anchor, page in part.anchors.items():
                 pages.setdefault(anchor, printed + page)
-            count = _page_count(part)
-            printed += count + count % 2
+            printed += part.pages + part.pages % 2
     back_start = printed
     back = unit("volume_back.html.j2", {**base, "mode": "back", "back_start": back_start, "pages": pages,
                                         "counselor_index": counselor_index, "company_index": company_index,
@@ -204,14 +203,6 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
         toc.append((1, section["title"], pages[f"back-{number}"]))
     return VolumePdf(data=assembled.data, pages=assembled.pages, starts=starts, toc=toc, groups=groups,
                      overview=numbers, overview_sentence=sentence, diagnostics=diagnostics)
-
-
-def _page_count(unit: Unit) -> int:
-    import io
-
-    from pypdf import PdfReader
-
-    return len(PdfReader(io.BytesIO(unit.data)).pages)
 
 
 def _label_styles(labels: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
