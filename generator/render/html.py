@@ -44,11 +44,6 @@ class ReportView:
     is_draft: bool = False
     outline: tuple[tuple[int, str, str], ...] = field(default=())  # (level, text, anchor)
 
-    @property
-    def page_name(self) -> str:
-        """CSS named page of this report (its first page carries no running header)."""
-        return "report-" + re.sub(r"[^A-Za-z0-9_-]", "-", self.id)
-
 
 def css_string(value: str) -> str:
     """A CSS string literal, safe inside a <style> element (no quote, backslash, newline or < escapes it)."""
