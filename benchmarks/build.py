@@ -162,11 +162,11 @@ def docx_volume_seconds(root: Path) -> float:
     docs = [parse(read_draft(path), config) for path in sorted((root / "reports_src" / "2022").glob("r*.md"))]
     docs = [doc for doc in docs if doc.meta.status == config.front_matter.approved_status]
     source = read_volume_source(config, "2022")
-    short = {entry.name: entry.get("short") for entry in load_registry(config.registry_path).companies}
+    registry = load_registry(config.registry_path)
     stamp = dt.datetime(2022, 12, 20)
-    pdf = render_volume_pdf(config, "2022", docs, source, short, timestamp=stamp)
+    pdf = render_volume_pdf(config, "2022", docs, source, registry, timestamp=stamp)
     started = time.perf_counter()
-    render_volume_docx(config, "2022", docs, source, short, pdf, timestamp=stamp)
+    render_volume_docx(config, "2022", docs, source, pdf, timestamp=stamp)
     return time.perf_counter() - started
 
 

@@ -54,6 +54,11 @@ class Registry:
         return _closest(name, [entry.name for entry in self.counselors])
 
 
+def short_company_names(registry: Registry) -> dict[str, str]:
+    """Full company name -> short name (the full name when none is registered)."""
+    return {entry.name: entry.get("short") or entry.name for entry in registry.companies}
+
+
 def _closest(name: str, candidates: list[str]) -> str | None:
     containing = [candidate for candidate in candidates if name and (name in candidate or candidate in name)]
     if len(containing) == 1:

@@ -280,18 +280,16 @@ def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...]
         source = read_volume_source(config, year)
         output.diagnostics.extend(source.diagnostics)
         registry = load_registry(config.registry_path)
-        short_names = {entry.name: entry.get("short") or entry.name for entry in registry.companies}
         timestamp = worker.build_timestamp(_volume_date(source))
         cache = UnitCache(units, environment)
-        pdf = render_volume_pdf(config, year, docs, source, short_names, timestamp=timestamp, cache=cache)
+        pdf = render_volume_pdf(config, year, docs, source, registry, timestamp=timestamp, cache=cache)
         output.cache_writes, output.cache_used = cache.written, cache.used
         output.diagnostics.extend(pdf.diagnostics)
         output.pages, output.starts = pdf.pages, pdf.starts
         if "pdf" in formats:
             output.pdf = pdf.data
         if "docx" in formats:
-            output.docx, problems = render_volume_docx(config, year, docs, source, short_names, pdf,
-                                                       timestamp=timestamp)
+            output.docx, problems = render_volume_docx(config, year, docs, source, pdf, timestamp=timestamp)
             output.diagnostics.extend(problems)
     except Exception as error:  # reported, never a traceback that hides the reports' results
         import logging

@@ -110,14 +110,15 @@ def _render_report(path: Path, formats: tuple[str, ...]) -> ReportOutput:
     try:
         doc = parse(read_draft(path, max_bytes=config.check.max_draft_bytes), config)
         timestamp = build_timestamp(doc.meta.submitted)
+        view = report_view(doc, config)  # serialised once, read by both renderers
         if "pdf" in formats:
-            html = render_report_html(doc, config, generated=timestamp.date())
+            html = render_report_html(doc, config, generated=timestamp.date(), view=view)
             pdf = render_pdf(html, base_url=path.parent, config=config, source=path,
                              identifier=f"{doc.draft.year_dir}/{doc.report_id}")
             result.pdf, result.pages = pdf.data, pdf.pages
             result.diagnostics.extend(pdf.diagnostics)
         if "docx" in formats:
-            data, problems = render_report_docx(doc, report_view(doc, config), config, timestamp=timestamp)
+            data, problems = render_report_docx(doc, view, config, timestamp=timestamp)
             result.docx = data
             result.diagnostics.extend(problems)
     except Exception as error:  # one broken report must not stop the others

@@ -156,9 +156,10 @@ def brand_context(config: Config) -> dict:
     }
 
 
-def render_report_html(doc: Document, config: Config, *, generated: dt.date | None = None) -> str:
+def render_report_html(doc: Document, config: Config, *, generated: dt.date | None = None,
+                       view: ReportView | None = None) -> str:
     environment = template_environment(config.templates_dir)
-    view = report_view(doc, config)
+    view = view or report_view(doc, config)
     css = environment.get_template("report.css.j2").render(**brand_context(config), report=view, mode="report")
     date_iso = (doc.meta.submitted or generated or dt.date(1980, 1, 1)).isoformat()
     return environment.get_template("report.html.j2").render(

@@ -20,7 +20,7 @@ from ..i18n import _
 from ..model import Diagnostic, Document
 from ..volume import VolumeSource
 from .docx import DocxWriter, InlineFormat, row_cells
-from .volume_pdf import VolumePdf, indexes, volume_fields
+from .volume_pdf import VolumePdf, volume_fields
 
 
 def _toc_field(writer: DocxWriter, entries: list[tuple[int, str, int]]) -> None:
@@ -81,7 +81,7 @@ def _front_title(writer: DocxWriter, text: str) -> None:
 
 
 def render_volume_docx(config: Config, year: str, docs: list[Document], source: VolumeSource,
-                       short_names: dict[str, str], pdf: VolumePdf, *, timestamp: dt.datetime
+                       pdf: VolumePdf, *, timestamp: dt.datetime
                        ) -> tuple[bytes, list[Diagnostic]]:
     writer = DocxWriter(config)
     _add_toc_styles(writer)
@@ -166,10 +166,10 @@ def render_volume_docx(config: Config, year: str, docs: list[Document], source: 
                     _set_level(paragraph_element, 9)
 
     # Back matter
-    counselor_index, company_index = indexes(config, pdf.groups, short_names)
     starts = {rid: page for rid, _title, page in pdf.starts}
     anchors = {view.anchor: view.id for _theme, members in pdf.groups for view in members}
-    for heading, entries in ((_("Index of counselors"), counselor_index), (_("Index of companies"), company_index)):
+    for heading, entries in ((_("Index of counselors"), pdf.counselor_index),
+                             (_("Index of companies"), pdf.company_index)):
         section = writer.start_section(odd_page=True)
         writer.set_running_header(section, heading)
         _front_title(writer, heading)

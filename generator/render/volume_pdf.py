@@ -19,7 +19,7 @@ from markupsafe import Markup
 from ..config import Config
 from ..i18n import _
 from ..model import Diagnostic, Document
-from ..registry import load_registry
+from ..registry import Registry, short_company_names
 from ..volume import Overview, VolumeSource, overview, pinyin_key, theme_groups
 from .assemble import LINK_BASE, OutlineEntry, Unit, assemble
 from .html import ReportView, brand_context, elements_html, report_view, template_environment
@@ -35,6 +35,8 @@ class VolumePdf:
     groups: list[tuple[str, list[ReportView]]]
     overview: Overview
     overview_sentence: str
+    counselor_index: list[IndexEntry]
+    company_index: list[IndexEntry]
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -100,9 +102,8 @@ def overview_sentence(numbers: Overview) -> str:
         themes=len(numbers.per_theme))
 
 
-def indexes(config: Config, groups: list[tuple[str, list[ReportView]]],
+def indexes(registry: Registry, groups: list[tuple[str, list[ReportView]]],
             short_names: dict[str, str]) -> tuple[list[IndexEntry], list[IndexEntry]]:
-    registry = load_registry(config.registry_path)
     counselors: dict[str, list[str]] = {}
     companies: dict[str, list[str]] = {}
     for _theme, members in groups:
@@ -120,14 +121,15 @@ def indexes(config: Config, groups: list[tuple[str, list[ReportView]]],
 
 
 def render_volume_pdf(config: Config, year: str, docs: list[Document], source: VolumeSource,
-                      short_names: dict[str, str], *, timestamp: dt.datetime,
+                      registry: Registry, *, timestamp: dt.datetime,
                       cache: UnitCache | None = None) -> VolumePdf:
     cache = cache or UnitCache(None, "")
     environment = template_environment(config.templates_dir)
+    short_names = short_company_names(registry)
     numbers = overview(config, docs, short_names)
     groups = [(theme, [report_view(doc, config) for doc in members]) for theme, members in theme_groups(config, docs)]
     reports = [view for _theme, members in groups for view in members]
-    counselor_index, company_index = indexes(config, groups, short_names)
+    counselor_index, company_index = indexes(registry, groups, short_names)
     sentence = overview_sentence(numbers)
     front_sections = [{"title": title, "html": elements_html(elements)} for title, elements in source.front]
     back_sections = [{"title": title, "html": elements_html(elements)} for title, elements in source.back]
@@ -202,7 +204,8 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
     for number, section in enumerate(back_sections, start=1):
         toc.append((1, section["title"], pages[f"back-{number}"]))
     return VolumePdf(data=assembled.data, pages=assembled.pages, starts=starts, toc=toc, groups=groups,
-                     overview=numbers, overview_sentence=sentence, diagnostics=diagnostics)
+                     overview=numbers, overview_sentence=sentence, counselor_index=counselor_index,
+                     company_index=company_index, diagnostics=diagnostics)
 
 
 def _label_styles(labels: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
