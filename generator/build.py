@@ -48,6 +48,7 @@ class ReportRecord:
     doc: Document
     key: str = ""
     result: str = "pending"  # built | reused | failed | skipped
+    units: list[str] = field(default_factory=list)  # keys of the laid-out units its outputs came from
     outputs: dict[str, dict] = field(default_factory=dict)
     pages: int = 0
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -131,7 +132,7 @@ def _reusable(record: ReportRecord, out: Path, targets: dict[str, Path]) -> bool
         entry = cached["outputs"][kind]
         if not target.is_file() or target.stat().st_size != entry["bytes"] or sha256_file(target) != entry["sha256"]:
             return False
-    record.outputs, record.pages = cached["outputs"], cached.get("pages", 0)
+    record.outputs, record.pages, record.units = cached["outputs"], cached.get("pages", 0), cached.get("units", [])
     return True
 
 
@@ -205,12 +206,14 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
             volume_jobs = plan_volumes(config, records, out=out, formats=formats, include_drafts=include_drafts,
                                        environment=environment)
         progress.start(len(to_render) + len(volume_jobs), _("Building"))
-        _render_all(config, to_render, volume_jobs, out=out, formats=formats, jobs=jobs, progress=progress)
+        _render_all(config, to_render, volume_jobs, out=out, formats=formats, jobs=jobs, progress=progress,
+                    environment=environment)
         progress.finish()
 
         volumes = [job.record for job in volume_jobs]
         if not paths and reports and not years:
             _prune_stale_outputs(out, records)
+            _prune_units(out, records, volume_jobs)
         failed = any(record.failed for record in records) or any(v.get("result") == "failed" for v in volumes)
         failed = failed or fails(corpus_diagnostics, strict=strict)
         exit_status = 1 if failed else 0
@@ -224,8 +227,33 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
     return BuildResult(records, volumes, corpus_diagnostics, duration, exit_status, manifest_path)
 
 
+def _units_dir(out: Path, year: str) -> Path:
+    return out / ".cache" / year / "units"
+
+
+def _store_units(directory: Path, written: dict[str, bytes]) -> None:
+    for name, data in written.items():
+        atomic_write(directory / name, data)
+
+
+def _prune_units(out: Path, records: list[ReportRecord], volumes: list) -> None:
+    """Remove laid-out units that no current report or volume came from (they can never be used again)."""
+    keep: dict[str, set[str]] = {}
+    for record in records:
+        keep.setdefault(record.doc.draft.year_dir, set()).update(record.units)
+    for job in volumes:
+        keep.setdefault(job.year, set()).update(job.units_used)
+    for year, keys in keep.items():
+        directory = _units_dir(out, year)
+        for path in directory.glob("*") if directory.is_dir() else []:
+            if path.stem not in keys and not path.name.startswith("."):
+                path.unlink()
+
+
 def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats: tuple[str, ...],
                   config: Config) -> None:
+    _store_units(_units_dir(out, record.doc.draft.year_dir), output.cache_writes)
+    record.units = sorted(output.cache_used)
     record.diagnostics.extend(apply_severity(output.diagnostics, config))
     blobs = {"pdf": output.pdf, "docx": output.docx}
     if any(blobs[kind] is None for kind in formats) or any(item.severity == Severity.ERROR
@@ -239,31 +267,38 @@ def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats
     record.pages = output.pages
     record.result = "built"
     atomic_write(_cache_path(out, record.doc), json.dumps(
-        {"key": record.key, "outputs": record.outputs, "pages": record.pages}, indent=1).encode())
+        {"key": record.key, "outputs": record.outputs, "pages": record.pages, "units": record.units},
+        indent=1).encode())
+
+
+def _report_task(record: ReportRecord, out: Path, formats: tuple[str, ...], environment: str) -> tuple:
+    return record.doc.path, formats, _units_dir(out, record.doc.draft.year_dir), environment
 
 
 def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list, *, out: Path,
-                formats: tuple[str, ...], jobs: int, progress: Progress) -> None:
+                formats: tuple[str, ...], jobs: int, progress: Progress, environment: str) -> None:
     pending_volumes = [job for job in volume_jobs if job.needs_render]
     for job in volume_jobs:
         if not job.needs_render:
             progress.advance(_("volume {year} unchanged").format(year=job.year))
     if jobs == 1 or len(to_render) + len(pending_volumes) <= 1:
         initialise(config, current_language())
+        for record in to_render:
+            _store_report(record, render_report(*_report_task(record, out, formats, environment)), out, formats,
+                          config)
+            progress.advance(record.doc.report_id)
         for job in pending_volumes:
             job.store(job.run_in_process(), out)
             progress.advance(_("volume {year}").format(year=job.year))
-        for record in to_render:
-            _store_report(record, render_report(record.doc.path, formats), out, formats, config)
-            progress.advance(record.doc.report_id)
         return
     with _executor(config, jobs) as pool:
-        # The volumes are the longest tasks: start them first so they overlap with the reports.
-        volume_futures: list[tuple[object, Future]] = [(job, job.submit(pool)) for job in pending_volumes]
-        report_futures = [(record, pool.submit(render_report, record.doc.path, formats)) for record in to_render]
+        report_futures = [(record, pool.submit(render_report, *_report_task(record, out, formats, environment)))
+                          for record in to_render]
         for record, future in report_futures:
             _store_report(record, future.result(), out, formats, config)
             progress.advance(record.doc.report_id)
+        # A volume's parts are its reports' units, now in the unit cache.
+        volume_futures: list[tuple[object, Future]] = [(job, job.submit(pool)) for job in pending_volumes]
         for job, future in volume_futures:
             job.store(future.result(), out)
             progress.advance(_("volume {year}").format(year=job.year))

@@ -141,6 +141,7 @@ class VolumeJob:
     environment: str
     units: Path
     needs_render: bool = True
+    units_used: list[str] = field(default_factory=list)  # keys of the laid-out units the volume came from
 
     def _arguments(self) -> tuple:
         return (self.year, self.report_paths, self.formats, self.include_drafts, self.units, self.environment)
@@ -166,17 +167,14 @@ class VolumeJob:
         self.record.update(result="built", rebuilt=True, pages=output.pages,
                            reports=[{"id": rid, "title": title, "start_page": page} for rid, title, page in output.starts])
         atomic_write(_cache_path(out, self.year), json.dumps(
-            {"key": self.key, "record": self.record}, ensure_ascii=False, indent=1).encode())
-
+            {"key": self.key, "record": self.record, "units": self.units_used}, ensure_ascii=False,
+            indent=1).encode())
 
     def _store_units(self, output: VolumeOutput) -> None:
-        """Keep the laid-out units of this volume (and only those) for the next build."""
+        """Keep the laid-out units of this volume for the next build (the build prunes the others)."""
         for name, data in output.cache_writes.items():
             atomic_write(self.units / name, data)
-        if self.units.is_dir() and output.cache_used:
-            for path in self.units.iterdir():
-                if path.stem not in output.cache_used and not path.name.startswith("."):
-                    path.unlink()
+        self.units_used = sorted(output.cache_used)
 
 
 def _record(item: Diagnostic, root: Path) -> dict:
@@ -247,6 +245,7 @@ def _volume_reusable(job: VolumeJob, out: Path) -> bool:
             return False
     job.record.update({k: v for k, v in cached["record"].items() if k not in ("excluded", "failed_reports")})
     job.record.update(result="reused", rebuilt=False)
+    job.units_used = cached.get("units", [])
     return True
 
 
@@ -270,7 +269,8 @@ def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...]
                    units: Path | None, environment: str) -> VolumeOutput:
     from . import worker
     from .render.volume_docx import render_volume_docx
-    from .render.volume_pdf import UnitCache, render_volume_pdf
+    from .render.units import UnitCache
+    from .render.volume_pdf import render_volume_pdf
     from .registry import load_registry
 
     config = worker._config
@@ -282,7 +282,8 @@ def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...]
         registry = load_registry(config.registry_path)
         timestamp = worker.build_timestamp(_volume_date(source))
         cache = UnitCache(units, environment)
-        pdf = render_volume_pdf(config, year, docs, source, registry, timestamp=timestamp, cache=cache)
+        pdf = render_volume_pdf(config, year, docs, source, registry, timestamp=timestamp, cache=cache,
+                                report_timestamp=lambda doc: worker.build_timestamp(doc.meta.submitted))
         output.cache_writes, output.cache_used = cache.written, cache.used
         output.diagnostics.extend(pdf.diagnostics)
         output.pages, output.starts = pdf.pages, pdf.starts

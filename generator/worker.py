@@ -89,34 +89,37 @@ class ReportOutput:
     docx: bytes | None = None
     pages: int = 0
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    cache_writes: dict[str, bytes] = field(default_factory=dict)  # laid-out units for the build to keep
+    cache_used: set[str] = field(default_factory=set)
 
 
-def render_report(path: Path, formats: tuple[str, ...]) -> ReportOutput:
+def render_report(path: Path, formats: tuple[str, ...], units: Path | None = None,
+                  environment: str = "") -> ReportOutput:
     """Render one (already checked) draft within the time and memory limits."""
-    result = limited(_render_report, _config.build.report_timeout, path, path, formats)
+    result = limited(_render_report, _config.build.report_timeout, path, path, formats, units, environment)
     if isinstance(result, str):
         return ReportOutput(path=path, diagnostics=[diagnostic("RND607", path, (1, 1), result)])
     return result
 
 
-def _render_report(path: Path, formats: tuple[str, ...]) -> ReportOutput:
+def _render_report(path: Path, formats: tuple[str, ...], units: Path | None, environment: str) -> ReportOutput:
     from .render.docx import render_report_docx
-    from .render.html import render_report_html, report_view
-    from .render.pdf import render_pdf
+    from .render.html import report_view
+    from .render.units import UnitCache, report_pdf
 
     config = _config
     assert config is not None, "worker not initialised"
     result = ReportOutput(path=path)
+    cache = UnitCache(units, environment)
     try:
         doc = parse(read_draft(path, max_bytes=config.check.max_draft_bytes), config)
         timestamp = build_timestamp(doc.meta.submitted)
         view = report_view(doc, config)  # serialised once, read by both renderers
         if "pdf" in formats:
-            html = render_report_html(doc, config, generated=timestamp.date(), view=view)
-            pdf = render_pdf(html, base_url=path.parent, config=config, source=path,
-                             identifier=f"{doc.draft.year_dir}/{doc.report_id}")
+            pdf = report_pdf(doc, config, timestamp=timestamp, view=view, cache=cache)
             result.pdf, result.pages = pdf.data, pdf.pages
             result.diagnostics.extend(pdf.diagnostics)
+            result.cache_writes, result.cache_used = cache.written, cache.used
         if "docx" in formats:
             data, problems = render_report_docx(doc, view, config, timestamp=timestamp)
             result.docx = data

@@ -17,7 +17,9 @@ from generator.parse import parse
 from generator.reader import read_draft
 from generator.render.docx import render_report_docx
 from generator.render.html import render_report_html, report_view
+from generator.render.fontprograms import is_placeholder
 from generator.render.pdf import embedded_fonts, render_pdf
+from generator.render.units import report_pdf
 
 from .conftest import PROJECT
 
@@ -35,8 +37,7 @@ def document(project_config):
 
 @pytest.fixture(scope="module")
 def pdf(document, project_config):
-    html = render_report_html(document, project_config)
-    return render_pdf(html, base_url=VALID.parent, config=project_config, source=VALID, identifier="t/valid")
+    return report_pdf(document, project_config, timestamp=dt.datetime(2022, 11, 15))
 
 
 @pytest.fixture(scope="module")
@@ -79,14 +80,42 @@ def test_pdf_has_title_block_metadata_bookmarks_and_embedded_configured_fonts(pd
             descriptor = descendant.get("/FontDescriptor")
             if descriptor is not None:
                 descriptor = descriptor.get_object()
-                assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), "font not embedded"
+                key = next(key for key in ("/FontFile", "/FontFile2", "/FontFile3") if key in descriptor)
+                program = descriptor[key].get_object().get_data()
+                assert not is_placeholder(program) and len(program) > 10_000, "font not embedded"
     first_page = reader.pages[0].extract_text()
     assert "课题单位" in first_page and "云岭西南水泥有限公司" in first_page and "摘要" in first_page
 
 
 def test_pdf_page_numbers_in_chinese_style(pdf):
     reader = PdfReader(io.BytesIO(pdf.data))
-    assert "— 1 —" in reader.pages[0].extract_text() or "—1—" in reader.pages[0].extract_text().replace(" ", "")
+    for number, page in enumerate(reader.pages, start=1):
+        assert f"—{number}—" in page.extract_text().replace(" ", ""), number
+    assert len(reader.pages) == pdf.pages >= 2
+
+
+def test_layout_defers_font_programs_and_finishing_embeds_one_subset_per_face(document, project_config):
+    """The WeasyPrint hook still takes effect: a unit holds placeholders, a finished PDF real subsets."""
+    import pikepdf
+
+    html = render_report_html(document, project_config)
+    unit = render_pdf(html, base_url=VALID.parent, config=project_config, source=VALID, identifier="t/unit")
+
+    def programs(data: bytes) -> dict[tuple, bytes]:
+        found = {}
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            for obj in pdf.objects:
+                if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor":
+                    stream = obj.get("/FontFile3") or obj.get("/FontFile2")
+                    found[stream.objgen] = stream.read_bytes()
+        return found
+
+    assert all(is_placeholder(program) for program in programs(unit.data).values())
+    assert len(unit.data) < 200_000  # no font program was written
+    finished = report_pdf(document, project_config, timestamp=dt.datetime(2022, 11, 15))
+    faces = programs(finished.data)
+    assert faces and not any(is_placeholder(program) for program in faces.values())
+    assert len(faces) == len(embedded_fonts(PdfReader(io.BytesIO(finished.data))))  # one program per face
 
 
 def test_docx_styles_structure_and_east_asian_fonts(docx_bytes):
@@ -158,7 +187,7 @@ def test_raw_html_and_template_syntax_stay_literal(project_config, tmp_path):
     doc = parse(draft_from_text(VALID, text), project_config)
     html = render_report_html(doc, project_config)
     assert "<script>" not in html and "&lt;script&gt;" in html and "<b>" not in html
-    result = render_pdf(html, base_url=VALID.parent, config=project_config, source=VALID, identifier="t/x")
+    result = report_pdf(doc, project_config, timestamp=dt.datetime(2022, 11, 15))
     extracted = _text(result.data)
     assert "{{7*7}}<script>alert(1)</script>" in extracted
     assert "公司<b>下设</b>{%raw%}5个{{config}}党支部<imgsrc=file:///etc/passwd>。" in extracted

@@ -17,8 +17,8 @@ from generator.config import load_config
 from generator.parse import parse
 from generator.reader import draft_from_text, read_draft
 from generator.render.docx import render_report_docx
-from generator.render.html import render_report_html, report_view
-from generator.render.pdf import render_pdf
+from generator.render.html import report_view
+from generator.render.units import report_pdf
 
 from .conftest import PROJECT, REPO
 
@@ -26,8 +26,7 @@ VALID = PROJECT / "reports_src" / "2022" / "valid.md"
 
 
 def _pdf(doc, config) -> bytes:
-    html = render_report_html(doc, config)
-    return render_pdf(html, base_url=VALID.parent, config=config, source=VALID, identifier="t").data
+    return report_pdf(doc, config, timestamp=dt.datetime(2022, 11, 15)).data
 
 
 def test_pdf_a3b_variant_from_configuration(project_config):

@@ -1,5 +1,6 @@
-"""PDF through WeasyPrint, with a fetcher that serves only project files and with WeasyPrint's warnings
-turned into diagnostics.
+"""Layout through WeasyPrint, with a fetcher that serves only project files and with WeasyPrint's warnings
+turned into diagnostics. The result is a unit (`render/units.py`): a PDF with placeholder font programs that
+`render/assemble.py` finishes.
 
 The fetcher resolves every URL to a real path and serves it only when it lies under the sources or the
 templates directory; every other scheme (http, data, ftp …) and path is refused and reported (AST502).
@@ -9,6 +10,7 @@ font not configured (a silent fallback) is an error (RND602), never a quiet subs
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import logging
@@ -26,6 +28,7 @@ from ..config import Config
 from ..diagnostics import diagnostic
 from ..i18n import _
 from ..model import Diagnostic
+from .fontprograms import deferred_programs
 
 MAX_RESOURCE_BYTES = 25 * 1024 * 1024
 
@@ -112,15 +115,21 @@ def render_pdf(html: str, *, base_url: Path, config: Config, source: Path, ident
     logger = logging.getLogger("weasyprint")
     logger.addHandler(captured)
     try:
-        document = weasyprint.HTML(string=html, base_url=base_url.resolve().as_uri() + "/", url_fetcher=fetcher).render()
-        anchor_pages: dict[str, int] = {}
-        for index, page in enumerate(document.pages):
-            for anchor in page.anchors:
-                anchor_pages.setdefault(anchor, index)
-        data = document.write_pdf(pdf_identifier=hashlib.sha256(identifier.encode()).hexdigest()[:32].encode(),
-                                  pdf_variant=config.brand.pdf_variant)
+        with deferred_programs():
+            document = weasyprint.HTML(string=html, base_url=base_url.resolve().as_uri() + "/",
+                                       url_fetcher=fetcher).render()
+            anchor_pages: dict[str, int] = {}
+            for index, page in enumerate(document.pages):
+                for anchor in page.anchors:
+                    anchor_pages.setdefault(anchor, index)
+            data = document.write_pdf(pdf_identifier=hashlib.sha256(identifier.encode()).hexdigest()[:32].encode(),
+                                      pdf_variant=config.brand.pdf_variant)
     finally:
         logger.removeHandler(captured)
+        # A laid-out document is a web of reference cycles holding hundreds of megabytes: free it now, not at
+        # the collector's next whim, so that a worker's memory stays flat from one report to the next.
+        document = None
+        gc.collect()
     diagnostics = [diagnostic("AST502", source, (1, 1), _("resource “{url}” was refused: {reason}").format(
         url=url, reason=reason)) for url, reason in fetcher.refused]
     diagnostics += [diagnostic("RND603", source, (1, 1), message) for message in captured.messages

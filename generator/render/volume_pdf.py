@@ -1,18 +1,17 @@
-"""The volume PDF: each report laid out once as a part, then the back and front matter, then assembly.
+"""The volume PDF: the reports' units, then the back and front matter laid out, then assembly.
 
-Units are cached by a hash of their HTML (which holds everything that affects them) and the rendering
-environment, so editing one draft lays out only that report's part; the front and back matter are laid out
-again only when a page number they print has moved. Report parts carry no page numbers: the assembler stamps
-them, so a part does not depend on where it starts.
+Each report's part is the unit its own PDF was finished from (`units.report_unit`), normally already in the
+unit cache when the volume is compiled; the front and back matter are laid out again only when a page number
+they print has moved. Units carry no page numbers: the assembler stamps them, so a part does not depend on
+where it starts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import hashlib
-import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from markupsafe import Markup
 
@@ -23,7 +22,7 @@ from ..registry import Registry, short_company_names
 from ..volume import Overview, VolumeSource, overview, pinyin_key, theme_groups
 from .assemble import LINK_BASE, OutlineEntry, Unit, assemble
 from .html import ReportView, brand_context, elements_html, report_view, template_environment
-from .pdf import render_pdf
+from .units import UnitCache, numbers_unit, render_unit, report_unit
 
 
 @dataclass
@@ -45,38 +44,6 @@ class IndexEntry:
     name: str
     detail: str
     anchors: tuple[str, ...]
-
-
-class UnitCache:
-    """Laid-out units by content key: read from the cache directory, new ones kept for the build to write."""
-
-    def __init__(self, directory: Path | None, environment: str):
-        self.directory = directory
-        self.environment = environment
-        self.written: dict[str, bytes] = {}
-        self.used: set[str] = set()
-
-    def key(self, html: str) -> str:
-        return hashlib.sha256((self.environment + "\0" + html).encode()).hexdigest()[:32]
-
-    def get(self, key: str) -> Unit | None:
-        if self.directory is None:
-            return None
-        try:
-            meta = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
-            data = (self.directory / f"{key}.pdf").read_bytes()
-        except (OSError, ValueError):
-            return None
-        if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
-            return None
-        self.used.add(key)
-        return Unit(data, meta["anchors"], meta["pages"])
-
-    def put(self, key: str, unit: Unit) -> None:
-        self.used.add(key)
-        meta = {"anchors": unit.anchors, "pages": unit.pages, "sha256": hashlib.sha256(unit.data).hexdigest()}
-        self.written[f"{key}.pdf"] = unit.data
-        self.written[f"{key}.json"] = json.dumps(meta, sort_keys=True).encode()
 
 
 def volume_fields(config: Config, year: str, source: VolumeSource) -> dict:
@@ -122,12 +89,14 @@ def indexes(registry: Registry, groups: list[tuple[str, list[ReportView]]],
 
 def render_volume_pdf(config: Config, year: str, docs: list[Document], source: VolumeSource,
                       registry: Registry, *, timestamp: dt.datetime,
-                      cache: UnitCache | None = None) -> VolumePdf:
+                      cache: UnitCache | None = None,
+                      report_timestamp: Callable[[Document], dt.datetime] | None = None) -> VolumePdf:
     cache = cache or UnitCache(None, "")
     environment = template_environment(config.templates_dir)
     short_names = short_company_names(registry)
     numbers = overview(config, docs, short_names)
-    groups = [(theme, [report_view(doc, config) for doc in members]) for theme, members in theme_groups(config, docs)]
+    doc_groups = theme_groups(config, docs)
+    groups = [(theme, [report_view(doc, config) for doc in members]) for theme, members in doc_groups]
     reports = [view for _theme, members in groups for view in members]
     counselor_index, company_index = indexes(registry, groups, short_names)
     sentence = overview_sentence(numbers)
@@ -142,41 +111,35 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
     def unit(template: str, context: dict, label: str) -> Unit:
         css = environment.get_template("volume.css.j2").render(**context)
         html = environment.get_template(template).render(**context, css=Markup(css))
-        key = cache.key(html)
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
-        result = render_pdf(html, base_url=base_url, config=config, source=base_url, identifier=f"volume/{year}/{label}")
-        diagnostics.extend(result.diagnostics)
-        rendered = Unit(result.data, dict(result.anchor_pages), result.pages)
-        cache.put(key, rendered)
-        return rendered
+        laid_out = render_unit(html, cache=cache, config=config, base_url=base_url, source=base_url,
+                               identifier=f"volume/{year}/{label}")
+        diagnostics.extend(laid_out.diagnostics)
+        return laid_out
 
-    # Report parts, then their printed page numbers (each part starts on a right-hand page).
+    # Report parts (the reports' own units), then their printed page numbers (each starts on a right-hand page).
+    stamp_time = report_timestamp or (lambda doc: timestamp)
     pages: dict[str, int] = {}
     parts: list[Unit] = []
     printed = 1
-    for theme, members in groups:
-        for index, view in enumerate(members):
-            part = unit("volume_part.html.j2", {**base, "mode": "part", "report": view,
-                                                "theme": theme if index == 0 else None}, view.id)
-            part.stamp_from = printed
+    for (_theme, members), (_same, views) in zip(doc_groups, groups, strict=True):
+        for doc, view in zip(members, views, strict=True):
+            part = dataclasses.replace(report_unit(doc, view, config, cache=cache, timestamp=stamp_time(doc)),
+                                       stamp_from=printed)
             parts.append(part)
             for anchor, page in part.anchors.items():
                 pages.setdefault(anchor, printed + page)
             printed += part.pages + part.pages % 2
     back_start = printed
-    back = unit("volume_back.html.j2", {**base, "mode": "back", "back_start": back_start, "pages": pages,
-                                        "counselor_index": counselor_index, "company_index": company_index,
-                                        "back_sections": back_sections}, "back")
-    back.pad = False
+    back = dataclasses.replace(unit("volume_back.html.j2", {
+        **base, "mode": "back", "back_start": back_start, "pages": pages, "counselor_index": counselor_index,
+        "company_index": company_index, "back_sections": back_sections}, "back"), pad=False)
     for anchor, page in back.anchors.items():
         pages.setdefault(anchor, back_start + page)
     front = unit("volume_front.html.j2", {**base, "mode": "front", "pages": pages, "groups": groups,
                                           "overview": numbers, "overview_sentence": sentence,
                                           "front_sections": front_sections, "back_sections": back_sections},
                  "front")
-    numbers_pdf = unit("volume_numbers.html.j2", {**base, "mode": "numbers", "count": back_start - 1}, "numbers")
+    numbers_pdf = numbers_unit(config, back_start - 1, cache=cache, base_url=base_url, context=base)
 
     outline = [OutlineEntry(section["title"], f"front-{number}") for number, section in
                enumerate(front_sections, start=1)]

@@ -1,0 +1,191 @@
+"""Font programs: WeasyPrint lays out, the assembler embeds.
+
+Every PDF reportgen writes is assembled from laid-out units (`render/assemble.py`): a single report is its unit
+with page numbers stamped on, the volume is many units joined. WeasyPrint, for each document it writes, copies
+every font file it used whole into memory (a Noto CJK collection is 20–27 MB) and subsets it twice; the
+assembler then subsets each face again for the finished file. So while `deferred_programs()` is active,
+WeasyPrint embeds a small placeholder naming the installed face instead of a program (outline fonts only;
+bitmap, colour and variable fonts, and faces fontconfig cannot name, are embedded as WeasyPrint does), and
+`embed_programs()` replaces the placeholders of a finished PDF by one HarfBuzz subset per face holding every
+glyph its pages use. WeasyPrint keeps original glyph ids and lists the glyphs a font uses in its `/W` widths
+array, so the subset keeps glyph ids too and nothing else in the PDF changes.
+
+This hooks two names inside `weasyprint.pdf.fonts` (`get_hb_object_data` and `Font.subset`) for the duration
+of a render only; `tests/test_render.py` checks that the hook still takes effect with the installed WeasyPrint.
+A placeholder that cannot be resolved when embedding is an error, never a PDF with a missing font.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+import pikepdf
+import uharfbuzz
+
+MAGIC = b"reportgen-deferred-font\n"
+DROPPED_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH", "PCLT", "SVG ")
+# Tables that make WeasyPrint rework the program itself (variable, bitmap or colour fonts): embedded as usual.
+REWORKED_TABLES = (b"fvar", b"EBDT", b"CBDT", b"sbix", b"SVG ", b"COLR")
+
+
+class FontProgramError(RuntimeError):
+    """A placeholder names a face that is no longer installed as it was when the unit was laid out."""
+
+
+def fingerprint(head: bytes, maxp: bytes) -> str:
+    """Identifies one face of one version of a font file (its `head` and `maxp` tables)."""
+    return hashlib.sha256(head + b"\0" + maxp).hexdigest()[:24]
+
+
+@lru_cache(maxsize=64)
+def installed_face(postscript_name: str, expected: str) -> tuple[str, int] | None:
+    """The installed file and face index with this PostScript name and fingerprint, as fontconfig lists them."""
+    result = subprocess.run(["fc-list", f":postscriptname={postscript_name}", "--format", "%{file}\t%{index}\n"],
+                            capture_output=True, text=True, check=False)
+    for row in sorted(set(result.stdout.splitlines())):
+        path, _tab, index = row.partition("\t")
+        try:
+            face = uharfbuzz.Face(uharfbuzz.Blob.from_file_path(path), int(index or 0))
+        except Exception:  # an unreadable file is simply not a candidate
+            continue
+        if fingerprint(bytes(face.reference_table("head").data), bytes(face.reference_table("maxp").data)) == expected:
+            return path, int(index or 0)
+    return None
+
+
+def _postscript_name(name_table: bytes) -> str | None:
+    from fontTools.ttLib import newTable
+
+    table = newTable("name")
+    try:
+        table.decompile(name_table, None)
+    except Exception:
+        return None
+    name = table.getDebugName(6)
+    return name or None
+
+
+# ---- while WeasyPrint writes: placeholders ------------------------------------------------------------------
+
+
+def _placeholder(hb_face) -> bytes | None:
+    from weasyprint.text.ffi import ffi, harfbuzz
+
+    def table(tag: bytes) -> bytes:
+        blob = harfbuzz.hb_face_reference_table(hb_face, harfbuzz.hb_tag_from_string(tag, -1))
+        try:
+            length = ffi.new("unsigned int *")
+            data = harfbuzz.hb_blob_get_data(blob, length)
+            return b"" if data == ffi.NULL else ffi.unpack(data, int(length[0]))
+        finally:
+            harfbuzz.hb_blob_destroy(blob)
+
+    if any(table(tag) for tag in REWORKED_TABLES):
+        return None
+    name = _postscript_name(table(b"name"))
+    identity = fingerprint(table(b"head"), table(b"maxp"))
+    face = installed_face(name, identity) if name else None
+    if face is None:
+        return None
+    kind = b"OTTO" if table(b"CFF ") or table(b"CFF2") else b"\0\1\0\0"  # WeasyPrint reads the type from these
+    record = {"file": face[0], "index": face[1], "fingerprint": identity, "postscript": name}
+    return kind + MAGIC + json.dumps(record, sort_keys=True).encode()
+
+
+def is_placeholder(program: bytes) -> bool:
+    return program[4:4 + len(MAGIC)] == MAGIC
+
+
+@contextmanager
+def deferred_programs() -> Iterator[None]:
+    """Within this block WeasyPrint embeds placeholders instead of font programs (see the module docstring)."""
+    from weasyprint.pdf import fonts
+
+    original_data, original_subset = fonts.get_hb_object_data, fonts.Font.subset
+
+    def object_data(hb_object, ot_color=None, glyph=None):
+        if ot_color is None:
+            placeholder = _placeholder(hb_object)
+            if placeholder is not None:
+                return placeholder
+        return original_data(hb_object, ot_color, glyph)
+
+    def subset(self, to_unicode, hinting):
+        if not is_placeholder(self.file_content):
+            original_subset(self, to_unicode, hinting)
+
+    fonts.get_hb_object_data, fonts.Font.subset = object_data, subset
+    try:
+        yield
+    finally:
+        fonts.get_hb_object_data, fonts.Font.subset = original_data, original_subset
+
+
+# ---- when a PDF is finished: one subset per face -----------------------------------------------------------
+
+
+def _used_glyphs(widths: Iterable) -> set[int]:
+    """Glyph ids listed in a CIDFont `/W` array: `c [w1 w2 …]` or `c_first c_last w`."""
+    items = list(widths)
+    glyphs: set[int] = set()
+    index = 0
+    while index < len(items):
+        first = int(items[index])
+        if isinstance(items[index + 1], pikepdf.Array):
+            glyphs.update(range(first, first + len(items[index + 1])))
+            index += 2
+        else:
+            glyphs.update(range(first, int(items[index + 1]) + 1))
+            index += 3
+    return glyphs
+
+
+def subset_face(path: str, index: int, glyphs: set[int]) -> bytes:
+    face = uharfbuzz.Face(uharfbuzz.Blob.from_file_path(path), index)
+    request = uharfbuzz.SubsetInput()
+    for glyph in sorted(glyphs | {0}):
+        request.glyph_set.add(glyph)
+    request.flags = (uharfbuzz.SubsetFlags.RETAIN_GIDS | uharfbuzz.SubsetFlags.PASSTHROUGH_UNRECOGNIZED
+                     | uharfbuzz.SubsetFlags.DESUBROUTINIZE | uharfbuzz.SubsetFlags.NO_HINTING)
+    dropped = request.sets(uharfbuzz.SubsetInputSets.DROP_TABLE_TAG)
+    for tag in DROPPED_TABLES:
+        dropped.add(int.from_bytes(tag.encode(), "big"))
+    return bytes(uharfbuzz.subset(face, request).blob.data)
+
+
+def embed_programs(pdf: pikepdf.Pdf) -> None:
+    """Replace every placeholder program in `pdf` by one subset per face holding all glyphs the PDF uses."""
+    groups: dict[tuple[str, int, str], dict] = {}
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != "/Font" or obj.get("/Subtype") != "/Type0":
+            continue
+        descendant = obj.DescendantFonts[0]
+        descriptor = descendant.get("/FontDescriptor")
+        key = next((k for k in ("/FontFile3", "/FontFile2") if descriptor is not None and k in descriptor), None)
+        if key is None:
+            continue
+        program = descriptor[key].read_bytes()
+        if not is_placeholder(program):
+            continue
+        record = json.loads(program[4 + len(MAGIC):])
+        face = (record["file"], record["index"], record["fingerprint"])
+        group = groups.setdefault(face, {"glyphs": set(), "descriptors": [], "key": key, "name": record["postscript"]})
+        group["glyphs"] |= _used_glyphs(descendant.get("/W") or [])
+        group["descriptors"].append(descriptor)
+    for (path, index, expected), group in sorted(groups.items()):
+        if installed_face(group["name"], expected) != (path, index):
+            raise FontProgramError(f"font {group['name']} ({path}) changed or was removed while rendering")
+        data = subset_face(path, index, group["glyphs"])
+        stream = pikepdf.Stream(pdf, data)
+        if group["key"] == "/FontFile3":
+            stream.Subtype = pikepdf.Name.OpenType
+        else:
+            stream.Length1 = len(data)
+        shared = pdf.make_indirect(stream)
+        for descriptor in group["descriptors"]:
+            descriptor[group["key"]] = shared

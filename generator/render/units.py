@@ -1,0 +1,121 @@
+"""Laid-out units: every WeasyPrint layout reportgen does, cached by content.
+
+A unit is a PDF laid out without page numbers and with placeholder font programs (see `assemble.py` and
+`fontprograms.py`). Each report is laid out once, as one unit, and that unit serves both the report's own PDF
+and its part of the volume; the front and back matter and the page-number pages are units too. Units are cached
+in `<output>/.cache/<year>/units/` by a hash of their HTML (which holds everything that affects the layout) and
+the rendering environment, so a report that is rebuilt for any reason other than its content, and a volume
+whose reports did not change, lay nothing out again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+from markupsafe import Markup
+
+from ..config import Config
+from ..diagnostics import diagnostic
+from ..model import Document
+from .assemble import Unit, finish_report
+from .html import ReportView, brand_context, render_report_html, report_view, template_environment
+from .pdf import PdfResult, render_pdf
+
+NUMBERS_BLOCK = 16  # a single report's number pages are laid out in blocks of 16, shared by every report
+_PROCESS_MEMO: dict[str, "Unit"] = {}  # small units every task of a worker needs (the number pages)
+
+
+class UnitCache:
+    """Units by content key: read from the cache directory, new ones kept for the build to write."""
+
+    def __init__(self, directory: Path | None, environment: str):
+        self.directory = directory
+        self.environment = environment
+        self.written: dict[str, bytes] = {}
+        self.used: set[str] = set()
+
+    def key(self, html: str, base_url: Path) -> str:
+        text = "\0".join((self.environment, str(base_url.resolve()), html))
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    def get(self, key: str) -> Unit | None:
+        unit = _PROCESS_MEMO.get(key) or self._read(key)
+        if unit is not None:
+            self.used.add(key)
+        return unit
+
+    def _read(self, key: str) -> Unit | None:
+        if self.directory is None:
+            return None
+        try:
+            meta = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
+            data = (self.directory / f"{key}.pdf").read_bytes()
+        except (OSError, ValueError):
+            return None
+        if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+            return None
+        problems = tuple(diagnostic(item["code"], Path(item["path"]), (item["line"], item["col"]), item["message"])
+                         for item in meta.get("diagnostics", []))
+        return Unit(data, meta["anchors"], meta["pages"], diagnostics=problems)
+
+    def put(self, key: str, unit: Unit, *, keep_in_process: bool = False) -> None:
+        self.used.add(key)
+        if keep_in_process:
+            _PROCESS_MEMO[key] = unit
+        meta = {"anchors": unit.anchors, "pages": unit.pages, "sha256": hashlib.sha256(unit.data).hexdigest(),
+                "diagnostics": [{"code": item.code, "path": str(item.path), "line": item.line, "col": item.col,
+                                 "message": item.message} for item in unit.diagnostics]}
+        self.written[f"{key}.pdf"] = unit.data
+        self.written[f"{key}.json"] = json.dumps(meta, sort_keys=True, ensure_ascii=False).encode()
+
+
+def render_unit(html: str, *, cache: UnitCache, config: Config, base_url: Path, source: Path,
+                identifier: str, keep_in_process: bool = False) -> Unit:
+    """The unit for `html`: from the cache, or laid out now (its diagnostics are kept with it)."""
+    key = cache.key(html, base_url)
+    cached = cache.get(key)
+    if cached is not None:
+        if keep_in_process:
+            _PROCESS_MEMO[key] = cached
+        return cached
+    result = render_pdf(html, base_url=base_url, config=config, source=source, identifier=identifier)
+    unit = Unit(result.data, dict(result.anchor_pages), result.pages, diagnostics=tuple(result.diagnostics))
+    cache.put(key, unit, keep_in_process=keep_in_process)
+    return unit
+
+
+def report_unit(doc: Document, view: ReportView, config: Config, *, cache: UnitCache,
+                timestamp: dt.datetime) -> Unit:
+    """A report laid out once: its own PDF and its volume part both come from this unit."""
+    html = render_report_html(doc, config, generated=timestamp.date(), view=view)
+    return render_unit(html, cache=cache, config=config, base_url=doc.path.parent, source=doc.path,
+                       identifier=f"{doc.draft.year_dir}/{doc.report_id}")
+
+
+def numbers_unit(config: Config, count: int, *, cache: UnitCache, base_url: Path, context: dict | None = None) -> Unit:
+    """`count` pages that carry nothing but the page numbers 1…count, to stamp onto units."""
+    environment = template_environment(config.templates_dir)
+    context = {**brand_context(config), **(context or {}), "mode": "numbers", "count": count}
+    css = environment.get_template("volume.css.j2").render(**context)
+    html = environment.get_template("volume_numbers.html.j2").render(**context, css=Markup(css))
+    return render_unit(html, cache=cache, config=config, base_url=base_url, source=base_url,
+                       identifier=f"numbers/{count}", keep_in_process=True)
+
+
+def report_numbers(config: Config, pages: int, *, cache: UnitCache, base_url: Path) -> Unit:
+    """Number pages for a single report of `pages` pages (laid out in blocks shared by all reports)."""
+    count = max(NUMBERS_BLOCK, -(-pages // NUMBERS_BLOCK) * NUMBERS_BLOCK)
+    return numbers_unit(config, count, cache=cache, base_url=base_url)
+
+
+def report_pdf(doc: Document, config: Config, *, timestamp: dt.datetime, view: ReportView | None = None,
+               cache: UnitCache | None = None) -> PdfResult:
+    """A report's own PDF: its unit (laid out now or cached) with the page numbers 1…n stamped on."""
+    cache = cache or UnitCache(None, "")
+    unit = report_unit(doc, view or report_view(doc, config), config, cache=cache, timestamp=timestamp)
+    numbers = report_numbers(config, unit.pages, cache=cache, base_url=doc.path.parent)
+    return PdfResult(data=finish_report(unit.data, numbers.data), pages=unit.pages, diagnostics=unit.diagnostics,
+                     anchor_pages=unit.anchors)
