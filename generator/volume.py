@@ -22,8 +22,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pypinyin import lazy_pinyin
-
 from .atomic import atomic_write
 from .cache import sha256_bytes, sha256_file
 from .config import Config
@@ -74,6 +72,8 @@ def read_volume_source(config: Config, year: str) -> VolumeSource:
 
 
 def pinyin_key(text: str) -> tuple:
+    from pypinyin import lazy_pinyin  # 56 MB of dictionaries: loaded only where a volume is rendered
+
     return (tuple(lazy_pinyin(text)), text)
 
 

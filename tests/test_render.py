@@ -9,6 +9,7 @@ import subprocess
 import zipfile
 
 import docx
+import pikepdf
 import pytest
 from docx.oxml.ns import qn
 from pypdf import PdfReader
@@ -72,7 +73,7 @@ def test_pdf_has_title_block_metadata_bookmarks_and_embedded_configured_fonts(pd
     nested = [entry.title for item in reader.outline if isinstance(item, list) for entry in item
               if not isinstance(entry, list)]
     assert "一、课题背景" in nested and "六、经验启示" in nested
-    fonts = embedded_fonts(reader)
+    fonts = embedded_fonts(pikepdf.open(io.BytesIO(pdf.data)))
     assert any("Noto-Serif-CJK-SC" in name for name in fonts) and any("Noto-Sans-CJK-SC" in name for name in fonts)
     for page in reader.pages:
         for font in (page["/Resources"].get("/Font") or {}).values():
@@ -96,8 +97,6 @@ def test_pdf_page_numbers_in_chinese_style(pdf):
 
 def test_layout_defers_font_programs_and_finishing_embeds_one_subset_per_face(document, project_config):
     """The WeasyPrint hook still takes effect: a unit holds placeholders, a finished PDF real subsets."""
-    import pikepdf
-
     html = render_report_html(document, project_config)
     unit = render_pdf(html, base_url=VALID.parent, config=project_config, source=VALID, identifier="t/unit")
 
@@ -115,7 +114,7 @@ def test_layout_defers_font_programs_and_finishing_embeds_one_subset_per_face(do
     finished = report_pdf(document, project_config, timestamp=dt.datetime(2022, 11, 15))
     faces = programs(finished.data)
     assert faces and not any(is_placeholder(program) for program in faces.values())
-    assert len(faces) == len(embedded_fonts(PdfReader(io.BytesIO(finished.data))))  # one program per face
+    assert len(faces) == len(embedded_fonts(pikepdf.open(io.BytesIO(finished.data))))  # one program per face
 
 
 def test_docx_styles_structure_and_east_asian_fonts(docx_bytes):

@@ -76,23 +76,27 @@ def _postscript_name(name_table: bytes) -> str | None:
 def _placeholder(hb_face) -> bytes | None:
     from weasyprint.text.ffi import ffi, harfbuzz
 
-    def table(tag: bytes) -> bytes:
+    def table(tag: bytes, *, read: bool = True) -> bytes | int:
+        """A table's bytes, or with `read=False` only its length (a CJK `CFF ` table is 16 MB)."""
         blob = harfbuzz.hb_face_reference_table(hb_face, harfbuzz.hb_tag_from_string(tag, -1))
         try:
+            if not read:
+                return harfbuzz.hb_blob_get_length(blob)
             length = ffi.new("unsigned int *")
             data = harfbuzz.hb_blob_get_data(blob, length)
             return b"" if data == ffi.NULL else ffi.unpack(data, int(length[0]))
         finally:
             harfbuzz.hb_blob_destroy(blob)
 
-    if any(table(tag) for tag in REWORKED_TABLES):
+    if any(table(tag, read=False) for tag in REWORKED_TABLES):
         return None
     name = _postscript_name(table(b"name"))
     identity = fingerprint(table(b"head"), table(b"maxp"))
     face = installed_face(name, identity) if name else None
     if face is None:
         return None
-    kind = b"OTTO" if table(b"CFF ") or table(b"CFF2") else b"\0\1\0\0"  # WeasyPrint reads the type from these
+    # WeasyPrint tells CFF from TrueType programs by their first four bytes.
+    kind = b"OTTO" if table(b"CFF ", read=False) or table(b"CFF2", read=False) else b"\0\1\0\0"
     record = {"file": face[0], "index": face[1], "fingerprint": identity, "postscript": name}
     return kind + MAGIC + json.dumps(record, sort_keys=True).encode()
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import pikepdf
 import weasyprint
-from pypdf import PdfReader
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from ..config import Config
@@ -96,13 +96,14 @@ def configured_font_keys(config: Config) -> set[str]:
     return {re.sub(r"[^a-z0-9]", "", family.lower()) for family in families}
 
 
-def embedded_fonts(reader: PdfReader) -> set[str]:
+def embedded_fonts(pdf: pikepdf.Pdf) -> set[str]:
+    """The names of the fonts the pages of `pdf` use (subset tags included)."""
     names = set()
-    for page in reader.pages:
-        resources = page.get("/Resources") or {}
+    for page in pdf.pages:
+        resources = page.obj.get("/Resources") or {}
         fonts = resources.get("/Font") or {}
         for font in fonts.values():
-            base = font.get_object().get("/BaseFont")
+            base = font.get("/BaseFont")
             if base:
                 names.add(str(base).lstrip("/"))
     return names
@@ -134,11 +135,12 @@ def render_pdf(html: str, *, base_url: Path, config: Config, source: Path, ident
         url=url, reason=reason)) for url, reason in fetcher.refused]
     diagnostics += [diagnostic("RND603", source, (1, 1), message) for message in captured.messages
                     if not message.startswith("Failed to load") or not fetcher.refused]
-    reader = PdfReader(io.BytesIO(data))
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        fonts, pages = embedded_fonts(pdf), len(pdf.pages)
     allowed = configured_font_keys(config)
-    for name in sorted(embedded_fonts(reader)):
+    for name in sorted(fonts):
         if not any(_font_key(name).startswith(key) for key in allowed):
             diagnostics.append(diagnostic("RND602", source, (1, 1), _(
                 "some characters were drawn with “{font}”, which is not a configured font; "
                 "run `reportgen check` to find them").format(font=name.split("+", 1)[-1])))
-    return PdfResult(data=data, pages=len(reader.pages), diagnostics=tuple(diagnostics), anchor_pages=anchor_pages)
+    return PdfResult(data=data, pages=pages, diagnostics=tuple(diagnostics), anchor_pages=anchor_pages)
