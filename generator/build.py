@@ -19,7 +19,8 @@ import json
 import logging
 import os
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -148,14 +149,51 @@ def _diagnostic_record(item: Diagnostic, root: Path) -> dict:
             "name": item.name, "severity": item.severity.label, "message": item.message}
 
 
-def _executor(config: Config, jobs: int) -> ProcessPoolExecutor:
-    # "fork" would copy the parent's open lock file and loggers; "spawn" gives clean workers.
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_initialise_worker,
-                               initargs=(config, current_language()))
+class _WorkerPool:
+    """The worker processes, started on demand or early (see `_probably_stale`); `None` pool with one job."""
+
+    def __init__(self, config: Config, jobs: int):
+        self.config, self.jobs, self.executor = config, jobs, None
+
+    def __enter__(self):
+        return self
+
+    def start(self) -> ProcessPoolExecutor | None:
+        if self.executor is None and self.jobs > 1:
+            # "fork" would copy the parent's open lock file and loggers; "spawn" gives clean workers.
+            self.executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=get_context("spawn"),
+                                                initializer=_initialise_worker,
+                                                initargs=(self.config, current_language()))
+            for _worker in range(self.jobs):
+                self.executor.submit(_warm_up)
+        return self.executor
+
+    def __exit__(self, *exc):
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _initialise_worker(config: Config, language: str) -> None:
     initialise(config, language, limit_memory=True)
+
+
+def _warm_up() -> None:
+    """Import the renderers (WeasyPrint's import alone takes most of a second)."""
+    from .render import units, docx  # noqa: F401
+
+
+def _probably_stale(drafts: list[Path], out: Path, environment: str, formats: tuple[str, ...]) -> bool:
+    """A cheap guess, before the drafts are checked, whether anything will be rendered (to start workers early)."""
+    for path in drafts:
+        try:
+            cached = json.loads((out / ".cache" / path.parent.name / f"{path.stem}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return True
+        if cached.get("environment") != environment or cached.get("draft") != sha256_bytes(path.read_bytes()):
+            return True
+        if any(not (out / entry["path"]).is_file() for entry in cached.get("outputs", {}).values()):
+            return True
+    return False
 
 
 def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str, ...] = FORMATS,
@@ -169,9 +207,12 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
     progress = progress or Progress()
     out = (out or config.output_dir).resolve()
     jobs = max(1, jobs or os.cpu_count() or 1)
-    with OutputLock(out):
+    with OutputLock(out), _WorkerPool(config, jobs) as pool:
         _remove_interrupted_writes(out)
         drafts = discover_drafts(list(paths or []), config)
+        environment = environment_key(config)
+        if reports and _probably_stale(drafts, out, environment, formats):
+            pool.start()  # workers import WeasyPrint while this process checks the drafts
         registry = load_registry(config.registry_path)
         documents, diagnostics = check_paths(drafts, config, registry, whole_corpus=not paths)
         if years:
@@ -181,7 +222,6 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
             by_path.setdefault(item.path, []).append(item)
         records = [ReportRecord(doc=doc, diagnostics=by_path.get(doc.path, [])) for doc in documents]
         corpus_diagnostics = [item for item in diagnostics if item.path not in {doc.path for doc in documents}]
-        environment = environment_key(config)
         context = CheckContext(config, registry)
 
         to_render: list[ReportRecord] = []
@@ -206,7 +246,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
             volume_jobs = plan_volumes(config, records, out=out, formats=formats, include_drafts=include_drafts,
                                        environment=environment)
         progress.start(len(to_render) + len(volume_jobs), _("Building"))
-        _render_all(config, to_render, volume_jobs, out=out, formats=formats, jobs=jobs, progress=progress,
+        _render_all(config, to_render, volume_jobs, out=out, formats=formats, pool=pool, progress=progress,
                     environment=environment)
         progress.finish()
 
@@ -251,7 +291,7 @@ def _prune_units(out: Path, records: list[ReportRecord], volumes: list) -> None:
 
 
 def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats: tuple[str, ...],
-                  config: Config) -> None:
+                  config: Config, environment: str) -> None:
     _store_units(_units_dir(out, record.doc.draft.year_dir), output.cache_writes)
     record.units = sorted(output.cache_used)
     record.diagnostics.extend(apply_severity(output.diagnostics, config))
@@ -267,8 +307,8 @@ def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats
     record.pages = output.pages
     record.result = "built"
     atomic_write(_cache_path(out, record.doc), json.dumps(
-        {"key": record.key, "outputs": record.outputs, "pages": record.pages, "units": record.units},
-        indent=1).encode())
+        {"key": record.key, "outputs": record.outputs, "pages": record.pages, "units": record.units,
+         "draft": sha256_bytes(record.doc.draft.path.read_bytes()), "environment": environment}, indent=1).encode())
 
 
 def _report_task(record: ReportRecord, out: Path, formats: tuple[str, ...], environment: str) -> tuple:
@@ -276,32 +316,47 @@ def _report_task(record: ReportRecord, out: Path, formats: tuple[str, ...], envi
 
 
 def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list, *, out: Path,
-                formats: tuple[str, ...], jobs: int, progress: Progress, environment: str) -> None:
+                formats: tuple[str, ...], pool: _WorkerPool, progress: Progress, environment: str) -> None:
     pending_volumes = [job for job in volume_jobs if job.needs_render]
     for job in volume_jobs:
         if not job.needs_render:
             progress.advance(_("volume {year} unchanged").format(year=job.year))
-    if jobs == 1 or len(to_render) + len(pending_volumes) <= 1:
+    # Workers started early are used even for one task; otherwise one task runs in this process.
+    executor = pool.executor or (pool.start() if len(to_render) + len(pending_volumes) > 1 else None)
+    if executor is None:
         initialise(config, current_language())
         for record in to_render:
             _store_report(record, render_report(*_report_task(record, out, formats, environment)), out, formats,
-                          config)
+                          config, environment)
             progress.advance(record.doc.report_id)
         for job in pending_volumes:
             job.store(job.run_in_process(), out)
             progress.advance(_("volume {year}").format(year=job.year))
         return
-    with _executor(config, jobs) as pool:
-        report_futures = [(record, pool.submit(render_report, *_report_task(record, out, formats, environment)))
-                          for record in to_render]
-        for record, future in report_futures:
-            _store_report(record, future.result(), out, formats, config)
-            progress.advance(record.doc.report_id)
-        # A volume's parts are its reports' units, now in the unit cache.
-        volume_futures: list[tuple[object, Future]] = [(job, job.submit(pool)) for job in pending_volumes]
-        for job, future in volume_futures:
-            job.store(future.result(), out)
-            progress.advance(_("volume {year}").format(year=job.year))
+    # Reports that go into a volume first: a volume starts as soon as its reports are done (its parts are their
+    # units), while the remaining reports still render. At most `jobs` tasks are handed out at a time, so that
+    # a volume that becomes ready does not queue behind reports.
+    members = {path for job in pending_volumes for path in job.report_paths}
+    queue = deque(sorted(to_render, key=lambda record: record.doc.path not in members))
+    unfinished = {record.doc.path for record in to_render}
+    running: dict[Future, object] = {}
+    while queue or running or pending_volumes:
+        for job in [job for job in pending_volumes if not unfinished & set(job.report_paths)]:
+            pending_volumes.remove(job)
+            running[job.submit(executor)] = job
+        while queue and len(running) < pool.jobs:
+            record = queue.popleft()
+            running[executor.submit(render_report, *_report_task(record, out, formats, environment))] = record
+        done, _pending = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            task = running.pop(future)
+            if isinstance(task, ReportRecord):
+                _store_report(task, future.result(), out, formats, config, environment)
+                unfinished.discard(task.doc.path)
+                progress.advance(task.doc.report_id)
+            else:
+                task.store(future.result(), out)
+                progress.advance(_("volume {year}").format(year=task.year))
 
 
 def _remove_interrupted_writes(out: Path) -> None:

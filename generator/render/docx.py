@@ -8,6 +8,7 @@ PAGE field, and the package is written with fixed ZIP timestamps and member orde
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import re
@@ -25,6 +26,7 @@ from docx.opc.part import XmlPart
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Emu, Mm, Pt
+from lxml import etree
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 from PIL import Image
@@ -44,6 +46,10 @@ ORDERED_FORMATS = [("decimal", "%1."), ("decimal", "（%2）"), ("decimalEnclose
                    ("decimal", "%5."), ("decimal", "（%6）"), ("decimal", "%7."), ("decimal", "%8."), ("decimal", "%9.")]
 FOOTNOTES_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 BLOCK_TAGS = {"p", "ul", "ol", "blockquote", "table", "figure", "pre", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "div"}
+W = {name: qn(f"w:{name}") for name in ("r", "rPr", "rStyle", "b", "bCs", "strike", "vertAlign", "t", "tab", "val",
+                                        "pPr", "pStyle", "jc", "numPr", "ilvl", "numId", "p",
+                                        "sectPr")}
+XML_SPACE = qn("xml:space")
 
 
 @dataclass
@@ -76,9 +82,18 @@ class DocxWriter:
         self._bullet_abstract, self._ordered_abstract = self._add_abstract_numberings()
         self._bullet_num = self._add_num(self._bullet_abstract)
         self._footnotes: _Footnotes | None = None
+        self._logo_drawings: dict[int, tuple] = {}
+        self._drawing_ids = 100_000  # ids of copied drawings: above any python-docx gives
+        self._shared_parts: set[str] = set()
+        self._table_style = None
         self._source: Path | None = None
         self._doc: Document | None = None
         self._setup_page(self.document.sections[0])
+
+    def style_table(self, table) -> None:
+        if self._table_style is None:  # python-docx scans every style on each lookup by name
+            self._table_style = self.document.styles["Table Grid"].style_id
+        table._tbl.tblStyle_val = self._table_style
 
     # ---- document assembly -------------------------------------------------------------------------
     def _setup_page(self, section) -> None:
@@ -94,12 +109,45 @@ class DocxWriter:
         return Emu(section.page_width - section.left_margin - section.right_margin)
 
     def paragraph(self, style: str, text: str = "", container=None) -> Paragraph:
-        container = container if container is not None else self.document
-        paragraph = container.add_paragraph()
-        paragraph._p.style = self.style_ids[style]
+        if container is None:  # the body: insert before its final sectPr directly (python-docx searches by XPath)
+            body = self.document.element.body
+            element = body.makeelement(W["p"])  # made by the document: python-docx's element classes apply
+            if len(body) and body[-1].tag == W["sectPr"]:
+                body.insert(len(body) - 1, element)
+            else:
+                body.append(element)
+            paragraph = Paragraph(element, self.document._body)
+        else:
+            paragraph = container.add_paragraph()
+        style_new_paragraph(paragraph._p, self.style_ids[style])
         if text:
             self.add_text(paragraph, text, InlineFormat())
         return paragraph
+
+    def run(self, paragraph: Paragraph, text: str = "", *, style: str | None = None,
+            fmt: InlineFormat | None = None) -> etree._Element:
+        """Append a run built directly (python-docx finds each child's place by XPath: most of a volume's time).
+        Children follow the schema order: rPr (rStyle, b, bCs, strike, vertAlign), then text and tabs."""
+        run = etree.SubElement(paragraph._p, W["r"])
+        if fmt is not None:
+            style = "Code Char" if fmt.code else "Emphasis" if fmt.italic_style else style
+        if style or (fmt and (fmt.bold or fmt.strike or fmt.superscript or fmt.subscript)):
+            properties = etree.SubElement(run, W["rPr"])
+            if style:
+                etree.SubElement(properties, W["rStyle"], {W["val"]: self.style_ids[style]})
+            if fmt and fmt.bold:
+                etree.SubElement(properties, W["b"])
+                etree.SubElement(properties, W["bCs"])
+            if fmt and fmt.strike:
+                etree.SubElement(properties, W["strike"])
+            if fmt and (fmt.superscript or fmt.subscript):
+                etree.SubElement(properties, W["vertAlign"], {W["val"]: "superscript" if fmt.superscript else "subscript"})
+        for index, piece in enumerate(text.split("\t")):
+            if index:
+                etree.SubElement(run, W["tab"])
+            if piece:
+                etree.SubElement(run, W["t"], {XML_SPACE: "preserve"}).text = piece
+        return run
 
     def start_section(self, *, odd_page: bool) -> object:
         section = self.document.add_section(WD_SECTION.ODD_PAGE if odd_page else WD_SECTION.NEW_PAGE)
@@ -118,18 +166,21 @@ class DocxWriter:
             paragraph._p.style = self.style_ids["Header"]
             for run in list(paragraph.runs):
                 run._r.getparent().remove(run._r)
-            logo = self.config.resolve(self.config.brand.logo_raster)
-            if logo.is_file():
-                paragraph.add_run().add_picture(str(logo), height=Mm(5))
-                paragraph.add_run("  ")
-            label = paragraph.add_run(f"{self.config.brand.organisation}　{self.config.brand.header_text}")
-            label._r.style = self.style_ids["Report Label"]
-            paragraph.add_run("　　" + title)
+            if self.logo(paragraph, Mm(5)):
+                self.run(paragraph, "  ")
+            self.run(paragraph, f"{self.config.brand.organisation}　{self.config.brand.header_text}", style="Report Label")
+            self.run(paragraph, "　　" + title)
             _bottom_border(paragraph, self.config.brand.primary_colour)
-        footers = [(section.footer, WD_ALIGN_PARAGRAPH.RIGHT), (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)]
-        if first_page_plain:
+        # Footers are the same in every section: made once, later sections link to them (Word's default for a
+        # section without its own), which also spares python-docx a walk over every part for each new part.
+        footers = []
+        if "footers" not in self._shared_parts:
+            footers += [(section.footer, WD_ALIGN_PARAGRAPH.RIGHT), (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)]
+            self._shared_parts.add("footers")
+        if first_page_plain and "first page" not in self._shared_parts:
             footers.append((section.first_page_footer, WD_ALIGN_PARAGRAPH.RIGHT))
             section.first_page_header.is_linked_to_previous = False
+            self._shared_parts.add("first page")
         for footer, alignment in footers:
             footer.is_linked_to_previous = False
             paragraph = footer.paragraphs[0]
@@ -137,9 +188,9 @@ class DocxWriter:
             paragraph.alignment = alignment
             for run in list(paragraph.runs):
                 run._r.getparent().remove(run._r)
-            paragraph.add_run("— ")
+            self.run(paragraph, "— ")
             _add_field(paragraph, "PAGE", "1")
-            paragraph.add_run(" —")
+            self.run(paragraph, " —")
         sect_pr = section._sectPr
         page_numbers = sect_pr.find(qn("w:pgNumType"))
         if page_numbers is None:
@@ -148,6 +199,27 @@ class DocxWriter:
         page_numbers.set(qn("w:fmt"), number_format)
         if restart_numbering is not None:
             page_numbers.set(qn("w:start"), str(restart_numbering))
+
+    def logo(self, paragraph: Paragraph, height: Mm) -> bool:
+        """The brand logo as an inline picture. The first of each size is added by python-docx; the others are
+        copies of its drawing related to the same image part (python-docx would walk every part of the package
+        and search the whole document for a free drawing id, for every header and title block)."""
+        logo = self.config.resolve(self.config.brand.logo_raster)
+        if not logo.is_file():
+            return False
+        if height not in self._logo_drawings:
+            run = paragraph.add_run()
+            run.add_picture(str(logo), height=height)
+            blip = run._r.find(".//" + qn("a:blip"))
+            self._logo_drawings[height] = (copy.deepcopy(run._r), paragraph.part.related_parts[blip.get(qn("r:embed"))])
+            return True
+        drawing, image_part = self._logo_drawings[height]
+        run = copy.deepcopy(drawing)
+        run.find(".//" + qn("a:blip")).set(qn("r:embed"), paragraph.part.relate_to(image_part, RT.IMAGE))
+        self._drawing_ids += 1
+        run.find(".//" + qn("wp:docPr")).set("id", str(self._drawing_ids))
+        paragraph._p.append(run)
+        return True
 
     def set_core_properties(self, *, title: str, authors: list[str], subject: str, keywords: list[str],
                             date: dt.date, category: str = "") -> None:
@@ -173,11 +245,9 @@ class DocxWriter:
     # ---- reports -------------------------------------------------------------------------------------
     def write_title_block(self, doc: Document, view) -> None:
         org = self.paragraph("Report Org Line")
-        logo = self.config.resolve(self.config.brand.logo_raster)
-        if logo.is_file():
-            org.add_run().add_picture(str(logo), height=Mm(9))
-            org.add_run("  ")
-        org.add_run(f"{self.config.brand.organisation}　{self.config.brand.header_text}")
+        if self.logo(org, Mm(9)):
+            self.run(org, "  ")
+        self.run(org, f"{self.config.brand.organisation}　{self.config.brand.header_text}")
         _bottom_border(org, self.config.brand.primary_colour, size=18)
         self.paragraph("Report Title", view.title)
         rows = [(_("Company"), view.company), (_("Counselors"), "、".join(view.counselors)),
@@ -186,19 +256,16 @@ class DocxWriter:
             rows.append((_("Status"), view.status))
         for label, value in rows:
             paragraph = self.paragraph("Report Meta")
-            run = paragraph.add_run(label + "：")
-            run._r.style = self.style_ids["Report Meta Label"]
-            paragraph.add_run(xml_safe(value))
+            self.run(paragraph, label + "：", style="Report Meta Label")
+            self.run(paragraph, xml_safe(value))
         if view.summary:
             paragraph = self.paragraph("Report Summary")
-            run = paragraph.add_run(_("Summary") + "　")
-            run._r.style = self.style_ids["Report Label"]
-            paragraph.add_run(xml_safe(view.summary))
+            self.run(paragraph, _("Summary") + "　", style="Report Label")
+            self.run(paragraph, xml_safe(view.summary))
         if view.keywords:
             paragraph = self.paragraph("Report Keywords")
-            run = paragraph.add_run(_("Keywords") + "　")
-            run._r.style = self.style_ids["Report Label"]
-            paragraph.add_run(xml_safe("；".join(view.keywords)))
+            self.run(paragraph, _("Keywords") + "　", style="Report Label")
+            self.run(paragraph, xml_safe("；".join(view.keywords)))
 
     def write_body(self, doc: Document) -> None:
         self._source, self._doc = doc.path, doc
@@ -243,8 +310,7 @@ class DocxWriter:
     def visit_pre(self, element, *, depth, container=None):
         code = "".join(element.itertext())
         for line in code.split("\n"):
-            paragraph = self.paragraph("Code Block", container=container)
-            paragraph.add_run(xml_safe(line))
+            self.run(self.paragraph("Code Block", container=container), xml_safe(line))
 
     def visit_hr(self, element, *, depth, container=None):
         paragraph = self.paragraph("Body Text", container=container)
@@ -310,7 +376,7 @@ class DocxWriter:
         columns = max(len(row) for row in rows)
         target = container if container is not None else self.document
         table = target.add_table(rows=len(rows), cols=columns)
-        table.style = self.document.styles["Table Grid"]
+        self.style_table(table)
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         header_rows = {id(row) for section in element if section.tag == "thead" for row in section}
         for row, table_row in zip(rows, table.rows, strict=True):
@@ -321,10 +387,9 @@ class DocxWriter:
             for column_index, cell_element in enumerate(row):
                 cell = cells[column_index]
                 paragraph = cell.paragraphs[0]
-                paragraph._p.style = self.style_ids["Table Heading" if is_header else "Table Text"]
                 align = cell_element.get("align")
-                if align in ("center", "right"):
-                    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if align == "center" else WD_ALIGN_PARAGRAPH.RIGHT
+                style_new_paragraph(paragraph._p, self.style_ids["Table Heading" if is_header else "Table Text"],
+                                     align if align in ("center", "right") else None)
                 self.inline_children(paragraph, cell_element, InlineFormat())
                 if is_header:
                     _shade(cell, "F2E6E4")
@@ -398,24 +463,7 @@ class DocxWriter:
         if fmt.link:
             self._add_hyperlink(paragraph, text, fmt)
             return
-        run = paragraph.add_run(text)
-        self._format(run._r, fmt)
-
-    def _format(self, run_element, fmt: InlineFormat) -> None:
-        if fmt.code:
-            run_element.style = self.style_ids["Code Char"]
-        elif fmt.italic_style:
-            run_element.style = self.style_ids["Emphasis"]
-        rpr = run_element.get_or_add_rPr()
-        if fmt.bold:
-            rpr.append(OxmlElement("w:b"))
-            rpr.append(OxmlElement("w:bCs"))
-        if fmt.strike:
-            rpr.append(OxmlElement("w:strike"))
-        if fmt.superscript or fmt.subscript:
-            vertical = OxmlElement("w:vertAlign")
-            vertical.set(qn("w:val"), "superscript" if fmt.superscript else "subscript")
-            rpr.append(vertical)
+        self.run(paragraph, text, fmt=fmt)
 
     def _add_hyperlink(self, paragraph: Paragraph, text: str, fmt: InlineFormat) -> None:
         relationship = paragraph.part.relate_to(fmt.link, RT.HYPERLINK, is_external=True)
@@ -531,14 +579,25 @@ class _PartHolder:
     part: XmlPart
 
 
+def style_new_paragraph(p, style_id: str, align: str | None = None) -> None:
+    """Give an empty paragraph its style (and alignment), built directly in schema order."""
+    properties = p.makeelement(W["pPr"])  # python-docx's element classes, as for a parsed paragraph
+    etree.SubElement(properties, W["pStyle"], {W["val"]: style_id})
+    if align:
+        etree.SubElement(properties, W["jc"], {W["val"]: align})
+    p.insert(0, properties)
+
+
 def _with(fmt: InlineFormat, **changes) -> InlineFormat:
     return InlineFormat(**{**fmt.__dict__, **changes})
 
 
 def _number(paragraph: Paragraph, num_id: int, level: int) -> None:
-    numbering = paragraph._p.get_or_add_pPr().get_or_add_numPr()
-    numbering.get_or_add_ilvl().val = level
-    numbering.get_or_add_numId().val = num_id
+    """Number a paragraph made by `DocxWriter.paragraph` (its pPr holds only pStyle, which numPr follows)."""
+    properties = paragraph._p.pPr
+    numbering = etree.SubElement(properties, W["numPr"])
+    etree.SubElement(numbering, W["ilvl"], {W["val"]: str(level)})
+    etree.SubElement(numbering, W["numId"], {W["val"]: str(num_id)})
 
 
 def _add_field(paragraph: Paragraph, instruction: str, placeholder: str) -> None:

@@ -19,7 +19,7 @@ from ..config import Config
 from ..i18n import _
 from ..model import Diagnostic, Document
 from ..volume import VolumeSource
-from .docx import DocxWriter, InlineFormat, row_cells
+from .docx import DocxWriter, InlineFormat, style_new_paragraph, row_cells
 from .volume_pdf import VolumePdf, volume_fields
 
 
@@ -43,9 +43,7 @@ def _toc_field(writer: DocxWriter, entries: list[tuple[int, str, int]]) -> None:
             paragraph = writer.paragraph(f"TOC {level}")
         else:
             paragraph._p.style = writer.style_ids[f"TOC {level}"]
-        paragraph.add_run(text)
-        paragraph.add_run("\t")
-        paragraph.add_run(str(page))
+        writer.run(paragraph, f"{text}\t{page}")
     end = OxmlElement("w:fldChar")
     end.set(qn("w:fldCharType"), "end")
     paragraph.add_run()._r.append(end)
@@ -200,12 +198,12 @@ def _set_level(paragraph_element, level: int) -> None:
 def _simple_table(writer: DocxWriter, header: list[str] | None, rows: list[list[str]]) -> None:
     columns = len(header) if header else max(len(row) for row in rows)
     table = writer.document.add_table(rows=len(rows) + (1 if header else 0), cols=columns)
-    table.style = writer.document.styles["Table Grid"]
+    writer.style_table(table)
     all_rows = ([header] if header else []) + rows
     for row_index, (values, row) in enumerate(zip(all_rows, table.rows, strict=True)):
         is_header = header is not None and row_index == 0
         cells = row_cells(table, row)
         for column, value in enumerate(values):
             paragraph = cells[column].paragraphs[0]
-            paragraph._p.style = writer.style_ids["Table Heading" if is_header else "Table Text"]
+            style_new_paragraph(paragraph._p, writer.style_ids["Table Heading" if is_header else "Table Text"])
             writer.add_text(paragraph, value, InlineFormat())
