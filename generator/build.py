@@ -201,7 +201,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
           include_drafts: bool = False, years: set[str] | None = None, reports: bool = True,
           progress: Progress | None = None) -> BuildResult:
     """Run the main job; see the module docstring for the stages."""
-    from .volume import VolumeJob, plan_volumes  # the volume module needs the renderers; imported late
+    from .volume import VolumeJob, plan_volumes  # imported late: the volume module is only needed here
 
     started = time.monotonic()
     progress = progress or Progress()
@@ -317,6 +317,8 @@ def _report_task(record: ReportRecord, out: Path, formats: tuple[str, ...], envi
 
 def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list, *, out: Path,
                 formats: tuple[str, ...], pool: _WorkerPool, progress: Progress, environment: str) -> None:
+    from .volume import merge_outputs
+
     pending_volumes = [job for job in volume_jobs if job.needs_render]
     for job in volume_jobs:
         if not job.needs_render:
@@ -340,10 +342,13 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
     queue = deque(sorted(to_render, key=lambda record: record.doc.path not in members))
     unfinished = {record.doc.path for record in to_render}
     running: dict[Future, object] = {}
+    volume_parts: dict[int, list] = {}
     while queue or running or pending_volumes:
         for job in [job for job in pending_volumes if not unfinished & set(job.report_paths)]:
             pending_volumes.remove(job)
-            running[job.submit(executor)] = job
+            futures = job.submit(executor)
+            volume_parts[id(job)] = [len(futures)]
+            running.update({future: job for future in futures})
         while queue and len(running) < pool.jobs:
             record = queue.popleft()
             running[executor.submit(render_report, *_report_task(record, out, formats, environment))] = record
@@ -355,8 +360,11 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
                 unfinished.discard(task.doc.path)
                 progress.advance(task.doc.report_id)
             else:
-                task.store(future.result(), out)
-                progress.advance(_("volume {year}").format(year=task.year))
+                parts = volume_parts[id(task)]
+                parts.append(future.result())
+                if len(parts) == parts[0] + 1:  # the PDF and the Word volume are both done
+                    task.store(merge_outputs(parts[1:]), out)
+                    progress.advance(_("volume {year}").format(year=task.year))
 
 
 def _remove_interrupted_writes(out: Path) -> None:

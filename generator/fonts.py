@@ -7,7 +7,6 @@ coverage is read from the real font files' cmap tables with fontTools. Both are 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 from array import array
@@ -16,6 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
+
+from .usercache import remember, user_cache_dir
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,7 @@ def find_family(family: str) -> FontFace | None:
 def _cache_file(path: Path, index: int) -> Path:
     stat = path.stat()
     key = hashlib.sha256(f"{path}:{index}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:24]
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "reportgen" / f"cmap-{key}.bin"
+    return user_cache_dir() / f"cmap-{key}.bin"
 
 
 @lru_cache(maxsize=None)
@@ -68,13 +68,7 @@ def _coverage(path: Path, index: int) -> frozenset[int]:
         codes = array("I", sorted(font.getBestCmap() or {}))
     finally:
         font.close()
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        temporary = cache.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(codes.tobytes())
-        os.replace(temporary, cache)
-    except OSError:
-        pass  # a read-only home is fine: the cmap is parsed again next time
+    remember(cache.name, codes.tobytes())
     return frozenset(codes)
 
 

@@ -143,14 +143,17 @@ class VolumeJob:
     needs_render: bool = True
     units_used: list[str] = field(default_factory=list)  # keys of the laid-out units the volume came from
 
-    def _arguments(self) -> tuple:
-        return (self.year, self.report_paths, self.formats, self.include_drafts, self.units, self.environment)
+    def _tasks(self) -> list[tuple]:
+        """The PDF and the Word volume are separate tasks, run side by side: each lays out what it needs (the
+        Word volume only the back matter, whose pages its TOC prints) or takes it from the unit cache."""
+        return [(self.year, self.report_paths, (kind,), self.include_drafts, self.units, self.environment)
+                for kind in self.formats]
 
-    def submit(self, pool: ProcessPoolExecutor) -> Future:
-        return pool.submit(render_volume, *self._arguments())
+    def submit(self, pool: ProcessPoolExecutor) -> list[Future]:
+        return [pool.submit(render_volume, *task) for task in self._tasks()]
 
     def run_in_process(self) -> VolumeOutput:
-        return render_volume(*self._arguments())
+        return merge_outputs([render_volume(*task) for task in self._tasks()])
 
     def store(self, output: VolumeOutput, out: Path) -> None:
         self._store_units(output)
@@ -175,6 +178,19 @@ class VolumeJob:
         for name, data in output.cache_writes.items():
             atomic_write(self.units / name, data)
         self.units_used = sorted(output.cache_used)
+
+
+def merge_outputs(outputs: list[VolumeOutput]) -> VolumeOutput:
+    """One volume's result from its PDF and Word tasks (a diagnostic both report is kept once)."""
+    merged = VolumeOutput()
+    for output in outputs:
+        merged.pdf = merged.pdf if output.pdf is None else output.pdf
+        merged.docx = merged.docx if output.docx is None else output.docx
+        merged.pages, merged.starts = max(merged.pages, output.pages), merged.starts or output.starts
+        merged.diagnostics.extend(item for item in output.diagnostics if item not in merged.diagnostics)
+        merged.cache_writes.update(output.cache_writes)
+        merged.cache_used |= output.cache_used
+    return merged
 
 
 def _record(item: Diagnostic, root: Path) -> dict:
@@ -283,7 +299,8 @@ def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...]
         timestamp = worker.build_timestamp(_volume_date(source))
         cache = UnitCache(units, environment)
         pdf = render_volume_pdf(config, year, docs, source, registry, timestamp=timestamp, cache=cache,
-                                report_timestamp=lambda doc: worker.build_timestamp(doc.meta.submitted))
+                                report_timestamp=lambda doc: worker.build_timestamp(doc.meta.submitted),
+                                assemble_pdf="pdf" in formats)
         output.cache_writes, output.cache_used = cache.written, cache.used
         output.diagnostics.extend(pdf.diagnostics)
         output.pages, output.starts = pdf.pages, pdf.starts

@@ -90,7 +90,10 @@ def indexes(registry: Registry, groups: list[tuple[str, list[ReportView]]],
 def render_volume_pdf(config: Config, year: str, docs: list[Document], source: VolumeSource,
                       registry: Registry, *, timestamp: dt.datetime,
                       cache: UnitCache | None = None,
-                      report_timestamp: Callable[[Document], dt.datetime] | None = None) -> VolumePdf:
+                      report_timestamp: Callable[[Document], dt.datetime] | None = None,
+                      assemble_pdf: bool = True) -> VolumePdf:
+    """The volume's plan (groups, overview, indexes, printed pages) and, with `assemble_pdf`, its PDF. Without
+    it, only the back matter is laid out (its pages are in the TOC): what the Word volume needs."""
     cache = cache or UnitCache(None, "")
     environment = template_environment(config.templates_dir)
     short_names = short_company_names(registry)
@@ -135,6 +138,21 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
         "company_index": company_index, "back_sections": back_sections}, "back"), pad=False)
     for anchor, page in back.anchors.items():
         pages.setdefault(anchor, back_start + page)
+    starts = [(view.id, view.title, pages[view.anchor]) for view in reports]
+    toc = []
+    for theme, members in groups:
+        toc.append((1, theme, pages[members[0].anchor]))
+        toc.extend((2, view.title, pages[view.anchor]) for view in members)
+    toc.append((1, _("Index of counselors"), pages["index-counselors"]))
+    toc.append((1, _("Index of companies"), pages["index-companies"]))
+    for number, section in enumerate(back_sections, start=1):
+        toc.append((1, section["title"], pages[f"back-{number}"]))
+    volume = VolumePdf(data=b"", pages=0, starts=starts, toc=toc, groups=groups, overview=numbers,
+                       overview_sentence=sentence, counselor_index=counselor_index, company_index=company_index,
+                       diagnostics=diagnostics)
+    if not assemble_pdf:
+        return volume
+
     front = unit("volume_front.html.j2", {**base, "mode": "front", "pages": pages, "groups": groups,
                                           "overview": numbers, "overview_sentence": sentence,
                                           "front_sections": front_sections, "back_sections": back_sections},
@@ -157,18 +175,8 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
     assembled = assemble([front, *parts, back], numbers=numbers_pdf.data, outline=outline,
                          labels=_label_styles(labels), metadata_unit=0)
 
-    starts = [(view.id, view.title, pages[view.anchor]) for view in reports]
-    toc = []
-    for theme, members in groups:
-        toc.append((1, theme, pages[members[0].anchor]))
-        toc.extend((2, view.title, pages[view.anchor]) for view in members)
-    toc.append((1, _("Index of counselors"), pages["index-counselors"]))
-    toc.append((1, _("Index of companies"), pages["index-companies"]))
-    for number, section in enumerate(back_sections, start=1):
-        toc.append((1, section["title"], pages[f"back-{number}"]))
-    return VolumePdf(data=assembled.data, pages=assembled.pages, starts=starts, toc=toc, groups=groups,
-                     overview=numbers, overview_sentence=sentence, counselor_index=counselor_index,
-                     company_index=company_index, diagnostics=diagnostics)
+    volume.data, volume.pages = assembled.data, assembled.pages
+    return volume
 
 
 def _label_styles(labels: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
