@@ -11,13 +11,22 @@ Public API (the pipeline's stages):
 
 __version__ = "0.1.0"
 
-from .check import check_paths  # noqa: E402
-from .config import Config, load_config  # noqa: E402
-from .errors import BuildLocked, ConfigError, EnvironmentProblem, RenderError, ReportgenError  # noqa: E402
-from .model import Diagnostic, Document, Draft, Severity  # noqa: E402
-from .parse import parse  # noqa: E402
-from .reader import read_draft  # noqa: E402
-from .registry import load_registry  # noqa: E402
+# Loaded on first use (PEP 562), so that a worker process importing one module does not load the checker.
+_API = {
+    "check_paths": "check", "Config": "config", "load_config": "config", "BuildLocked": "errors",
+    "ConfigError": "errors", "EnvironmentProblem": "errors", "RenderError": "errors", "ReportgenError": "errors",
+    "Diagnostic": "model", "Document": "model", "Draft": "model", "Severity": "model", "parse": "parse",
+    "read_draft": "reader", "load_registry": "registry",
+}
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_API[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "__version__", "BuildLocked", "Config", "ConfigError", "Diagnostic", "Document", "Draft", "EnvironmentProblem",

@@ -37,7 +37,7 @@ from .model import Diagnostic, Document, Severity, fails
 from .registry import load_registry
 from .rules.assets import image_references, resolve_asset
 from .rules.context import CheckContext
-from .worker import ReportOutput, initialise, render_report
+from .worker import ReportOutput, initialise, initialise_worker, render_report, warm_up
 
 log = logging.getLogger(__name__)
 FORMATS = ("pdf", "docx")
@@ -162,24 +162,15 @@ class _WorkerPool:
         if self.executor is None and self.jobs > 1:
             # "fork" would copy the parent's open lock file and loggers; "spawn" gives clean workers.
             self.executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=get_context("spawn"),
-                                                initializer=_initialise_worker,
+                                                initializer=initialise_worker,
                                                 initargs=(self.config, current_language()))
             for _worker in range(self.jobs):
-                self.executor.submit(_warm_up)
+                self.executor.submit(warm_up)
         return self.executor
 
     def __exit__(self, *exc):
         if self.executor is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _initialise_worker(config: Config, language: str) -> None:
-    initialise(config, language, limit_memory=True)
-
-
-def _warm_up() -> None:
-    """Import the renderers (WeasyPrint's import alone takes most of a second)."""
-    from .render import units, docx  # noqa: F401
 
 
 def _probably_stale(drafts: list[Path], out: Path, environment: str, formats: tuple[str, ...]) -> bool:

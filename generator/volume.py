@@ -30,6 +30,7 @@ from .i18n import _
 from .model import Diagnostic, Document
 from .parse import parse
 from .reader import read_draft
+from .usercache import remember, user_cache_dir
 
 VOLUME_FIELDS = ("title", "subtitle", "organisation", "editor", "date")
 BACK_SECTIONS = ("编后记", "后记", "Afterword")
@@ -71,10 +72,34 @@ def read_volume_source(config: Config, year: str) -> VolumeSource:
                         tuple(problems))
 
 
-def pinyin_key(text: str) -> tuple:
-    from pypinyin import lazy_pinyin  # 56 MB of dictionaries: loaded only where a volume is rendered
+_PINYIN: dict[str, list[str]] = {}
 
-    return (tuple(lazy_pinyin(text)), text)
+
+def pinyin_key(text: str) -> tuple:
+    """Sort key by pinyin. pypinyin's dictionaries take 56 MB and 0.3 s to load, for a few dozen names a year:
+    the readings are remembered in the user cache and pypinyin is loaded only for a name not seen before."""
+    if text not in _PINYIN:
+        _load_pinyin_memo()
+    if text not in _PINYIN:
+        from pypinyin import lazy_pinyin
+
+        _PINYIN[text] = lazy_pinyin(text)
+        remember(_pinyin_memo_name(), json.dumps(_PINYIN, ensure_ascii=False, sort_keys=True).encode())
+    return (tuple(_PINYIN[text]), text)
+
+
+def _pinyin_memo_name() -> str:
+    from importlib.metadata import version
+
+    return f"pinyin-{version('pypinyin')}.json"
+
+
+def _load_pinyin_memo() -> None:
+    try:
+        _PINYIN.update({key: value for key, value in json.loads(
+            (user_cache_dir() / _pinyin_memo_name()).read_text(encoding="utf-8")).items() if key not in _PINYIN})
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 @dataclass

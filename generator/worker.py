@@ -6,10 +6,12 @@ reports. A task returns bytes and diagnostics; it never writes files (only the b
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
 import resource
 import signal
+import sys
 import threading
 import traceback
 from contextlib import contextmanager
@@ -35,9 +37,34 @@ def initialise(config: Config, language: str, *, limit_memory: bool = False) -> 
     global _config
     _config = config
     set_language(language)
-    if limit_memory:
+    if limit_memory:  # a worker process
+        atexit.register(_leave_quickly)
         limit = config.build.worker_memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _leave_quickly() -> None:
+    """A worker has nothing to clean up once the pool lets it go, but tearing down an interpreter that holds
+    WeasyPrint's and python-docx's objects takes a third of a second, which the build would wait for."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def initialise_worker(config: Config, language: str) -> None:
+    """The initializer of the build's worker processes (this module imports nothing the workers do not need)."""
+    initialise(config, language, limit_memory=True)
+
+
+def warm_up() -> None:
+    """Import the renderers and compile the templates while the drafts are checked (WeasyPrint's import alone
+    takes most of a second)."""
+    from .render import docx, units, volume_docx, volume_pdf  # noqa: F401
+    from .render.html import template_environment
+
+    environment = template_environment(_config.templates_dir)
+    for name in environment.list_templates(filter_func=lambda name: name.endswith(".j2")):
+        environment.get_template(name)
 
 
 @contextmanager
