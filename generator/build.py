@@ -262,11 +262,6 @@ def _units_dir(out: Path, year: str) -> Path:
     return out / ".cache" / year / "units"
 
 
-def _store_units(directory: Path, written: dict[str, bytes]) -> None:
-    for name, data in written.items():
-        atomic_write(directory / name, data)
-
-
 def _prune_units(out: Path, records: list[ReportRecord], volumes: list) -> None:
     """Remove laid-out units that no current report or volume came from (they can never be used again)."""
     keep: dict[str, set[str]] = {}
@@ -283,7 +278,6 @@ def _prune_units(out: Path, records: list[ReportRecord], volumes: list) -> None:
 
 def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats: tuple[str, ...],
                   config: Config, environment: str) -> None:
-    _store_units(_units_dir(out, record.doc.draft.year_dir), output.cache_writes)
     record.units = sorted(output.cache_used)
     record.diagnostics.extend(apply_severity(output.diagnostics, config))
     blobs = {"pdf": output.pdf, "docx": output.docx}

@@ -149,8 +149,7 @@ class VolumeOutput:
     pages: int = 0
     starts: list[tuple[str, str, int]] = field(default_factory=list)  # (id, title, printed start page)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    cache_writes: dict[str, bytes] = field(default_factory=dict)      # laid-out units for the build to keep
-    cache_used: set[str] = field(default_factory=set)
+    cache_used: set[str] = field(default_factory=set)                 # keys of the units it came from
 
 
 @dataclass
@@ -181,7 +180,7 @@ class VolumeJob:
         return merge_outputs([render_volume(*task) for task in self._tasks()])
 
     def store(self, output: VolumeOutput, out: Path) -> None:
-        self._store_units(output)
+        self.units_used = sorted(output.cache_used)
         root = self.config.root.resolve()
         self.record["diagnostics"] = [_record(item, root) for item in output.diagnostics]
         blobs = {"pdf": output.pdf, "docx": output.docx}
@@ -198,12 +197,6 @@ class VolumeJob:
             {"key": self.key, "record": self.record, "units": self.units_used}, ensure_ascii=False,
             indent=1).encode())
 
-    def _store_units(self, output: VolumeOutput) -> None:
-        """Keep the laid-out units of this volume for the next build (the build prunes the others)."""
-        for name, data in output.cache_writes.items():
-            atomic_write(self.units / name, data)
-        self.units_used = sorted(output.cache_used)
-
 
 def merge_outputs(outputs: list[VolumeOutput]) -> VolumeOutput:
     """One volume's result from its PDF and Word tasks (a diagnostic both report is kept once)."""
@@ -213,7 +206,6 @@ def merge_outputs(outputs: list[VolumeOutput]) -> VolumeOutput:
         merged.docx = merged.docx if output.docx is None else output.docx
         merged.pages, merged.starts = max(merged.pages, output.pages), merged.starts or output.starts
         merged.diagnostics.extend(item for item in output.diagnostics if item not in merged.diagnostics)
-        merged.cache_writes.update(output.cache_writes)
         merged.cache_used |= output.cache_used
     return merged
 
@@ -326,7 +318,7 @@ def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...]
         pdf = render_volume_pdf(config, year, docs, source, registry, timestamp=timestamp, cache=cache,
                                 report_timestamp=lambda doc: worker.build_timestamp(doc.meta.submitted),
                                 assemble_pdf="pdf" in formats)
-        output.cache_writes, output.cache_used = cache.written, cache.used
+        output.cache_used = cache.used
         output.diagnostics.extend(pdf.diagnostics)
         output.pages, output.starts = pdf.pages, pdf.starts
         if "pdf" in formats:

@@ -116,8 +116,7 @@ class ReportOutput:
     docx: bytes | None = None
     pages: int = 0
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    cache_writes: dict[str, bytes] = field(default_factory=dict)  # laid-out units for the build to keep
-    cache_used: set[str] = field(default_factory=set)
+    cache_used: set[str] = field(default_factory=set)  # keys of the units its outputs came from
 
 
 def render_report(path: Path, formats: tuple[str, ...], units: Path | None = None,
@@ -146,7 +145,7 @@ def _render_report(path: Path, formats: tuple[str, ...], units: Path | None, env
             pdf = report_pdf(doc, config, timestamp=timestamp, view=view, cache=cache)
             result.pdf, result.pages = pdf.data, pdf.pages
             result.diagnostics.extend(pdf.diagnostics)
-            result.cache_writes, result.cache_used = cache.written, cache.used
+            result.cache_used = cache.used
         if "docx" in formats:
             data, problems = render_report_docx(doc, view, config, timestamp=timestamp)
             result.docx = data

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from ..atomic import atomic_write
 from ..config import Config
 from ..diagnostics import diagnostic
 from ..model import Document
@@ -25,16 +26,17 @@ from .html import ReportView, brand_context, render_report_html, report_view, te
 from .pdf import PdfResult, render_pdf
 
 NUMBERS_BLOCK = 16  # a single report's number pages are laid out in blocks of 16, shared by every report
+VOLUME_NUMBERS_BLOCK = 64
 _PROCESS_MEMO: dict[str, "Unit"] = {}  # small units every task of a worker needs (the number pages)
 
 
 class UnitCache:
-    """Units by content key: read from the cache directory, new ones kept for the build to write."""
+    """Units by content key, in the cache directory. A worker writes a unit as soon as it is laid out (atomically;
+    the JSON last), so that a task running beside it can use it at once; the build prunes what no output used."""
 
     def __init__(self, directory: Path | None, environment: str):
         self.directory = directory
         self.environment = environment
-        self.written: dict[str, bytes] = {}
         self.used: set[str] = set()
 
     def key(self, html: str, base_url: Path) -> str:
@@ -68,8 +70,9 @@ class UnitCache:
         meta = {"anchors": unit.anchors, "pages": unit.pages, "sha256": hashlib.sha256(unit.data).hexdigest(),
                 "diagnostics": [{"code": item.code, "path": str(item.path), "line": item.line, "col": item.col,
                                  "message": item.message} for item in unit.diagnostics]}
-        self.written[f"{key}.pdf"] = unit.data
-        self.written[f"{key}.json"] = json.dumps(meta, sort_keys=True, ensure_ascii=False).encode()
+        if self.directory is not None:
+            atomic_write(self.directory / f"{key}.pdf", unit.data)
+            atomic_write(self.directory / f"{key}.json", json.dumps(meta, sort_keys=True, ensure_ascii=False).encode())
 
 
 def render_unit(html: str, *, cache: UnitCache, config: Config, base_url: Path, source: Path,
@@ -95,20 +98,28 @@ def report_unit(doc: Document, view: ReportView, config: Config, *, cache: UnitC
                        identifier=f"{doc.draft.year_dir}/{doc.report_id}")
 
 
-def numbers_unit(config: Config, count: int, *, cache: UnitCache, base_url: Path, context: dict | None = None) -> Unit:
-    """`count` pages that carry nothing but the page numbers 1…count, to stamp onto units."""
+def _numbers_html(config: Config, count: int) -> str:
     environment = template_environment(config.templates_dir)
-    context = {**brand_context(config), **(context or {}), "mode": "numbers", "count": count}
+    context = {**brand_context(config), "mode": "numbers", "count": count}
     css = environment.get_template("volume.css.j2").render(**context)
-    html = environment.get_template("volume_numbers.html.j2").render(**context, css=Markup(css))
-    return render_unit(html, cache=cache, config=config, base_url=base_url, source=base_url,
+    return environment.get_template("volume_numbers.html.j2").render(**context, css=Markup(css))
+
+
+def numbers_unit(config: Config, count: int, *, cache: UnitCache, base_url: Path) -> Unit:
+    """`count` pages that carry nothing but the page numbers 1…count, to stamp onto units."""
+    return render_unit(_numbers_html(config, count), cache=cache, config=config, base_url=base_url, source=base_url,
                        identifier=f"numbers/{count}", keep_in_process=True)
+
+
+def numbers_for(config: Config, pages: int, *, cache: UnitCache, base_url: Path, block: int) -> Unit:
+    """Number pages for at least `pages` pages, in whole blocks: a volume that grows or shrinks by a page or two
+    finds its numbers in the cache."""
+    return numbers_unit(config, max(block, -(-pages // block) * block), cache=cache, base_url=base_url)
 
 
 def report_numbers(config: Config, pages: int, *, cache: UnitCache, base_url: Path) -> Unit:
     """Number pages for a single report of `pages` pages (laid out in blocks shared by all reports)."""
-    count = max(NUMBERS_BLOCK, -(-pages // NUMBERS_BLOCK) * NUMBERS_BLOCK)
-    return numbers_unit(config, count, cache=cache, base_url=base_url)
+    return numbers_for(config, pages, cache=cache, base_url=base_url, block=NUMBERS_BLOCK)
 
 
 def report_pdf(doc: Document, config: Config, *, timestamp: dt.datetime, view: ReportView | None = None,

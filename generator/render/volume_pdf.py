@@ -22,7 +22,7 @@ from ..registry import Registry, short_company_names
 from ..volume import Overview, VolumeSource, overview, pinyin_key, theme_groups
 from .assemble import LINK_BASE, OutlineEntry, Unit, assemble
 from .html import ReportView, brand_context, elements_html, report_view, template_environment
-from .units import UnitCache, numbers_unit, render_unit, report_unit
+from .units import VOLUME_NUMBERS_BLOCK, UnitCache, numbers_for, render_unit, report_unit
 
 
 @dataclass
@@ -93,7 +93,7 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
                       report_timestamp: Callable[[Document], dt.datetime] | None = None,
                       assemble_pdf: bool = True) -> VolumePdf:
     """The volume's plan (groups, overview, indexes, printed pages) and, with `assemble_pdf`, its PDF. Without
-    it, only the back matter is laid out (its pages are in the TOC): what the Word volume needs."""
+    it (the Word volume's task) the page numbers are not laid out and nothing is assembled."""
     cache = cache or UnitCache(None, "")
     environment = template_environment(config.templates_dir)
     short_names = short_company_names(registry)
@@ -133,6 +133,11 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
                 pages.setdefault(anchor, printed + page)
             printed += part.pages + part.pages % 2
     back_start = printed
+    # The PDF and the Word volume are built side by side (`volume.VolumeJob`), sharing units through the cache:
+    # the PDF task lays out the page numbers first (the longest layout) while the Word task lays out the back
+    # matter, which the PDF task then finds ready.
+    numbers_pdf = numbers_for(config, back_start - 1, cache=cache, base_url=base_url, block=VOLUME_NUMBERS_BLOCK) \
+        if assemble_pdf else None
     back = dataclasses.replace(unit("volume_back.html.j2", {
         **base, "mode": "back", "back_start": back_start, "pages": pages, "counselor_index": counselor_index,
         "company_index": company_index, "back_sections": back_sections}, "back"), pad=False)
@@ -150,14 +155,12 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
     volume = VolumePdf(data=b"", pages=0, starts=starts, toc=toc, groups=groups, overview=numbers,
                        overview_sentence=sentence, counselor_index=counselor_index, company_index=company_index,
                        diagnostics=diagnostics)
-    if not assemble_pdf:
+    if numbers_pdf is None:
         return volume
-
     front = unit("volume_front.html.j2", {**base, "mode": "front", "pages": pages, "groups": groups,
                                           "overview": numbers, "overview_sentence": sentence,
                                           "front_sections": front_sections, "back_sections": back_sections},
                  "front")
-    numbers_pdf = numbers_unit(config, back_start - 1, cache=cache, base_url=base_url, context=base)
 
     outline = [OutlineEntry(section["title"], f"front-{number}") for number, section in
                enumerate(front_sections, start=1)]
