@@ -7,6 +7,9 @@ Measured, each in a fresh process on a copy of the project:
   pandoc volume     pandoc --pdf-engine=weasyprint --toc, one PDF of the same approved drafts (no reports)
   DOCX volume       reportgen's Word volume writer alone vs pandoc md -> docx of the same Markdown
 Peak memory is the largest sum of resident memory of the build's process tree, sampled every 20 ms.
+Each figure is the median of BENCH_RUNS (default 3) runs, each on a fresh copy; peak memory is the worst run.
+The user's cache (~/.cache/reportgen: font cmaps, decoded images, pinyin) is kept, as on any machine after its
+first build; the output directory, and with it every laid-out unit, starts empty.
 Usage: python benchmarks/build.py   (needs `pip install -e '.[bench]'`; `make bench` does it)
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import statistics
 import shutil
 import subprocess
 import sys
@@ -24,20 +28,24 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))  # every figure is the median of this many runs (memory: the worst)
+
+
+def _children(pid: int) -> list[int]:
+    """Child processes of `pid`, from /proc/<pid>/task/*/children (cheap: no scan of all of /proc)."""
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found.extend(int(child) for child in handle.read().split())
+    except OSError:
+        pass
+    return found
 
 
 def _tree_rss(pid: int) -> int:
     """Resident memory (bytes) of a process and all its descendants."""
     total = 0
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-                children.setdefault(parent, []).append(int(entry))
-            except (OSError, ValueError, IndexError):
-                pass
     stack = [pid]
     while stack:
         current = stack.pop()
@@ -46,11 +54,12 @@ def _tree_rss(pid: int) -> int:
                 total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         except OSError:
             pass
-        stack.extend(children.get(current, []))
+        stack.extend(_children(current))
     return total
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, int, subprocess.CompletedProcess]:
+def timed(command: list[str], cwd: Path, *, memory: bool = False) -> tuple[float, int, subprocess.CompletedProcess]:
+    """Wall time, and with `memory` the peak resident memory of the process tree (sampled every 20 ms)."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -63,10 +72,12 @@ def timed(command: list[str], cwd: Path) -> tuple[float, int, subprocess.Complet
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    if memory:
+        sampler.start()
     stdout, stderr = process.communicate()
     done.set()
-    sampler.join()
+    if memory:
+        sampler.join()
     elapsed = time.perf_counter() - started
     return elapsed, peak, subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
@@ -87,41 +98,61 @@ def approved_markdown(root: Path) -> str:
     return "\n".join(parts)
 
 
+def fresh_project(directory: Path, name: str) -> Path:
+    root = directory / name
+    root.mkdir()
+    for item in ("reportgen.toml", "templates", "reports_src"):
+        source = REPO / item
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / item)
+    return root
+
+
 def main() -> int:
     import pypandoc
 
     pandoc = pypandoc.get_pandoc_path()
-    results = {}
+    samples: dict[str, list[float]] = {key: [] for key in ("cold", "cold_peak", "nochange", "edit", "pandoc_pdf",
+                                                            "pandoc_pdf_peak", "pandoc_docx", "docx_volume")}
+    results: dict[str, float] = {}
+    build = [sys.executable, "-m", "generator", "build", "--format", "json"]
+    os.environ["PATH"] = f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"
     with tempfile.TemporaryDirectory() as directory:
-        root = Path(directory) / "project"
-        root.mkdir()
-        for name in ("reportgen.toml", "templates", "reports_src"):
-            source = REPO / name
-            (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
-        build = [sys.executable, "-m", "generator", "build", "--format", "json"]
-        results["cold"], results["cold_peak"], cold = timed(build, root)
-        assert cold.returncode == 0, cold.stderr
-        results["nochange"], _peak, _run = timed(build, root)
-        draft = root / "reports_src" / "2022" / "r05.md"
-        draft.write_text(draft.read_text(encoding="utf-8").replace(
-            "## 六、经验启示", "## 六、经验启示\n\n本段为基准测试新增的一句话。"), encoding="utf-8")
-        results["edit"], _peak, edited = timed(build, root)
-        assert edited.returncode == 0, edited.stderr
-        results["volume_pdf_bytes"] = (root / "output" / "2022" / "volume.pdf").stat().st_size
+        for run in range(RUNS):
+            # Each run on a fresh copy of the project: a cold build, then no change, then one draft edited.
+            root = fresh_project(Path(directory), f"project-{run}")
+            elapsed, peak, cold = timed(build, root, memory=True)
+            assert cold.returncode == 0, cold.stderr
+            samples["cold"].append(elapsed)
+            samples["cold_peak"].append(peak)
+            samples["nochange"].append(timed(build, root)[0])
+            draft = root / "reports_src" / "2022" / "r05.md"
+            draft.write_text(draft.read_text(encoding="utf-8").replace(
+                "## 六、经验启示", "## 六、经验启示\n\n本段为基准测试新增的一句话。"), encoding="utf-8")
+            elapsed, _peak, edited = timed(build, root)
+            assert edited.returncode == 0, edited.stderr
+            samples["edit"].append(elapsed)
+            results["volume_pdf_bytes"] = (root / "output" / "2022" / "volume.pdf").stat().st_size
 
-        markdown = root / "volume.md"
-        markdown.write_text(approved_markdown(root), encoding="utf-8")
-        environment_path = f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"
-        resources = f"--resource-path={root / 'reports_src' / '2022'}"
-        pandoc_pdf = [pandoc, str(markdown), resources, "--pdf-engine=weasyprint", "--toc", "-o", str(root / "pandoc.pdf"),
-                      "--metadata", "title=党建辅导员制项目课题成果汇编", "--metadata", "lang=zh-CN"]
-        os.environ["PATH"] = environment_path
-        results["pandoc_pdf"], results["pandoc_pdf_peak"], run = timed(pandoc_pdf, root)
-        assert run.returncode == 0, run.stderr
-        pandoc_docx = [pandoc, str(markdown), resources, "--toc", "-o", str(root / "pandoc.docx")]
-        results["pandoc_docx"], _peak, run = timed(pandoc_docx, root)
-        assert run.returncode == 0, run.stderr
-        results["docx_volume"] = docx_volume_seconds(root)
+            markdown = root / "volume.md"
+            markdown.write_text(approved_markdown(root), encoding="utf-8")
+            resources = f"--resource-path={root / 'reports_src' / '2022'}"
+            pandoc_pdf = [pandoc, str(markdown), resources, "--pdf-engine=weasyprint", "--toc", "-o",
+                          str(root / "pandoc.pdf"), "--metadata", "title=党建辅导员制项目课题成果汇编",
+                          "--metadata", "lang=zh-CN"]
+            elapsed, peak, done = timed(pandoc_pdf, root, memory=True)
+            assert done.returncode == 0, done.stderr
+            samples["pandoc_pdf"].append(elapsed)
+            samples["pandoc_pdf_peak"].append(peak)
+            pandoc_docx = [pandoc, str(markdown), resources, "--toc", "-o", str(root / "pandoc.docx")]
+            elapsed, _peak, done = timed(pandoc_docx, root)
+            assert done.returncode == 0, done.stderr
+            samples["pandoc_docx"].append(elapsed)
+            # In a fresh process each time, so that no run is warmed by the previous one (pandoc starts afresh too).
+            measured = subprocess.run([sys.executable, __file__, "--docx-volume", str(root)], capture_output=True,
+                                      text=True, check=True)
+            samples["docx_volume"].append(float(measured.stdout.split()[-1]))
+    results.update({key: statistics.median(values) for key, values in samples.items()})
+    results["cold_peak"] = max(samples["cold_peak"])  # memory: the worst run, not the median
 
     rows = [
         ("cold build (28 PDF + 28 DOCX + volume PDF + DOCX)", f"{results['cold']:.1f} s", ""),
@@ -171,4 +202,7 @@ def docx_volume_seconds(root: Path) -> float:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--docx-volume"]:
+        print(docx_volume_seconds(Path(sys.argv[2])))
+        raise SystemExit(0)
     raise SystemExit(main())

@@ -28,15 +28,11 @@ from pathlib import Path
 from . import __version__
 from .atomic import atomic_write
 from .cache import environment_key, report_key, sha256_bytes, sha256_file
-from .check import apply_severity, check_paths
 from .config import Config
 from .discover import discover_drafts
 from .errors import BuildLocked
 from .i18n import _, current_language
 from .model import Diagnostic, Document, Severity, fails
-from .registry import load_registry
-from .rules.assets import image_references, resolve_asset
-from .rules.context import CheckContext
 from .worker import ReportOutput, initialise, initialise_worker, render_report, warm_up
 
 log = logging.getLogger(__name__)
@@ -111,8 +107,10 @@ def _outputs_for(doc: Document, out: Path, formats: tuple[str, ...]) -> dict[str
     return {kind: directory / f"{doc.report_id}.{kind}" for kind in formats}
 
 
-def _assets(doc: Document, context: CheckContext) -> list[Path]:
+def _assets(doc: Document, context) -> list[Path]:
     """The image files a draft references (part of its content hash)."""
+    from .rules.assets import image_references, resolve_asset
+
     targets = (resolve_asset(doc, src, context)[0] for _line, _col, src in image_references(doc))
     return [target for target in targets if target]
 
@@ -173,14 +171,15 @@ class _WorkerPool:
             self.executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _probably_stale(drafts: list[Path], out: Path, environment: str, formats: tuple[str, ...]) -> bool:
-    """A cheap guess, before the drafts are checked, whether anything will be rendered (to start workers early)."""
+def _probably_stale(drafts: list[Path], out: Path) -> bool:
+    """A cheap guess, before anything is checked, whether a report will be rendered (to start workers early): a
+    draft changed or an output is missing. A wrong guess costs only time: workers start when they are needed."""
     for path in drafts:
         try:
             cached = json.loads((out / ".cache" / path.parent.name / f"{path.stem}.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return True
-        if cached.get("environment") != environment or cached.get("draft") != sha256_bytes(path.read_bytes()):
+        if cached.get("draft") != sha256_bytes(path.read_bytes()):
             return True
         if any(not (out / entry["path"]).is_file() for entry in cached.get("outputs", {}).values()):
             return True
@@ -201,9 +200,13 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
     with OutputLock(out), _WorkerPool(config, jobs) as pool:
         _remove_interrupted_writes(out)
         drafts = discover_drafts(list(paths or []), config)
+        if reports and _probably_stale(drafts, out):
+            pool.start()  # workers import WeasyPrint while this process loads the checker and checks the drafts
+        from .check import check_paths
+        from .registry import load_registry
+        from .rules.context import CheckContext
+
         environment = environment_key(config)
-        if reports and _probably_stale(drafts, out, environment, formats):
-            pool.start()  # workers import WeasyPrint while this process checks the drafts
         registry = load_registry(config.registry_path)
         documents, diagnostics = check_paths(drafts, config, registry, whole_corpus=not paths)
         if years:
@@ -279,6 +282,8 @@ def _prune_units(out: Path, records: list[ReportRecord], volumes: list) -> None:
 def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats: tuple[str, ...],
                   config: Config, environment: str) -> None:
     record.units = sorted(output.cache_used)
+    from .check import apply_severity
+
     record.diagnostics.extend(apply_severity(output.diagnostics, config))
     blobs = {"pdf": output.pdf, "docx": output.docx}
     if any(blobs[kind] is None for kind in formats) or any(item.severity == Severity.ERROR
