@@ -202,13 +202,15 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
         drafts = discover_drafts(list(paths or []), config)
         if reports and _probably_stale(drafts, out):
             pool.start()  # workers import WeasyPrint while this process loads the checker and checks the drafts
-        from .check import check_paths
+        from .check import CheckMemo, check_paths
         from .registry import load_registry
         from .rules.context import CheckContext
 
         environment = environment_key(config)
         registry = load_registry(config.registry_path)
-        documents, diagnostics = check_paths(drafts, config, registry, whole_corpus=not paths)
+        registry_digest = sha256_file(config.registry_path) if config.registry_path.is_file() else "none"
+        memo = CheckMemo(out / ".cache" / "_check.json", f"{environment}\0{registry_digest}\0{not paths}")
+        documents, diagnostics = check_paths(drafts, config, registry, whole_corpus=not paths, memo=memo)
         if years:
             documents = [doc for doc in documents if doc.draft.year_dir in years]
         by_path: dict[Path, list[Diagnostic]] = {}

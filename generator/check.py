@@ -7,16 +7,19 @@ Severity overrides from the configuration are applied here, in one place.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import logging
 import multiprocessing
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from .atomic import atomic_write
 from .config import Config
 from .diagnostics import all_rules, diagnostic
 from .i18n import _
-from .model import Diagnostic, Document, Severity
+from .model import Diagnostic, Document, Edit, Severity
 from .parse import parse
 from .reader import read_draft
 from .registry import Registry
@@ -73,14 +76,64 @@ PARALLEL_MINIMUM = 200  # below this, starting workers costs more than it saves
 _worker_context: CheckContext | None = None
 
 
-def _check_one(path: Path, ctx: CheckContext) -> tuple[Document | None, list[Diagnostic]]:
+class CheckMemo:
+    """The diagnostics of drafts checked by the previous build, reused while nothing they depend on changed: the
+    draft's bytes, the images it references, and `salt` (the rendering environment, which covers reportgen's
+    code, the configuration and the language, plus the registry). Kept in one JSON file of the output's cache."""
+
+    def __init__(self, path: Path, salt: str):
+        self.path, self.salt = path, salt
+        try:
+            self.entries = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.entries = {}
+        self.seen: dict[str, dict] = {}
+
+    def key(self, doc: Document, ctx: CheckContext) -> str:
+        from .rules.assets import image_references, resolve_asset
+
+        digest = hashlib.sha256(self.salt.encode())
+        digest.update(doc.draft.path.read_bytes())
+        for _line, _col, src in image_references(doc):
+            target = resolve_asset(doc, src, ctx)[0]
+            digest.update(f"\0{src}\0{target}\0".encode())
+            if target is not None and target.is_file():
+                digest.update(hashlib.sha256(target.read_bytes()).digest())
+        return digest.hexdigest()
+
+    def get(self, doc: Document, key: str) -> list[Diagnostic] | None:
+        entry = self.entries.get(str(doc.path))
+        if not entry or entry.get("key") != key:
+            return None
+        self.seen[str(doc.path)] = entry
+        return [Diagnostic(Path(item["path"]), item["line"], item["col"], item["code"], item["name"],
+                           Severity(item["severity"]), item["message"],
+                           tuple(Edit(*edit) for edit in item["fix"])) for item in entry["diagnostics"]]
+
+    def put(self, doc: Document, key: str, found: list[Diagnostic]) -> None:
+        self.seen[str(doc.path)] = {"key": key, "diagnostics": [{
+            "path": str(item.path), "line": item.line, "col": item.col, "code": item.code, "name": item.name,
+            "severity": int(item.severity), "message": item.message,
+            "fix": [[edit.start, edit.end, edit.replacement] for edit in item.fix]} for item in found]}
+
+    def save(self) -> None:
+        """Keep the entries of the drafts checked in this run (others are gone or were not asked for)."""
+        atomic_write(self.path, json.dumps(self.seen, ensure_ascii=False, sort_keys=True).encode())
+
+
+def _check_one(path: Path, ctx: CheckContext, memo: CheckMemo | None = None) -> tuple[Document | None, list[Diagnostic]]:
     try:
         doc = parse(read_draft(path, max_bytes=ctx.config.check.max_draft_bytes), ctx.config)
     except Exception as error:
         log.debug("reading %s failed", path, exc_info=True)
         return None, [diagnostic("INT901", path, (1, 1), _("internal error while reading: {error}").format(
             error=f"{type(error).__name__}: {error}"))]
+    key = memo.key(doc, ctx) if memo is not None else ""
+    if memo is not None and (cached := memo.get(doc, key)) is not None:
+        return doc, cached
     found = check_document(doc, ctx)
+    if memo is not None:
+        memo.put(doc, key, found)
     for key in [key for key in doc.__dict__ if key.startswith("_")]:
         del doc.__dict__[key]  # per-rule caches: not worth sending between processes
     return doc, found
@@ -91,11 +144,12 @@ def _check_chunk(paths: list[Path]) -> list[tuple[Document | None, list[Diagnost
 
 
 def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_corpus: bool,
-                jobs: int | None = None) -> tuple[list[Document], list[Diagnostic]]:
+                jobs: int | None = None, memo: CheckMemo | None = None) -> tuple[list[Document], list[Diagnostic]]:
     """Read, parse and check drafts; the documents and every diagnostic, sorted.
 
     Many drafts are checked in forked worker processes (`jobs`, default: the number of cores); the corpus-wide
-    rules then run once over all documents in this process.
+    rules then run once over all documents in this process. With a `memo` (the build's), drafts checked before
+    and unchanged since are not checked again (in this process; the forked path always checks).
     """
     global _worker_context
     ctx = CheckContext(config=config, registry=registry, whole_corpus=whole_corpus)
@@ -110,7 +164,9 @@ def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_
             results = [item for chunk in pool.map(_check_chunk, chunks) for item in chunk]
         _worker_context = None
     else:
-        results = [_check_one(path, ctx) for path in paths]
+        results = [_check_one(path, ctx, memo) for path in paths]
+        if memo is not None:
+            memo.save()
     documents = [doc for doc, _found in results if doc is not None]
     found = [item for _doc, items in results for item in items]
     found.extend(check_corpus(documents, ctx))

@@ -62,6 +62,45 @@ def test_build_writes_reports_volume_and_manifest_then_reuses_everything(tmp_pat
     assert manifest["volumes"][0]["result"] == "reused"
 
 
+def test_each_report_is_laid_out_once_for_its_own_pdf_and_its_volume_part(tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, IDS)
+    code, out, _err = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, out
+    units = root / "output" / ".cache" / "2022" / "units"
+    identifiers = [json.loads(path.read_text(encoding="utf-8")) for path in units.glob("*.json")]
+    # Three reports, the front and back matter, the numbers of single reports and those of the volume.
+    assert len(identifiers) == len(IDS) + 4
+    volume = PdfReader(io.BytesIO((root / "output" / "2022" / "volume.pdf").read_bytes()))
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    start = manifest["volumes"][0]["reports"][0]["start_page"]  # r02, printed page 1
+    own = PdfReader(io.BytesIO((root / "output" / "2022" / "reports" / "r02.pdf").read_bytes()))
+    offset = [index for index, page in enumerate(volume.pages) if f"—{start}—" in page.extract_text().replace(" ", "")]
+    for number, page in enumerate(own.pages):
+        in_volume = volume.pages[offset[0] + number].extract_text().replace(" ", "")
+        # Same page, same text; only the stamped page number differs (1… in the report, the volume's own).
+        assert in_volume.replace(f"—{start + number}—", "") == page.extract_text().replace(" ", "").replace(
+            f"—{number + 1}—", "")
+
+
+def test_checks_of_unchanged_drafts_are_reused_until_the_registry_changes(tmp_path, monkeypatch, capsys):
+    from generator import check
+
+    root = corpus_project(tmp_path, IDS)
+    _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    checked = []
+    original = check.check_document
+    monkeypatch.setattr(check, "check_document", lambda doc, ctx: checked.append(doc.report_id) or original(doc, ctx))
+    draft = root / "reports_src" / "2022" / "r05.md"
+    draft.write_text(draft.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+    code, _out, _err = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0 and checked == ["r05"]
+    registry = root / "reports_src" / "registry.yaml"
+    registry.write_text(registry.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    checked.clear()
+    _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    assert sorted(checked) == sorted(IDS)
+
+
 def test_editing_one_draft_rebuilds_only_that_report_and_the_volume(tmp_path, monkeypatch, capsys):
     root = corpus_project(tmp_path, IDS)
     _build(root, monkeypatch=monkeypatch, capsys=capsys)
@@ -76,8 +115,8 @@ def test_editing_one_draft_rebuilds_only_that_report_and_the_volume(tmp_path, mo
     assert {r["id"]: r["result"] for r in manifest["reports"]} == {"r02": "reused", "r05": "built", "r12": "reused"}
     assert manifest["volumes"][0]["result"] == "built"
     after = {path.name for path in units.glob("*.pdf")}
-    assert len(after - before) == 1  # only r05's volume part was laid out again
-    assert len(before - after) == 1  # and its old part was dropped from the cache
+    assert len(after - before) == 1  # only r05 was laid out again (its unit serves its PDF and its volume part)
+    assert len(before - after) == 1  # and its old unit was dropped from the cache
 
 
 def test_two_builds_are_byte_identical(tmp_path, monkeypatch, capsys):
