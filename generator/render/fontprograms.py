@@ -27,6 +27,8 @@ from functools import lru_cache
 import pikepdf
 import uharfbuzz
 
+from ..i18n import _
+
 MAGIC = b"reportgen-deferred-font\n"
 DROPPED_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH", "PCLT", "SVG ")
 # Tables that make WeasyPrint rework the program itself (variable, bitmap or colour fonts): embedded as usual.
@@ -183,7 +185,8 @@ def embed_programs(pdf: pikepdf.Pdf) -> None:
         group["descriptors"].append(descriptor)
     for (path, index, expected), group in sorted(groups.items()):
         if installed_face(group["name"], expected) != (path, index):
-            raise FontProgramError(f"font {group['name']} ({path}) changed or was removed while rendering")
+            raise FontProgramError(_("font {name} ({path}) changed or was removed while rendering; build again").format(
+                name=group["name"], path=path))
         data = subset_face(path, index, group["glyphs"])
         stream = pikepdf.Stream(pdf, data)
         if group["key"] == "/FontFile3":
