@@ -238,9 +238,19 @@ class DocxWriter:
         properties.revision = 1
 
     def to_bytes(self, *, timestamp: dt.datetime) -> bytes:
-        buffer = io.BytesIO()
-        self.document.save(buffer)
-        return reproducible_zip(buffer.getvalue(), timestamp)
+        """The package, written once with fixed timestamps and attributes and python-docx's member order
+        ([Content_Types].xml first), through python-docx's own package writer steps."""
+        from docx.opc.pkgwriter import PackageWriter
+
+        package = self.document.part.package
+        for part in package.parts:
+            part.before_marshal()
+        members = _FixedZip(timestamp)
+        parts = list(package.parts)
+        PackageWriter._write_content_types_stream(members, parts)
+        PackageWriter._write_pkg_rels(members, package.rels)
+        PackageWriter._write_parts(members, parts)
+        return members.close()
 
     # ---- reports -------------------------------------------------------------------------------------
     def write_title_block(self, doc: Document, view) -> None:
@@ -644,19 +654,26 @@ def _repeat_header(row) -> None:
     properties.append(OxmlElement("w:tblHeader"))
 
 
-def reproducible_zip(data: bytes, timestamp: dt.datetime) -> bytes:
-    """Rewrite a ZIP with fixed timestamps and attributes, keeping member order ([Content_Types].xml first)."""
-    stamp = (max(timestamp.year, 1980), timestamp.month, timestamp.day, timestamp.hour, timestamp.minute,
-             timestamp.second // 2 * 2)
-    output = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            member = zipfile.ZipInfo(info.filename, date_time=stamp)
-            member.compress_type = zipfile.ZIP_DEFLATED
-            member.external_attr = 0o644 << 16
-            member.create_system = 3
-            target.writestr(member, source.read(info.filename))
-    return output.getvalue()
+class _FixedZip:
+    """A ZIP writer with the interface python-docx's `PackageWriter` expects of its physical writer, giving every
+    member the same timestamp and attributes, so that the same document always gives the same bytes."""
+
+    def __init__(self, timestamp: dt.datetime):
+        self.stamp = (max(timestamp.year, 1980), timestamp.month, timestamp.day, timestamp.hour, timestamp.minute,
+                      timestamp.second // 2 * 2)
+        self.buffer = io.BytesIO()
+        self.zip = zipfile.ZipFile(self.buffer, "w", zipfile.ZIP_DEFLATED)
+
+    def write(self, pack_uri, blob: bytes) -> None:
+        member = zipfile.ZipInfo(pack_uri.membername, date_time=self.stamp)
+        member.compress_type = zipfile.ZIP_DEFLATED
+        member.external_attr = 0o644 << 16
+        member.create_system = 3
+        self.zip.writestr(member, blob)
+
+    def close(self) -> bytes:
+        self.zip.close()
+        return self.buffer.getvalue()
 
 
 def render_report_docx(doc: Document, view, config: Config, *, timestamp: dt.datetime) -> tuple[bytes, list[Diagnostic]]:
