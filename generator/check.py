@@ -93,7 +93,7 @@ class CheckMemo:
         from .rules.assets import image_references, resolve_asset
 
         digest = hashlib.sha256(self.salt.encode())
-        digest.update(doc.draft.path.read_bytes())
+        digest.update(doc.draft.text.encode())  # the text this check reads, not the file as it may be now
         for _line, _col, src in image_references(doc):
             target = resolve_asset(doc, src, ctx)[0]
             digest.update(f"\0{src}\0{target}\0".encode())
