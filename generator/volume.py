@@ -3,9 +3,11 @@
 Order: cover, inside title page, preface (from `<sources>/<year>/_volume.md`), an overview computed from the
 drafts, the table of contents, the reports grouped by theme (each from a right-hand page), indexes of
 counselors and companies, the afterword and the back cover. Front matter is numbered in roman numerals, the
-body from 1. Each report is laid out as a cached part, then the back and front matter with the page numbers
-the parts give, and `render/assemble.py` joins them into one PDF (see `render/volume_pdf.py`); the printed
-start pages are used for the TOC, the indexes, the manifest and the pre-filled Word TOC field.
+body from 1. The reports' parts are the units their own PDFs were made from (`render/units.py`), already in the
+unit cache when the build starts a volume; the back and front matter are laid out with the page numbers the
+parts give, and `render/assemble.py` joins everything into one PDF (see `render/volume_pdf.py`); the printed
+start pages are used for the TOC, the indexes, the manifest and the pre-filled Word TOC field. The PDF and the
+Word volume are two tasks run side by side (`VolumeJob`), sharing laid-out units through the cache.
 
 Failure policy (`volume.on_failed_report`): "exclude" builds the volume without reports that failed and the
 build exits 1; "keep-previous" leaves the previous volume in place, writes nothing, and the build exits 1.
