@@ -328,35 +328,91 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
             progress.advance(_("volume {year}").format(year=job.year))
         return
     # Reports that go into a volume first: a volume starts as soon as its reports are done (its parts are their
-    # units), while the remaining reports still render. At most `jobs` tasks are handed out at a time, so that
-    # a volume that becomes ready does not queue behind reports.
+    # units), while the remaining reports still render. At most `jobs` report tasks are handed out at a time, so
+    # that a volume that becomes ready does not queue behind reports. The Word volume needs only the reports'
+    # page counts (its TOC prints them): when the previous build knows them all, it starts at once, beside the
+    # reports, and is made again only if a report came out with another page count.
     members = {path for job in pending_volumes for path in job.report_paths}
     queue = deque(sorted(to_render, key=lambda record: record.doc.path not in members))
     unfinished = {record.doc.path for record in to_render}
-    running: dict[Future, object] = {}
-    volume_parts: dict[int, list] = {}
+    by_path = {record.doc.path: record for record in to_render}
+    running: dict[Future, tuple] = {}
+    states = {id(job): _VolumeState(job, _known_page_counts(job, by_path, out)) for job in pending_volumes}
+
+    def finish_volume(state: _VolumeState) -> None:
+        """Store a volume once its reports are done and its PDF and Word tasks have both delivered."""
+        if state.job not in pending_volumes and set(state.outputs) == set(state.job.formats) and not state.stored:
+            state.stored = True
+            state.job.store(merge_outputs([state.outputs[kind] for kind in state.job.formats]), out)
+            progress.advance(_("volume {year}").format(year=state.job.year))
+
+    for state in states.values():
+        if state.guess is not None and "docx" in state.job.formats:
+            running[state.job.submit(executor, "docx", state.guess)] = ("volume", state, "docx", state.guess)
+            state.submitted.add("docx")
     while queue or running or pending_volumes:
         for job in [job for job in pending_volumes if not unfinished & set(job.report_paths)]:
             pending_volumes.remove(job)
-            futures = job.submit(executor)
-            volume_parts[id(job)] = [len(futures)]
-            running.update({future: job for future in futures})
-        while queue and len(running) < pool.jobs:
+            state = states[id(job)]
+            actual = _known_page_counts(job, by_path, out, previous=False)
+            if state.guess is not None and state.guess != actual:
+                state.guess = None  # a report changed length: the Word volume is made again
+                state.outputs.pop("docx", None)
+                state.submitted.discard("docx")
+            for kind in job.formats:
+                if kind not in state.submitted:
+                    running[job.submit(executor, kind)] = ("volume", state, kind, None)
+                    state.submitted.add(kind)
+            finish_volume(state)
+        while queue and sum(1 for task in running.values() if task[0] == "report") < pool.jobs:
             record = queue.popleft()
-            running[executor.submit(render_report, *_report_task(record, out, formats, environment))] = record
+            running[executor.submit(render_report, *_report_task(record, out, formats, environment))] = ("report",
+                                                                                                         record)
         done, _pending = wait(running, return_when=FIRST_COMPLETED)
         for future in done:
             task = running.pop(future)
-            if isinstance(task, ReportRecord):
-                _store_report(task, future.result(), out, formats, config, environment)
-                unfinished.discard(task.doc.path)
-                progress.advance(task.doc.report_id)
-            else:
-                parts = volume_parts[id(task)]
-                parts.append(future.result())
-                if len(parts) == parts[0] + 1:  # the PDF and the Word volume are both done
-                    task.store(merge_outputs(parts[1:]), out)
-                    progress.advance(_("volume {year}").format(year=task.year))
+            if task[0] == "report":
+                record = task[1]
+                _store_report(record, future.result(), out, formats, config, environment)
+                unfinished.discard(record.doc.path)
+                progress.advance(record.doc.report_id)
+                continue
+            _kind, state, kind, guess = task
+            if guess is not None and guess != state.guess:
+                continue  # made from page counts that turned out wrong; its replacement is on its way
+            state.outputs[kind] = future.result()
+            finish_volume(state)
+
+
+@dataclass
+class _VolumeState:
+    job: object
+    guess: dict[str, int] | None            # the page counts a Word volume was started from, if it was
+    submitted: set[str] = field(default_factory=set)
+    outputs: dict[str, object] = field(default_factory=dict)
+    stored: bool = False
+
+
+def _known_page_counts(job, to_render: dict[Path, ReportRecord], out: Path, *,
+                       previous: bool = True) -> dict[str, int] | None:
+    """Page counts of a volume's reports: of those rendered in this build, with `previous` the counts of their
+    last build (None if one is unknown), otherwise their new ones; of the others, their reused counts."""
+    counts = {}
+    for path in job.report_paths:
+        record = to_render.get(path)
+        if record is not None and previous:
+            try:
+                pages = json.loads(_cache_path(out, record.doc).read_text(encoding="utf-8")).get("pages", 0)
+            except (OSError, ValueError):
+                return None
+        elif record is not None:
+            pages = record.pages
+        else:
+            pages = job.known_pages.get(path, 0)
+        if not pages:
+            return None
+        counts[str(path)] = pages
+    return counts
 
 
 def _remove_interrupted_writes(out: Path) -> None:

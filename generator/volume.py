@@ -168,18 +168,20 @@ class VolumeJob:
     units: Path
     needs_render: bool = True
     units_used: list[str] = field(default_factory=list)  # keys of the laid-out units the volume came from
+    known_pages: dict[Path, int] = field(default_factory=dict)  # page counts of reports reused from the cache
 
-    def _tasks(self) -> list[tuple]:
+    def task(self, kind: str, page_counts: dict[str, int] | None = None) -> tuple:
         """The PDF and the Word volume are separate tasks, run side by side: each lays out what it needs (the
-        Word volume only the back matter, whose pages its TOC prints) or takes it from the unit cache."""
-        return [(self.year, self.report_paths, (kind,), self.include_drafts, self.units, self.environment)
-                for kind in self.formats]
+        Word volume only the back matter, whose pages its TOC prints) or takes it from the unit cache. Given the
+        reports' page counts, the Word volume needs no report laid out at all."""
+        return (self.year, self.report_paths, (kind,), self.include_drafts, self.units, self.environment,
+                page_counts)
 
-    def submit(self, pool: ProcessPoolExecutor) -> list[Future]:
-        return [pool.submit(render_volume, *task) for task in self._tasks()]
+    def submit(self, pool: ProcessPoolExecutor, kind: str, page_counts: dict[str, int] | None = None) -> Future:
+        return pool.submit(render_volume, *self.task(kind, page_counts))
 
     def run_in_process(self) -> VolumeOutput:
-        return merge_outputs([render_volume(*task) for task in self._tasks()])
+        return merge_outputs([render_volume(*self.task(kind)) for kind in self.formats])
 
     def store(self, output: VolumeOutput, out: Path) -> None:
         self.units_used = sorted(output.cache_used)
@@ -250,7 +252,8 @@ def plan_volumes(config: Config, records, *, out: Path, formats: tuple[str, ...]
         }).encode())
         record["content_hash"] = key
         job = VolumeJob(config, year, [r.doc.path for r in included], formats, include_drafts, key, targets, record,
-                        environment, out / ".cache" / year / "units")
+                        environment, out / ".cache" / year / "units",
+                        known_pages={r.doc.path: r.pages for r in included if r.result == "reused"})
         if not included:
             record["result"] = "skipped"
             job.needs_render = False
@@ -288,20 +291,21 @@ def _volume_reusable(job: VolumeJob, out: Path) -> bool:
 
 
 def render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...], include_drafts: bool,
-                  units: Path | None = None, environment: str = "") -> VolumeOutput:
+                  units: Path | None = None, environment: str = "",
+                  page_counts: dict[str, int] | None = None) -> VolumeOutput:
     """Render one volume within the time and memory limits."""
     from . import worker
 
     config = worker._config
     result = worker.limited(_render_volume, config.build.volume_timeout, config.sources_dir / year,
-                            year, report_paths, formats, include_drafts, units, environment)
+                            year, report_paths, formats, include_drafts, units, environment, page_counts)
     if isinstance(result, str):
         return VolumeOutput(diagnostics=[diagnostic("RND607", config.sources_dir / year, (1, 1), result)])
     return result
 
 
 def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...], include_drafts: bool,
-                   units: Path | None, environment: str) -> VolumeOutput:
+                   units: Path | None, environment: str, page_counts: dict[str, int] | None) -> VolumeOutput:
     from . import worker
     from .render.volume_docx import render_volume_docx
     from .render.units import UnitCache
@@ -319,7 +323,7 @@ def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...]
         cache = UnitCache(units, environment)
         pdf = render_volume_pdf(config, year, docs, source, registry, timestamp=timestamp, cache=cache,
                                 report_timestamp=lambda doc: worker.build_timestamp(doc.meta.submitted),
-                                assemble_pdf="pdf" in formats)
+                                assemble_pdf="pdf" in formats, page_counts=page_counts)
         output.cache_used = cache.used
         output.diagnostics.extend(pdf.diagnostics)
         output.pages, output.starts = pdf.pages, pdf.starts

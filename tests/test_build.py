@@ -119,6 +119,34 @@ def test_editing_one_draft_rebuilds_only_that_report_and_the_volume(tmp_path, mo
     assert len(before - after) == 1  # and its old unit was dropped from the cache
 
 
+def test_the_word_volume_follows_an_edit_that_changes_a_report_length(tmp_path, monkeypatch, capsys):
+    """The Word volume starts from the previous page counts; a report that grows makes it again."""
+    import docx
+
+    root = corpus_project(tmp_path, IDS)
+    _build(root, monkeypatch=monkeypatch, capsys=capsys)
+
+    def starts() -> dict[str, int]:
+        manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+        return {entry["id"]: entry["start_page"] for entry in manifest["volumes"][0]["reports"]}
+
+    before = starts()
+    draft = root / "reports_src" / "2022" / "r02.md"
+    longer = "\n\n".join(["辅导员与班组一起复盘每一项整改措施，逐条记录问题、原因、责任人和完成时限。" * 6] * 12)
+    draft.write_text(draft.read_text(encoding="utf-8").replace("## 六、经验启示", "## 六、经验启示\n\n" + longer),
+                     encoding="utf-8")
+    code, out, _err = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, out
+    after = starts()
+    assert after["r02"] == before["r02"] == 1 and after["r05"] > before["r05"]  # r05 moved behind the longer r02
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    titles = {entry["id"]: entry["title"] for entry in manifest["volumes"][0]["reports"]}
+    document = docx.Document(io.BytesIO((root / "output" / "2022" / "volume.docx").read_bytes()))
+    toc = {p.text.split("\t")[0]: p.text.split("\t")[-1] for p in document.paragraphs if p.style.name.startswith("TOC")}
+    for report_id, page in after.items():
+        assert toc[titles[report_id]] == str(page)
+
+
 def test_two_builds_are_byte_identical(tmp_path, monkeypatch, capsys):
     root = corpus_project(tmp_path, ["r02", "r05"])
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1671494400")

@@ -91,9 +91,12 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
                       registry: Registry, *, timestamp: dt.datetime,
                       cache: UnitCache | None = None,
                       report_timestamp: Callable[[Document], dt.datetime] | None = None,
-                      assemble_pdf: bool = True) -> VolumePdf:
+                      assemble_pdf: bool = True, page_counts: dict[str, int] | None = None) -> VolumePdf:
     """The volume's plan (groups, overview, indexes, printed pages) and, with `assemble_pdf`, its PDF. Without
-    it (the Word volume's task) the page numbers are not laid out and nothing is assembled."""
+    it (the Word volume's task) the page numbers are not laid out and nothing is assembled, and with
+    `page_counts` (report path -> pages) the reports' units are not even read."""
+    if assemble_pdf:
+        page_counts = None
     cache = cache or UnitCache(None, "")
     environment = template_environment(config.templates_dir)
     short_names = short_company_names(registry)
@@ -126,8 +129,11 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
     printed = 1
     for (_theme, members), (_same, views) in zip(doc_groups, groups, strict=True):
         for doc, view in zip(members, views, strict=True):
-            part = dataclasses.replace(report_unit(doc, view, config, cache=cache, timestamp=stamp_time(doc)),
-                                       stamp_from=printed)
+            if page_counts is not None:
+                part = Unit(b"", {view.anchor: 0}, page_counts[str(doc.path)], stamp_from=printed)
+            else:
+                part = dataclasses.replace(report_unit(doc, view, config, cache=cache, timestamp=stamp_time(doc)),
+                                           stamp_from=printed)
             parts.append(part)
             for anchor, page in part.anchors.items():
                 pages.setdefault(anchor, printed + page)
