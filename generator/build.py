@@ -268,17 +268,23 @@ def _units_dir(out: Path, year: str) -> Path:
 
 
 def _prune_units(out: Path, records: list[ReportRecord], volumes: list) -> None:
-    """Remove laid-out units that no current report or volume came from (they can never be used again)."""
+    """Remove laid-out units that no current report or volume came from, and parsed trees of drafts that are
+    gone or changed (they can never be used again)."""
+    from .parse import tree_key
+
     keep: dict[str, set[str]] = {}
     for record in records:
         keep.setdefault(record.doc.draft.year_dir, set()).update(record.units)
     for job in volumes:
         keep.setdefault(job.year, set()).update(job.units_used)
+    trees: dict[str, set[str]] = {}
+    for record in records:
+        trees.setdefault(record.doc.draft.year_dir, set()).add(tree_key(record.doc.draft.body))
     for year, keys in keep.items():
-        directory = _units_dir(out, year)
-        for path in directory.glob("*") if directory.is_dir() else []:
-            if path.stem not in keys and not path.name.startswith("."):
-                path.unlink()
+        for directory, kept in ((_units_dir(out, year), keys), (out / ".cache" / year / "trees", trees.get(year, set()))):
+            for path in directory.glob("*") if directory.is_dir() else []:
+                if path.is_file() and path.stem not in kept and not path.name.startswith("."):
+                    path.unlink()
 
 
 def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats: tuple[str, ...],

@@ -9,9 +9,11 @@ the body. The outline (headings with source lines) comes from a line scanner of 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import xml.etree.ElementTree as etree
 from functools import lru_cache
+from pathlib import Path
 
 import markdown
 from markdown.blockprocessors import BlockProcessor
@@ -20,6 +22,7 @@ from markdown.extensions.footnotes import NBSP_PLACEHOLDER
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
+from .atomic import atomic_write
 from .config import Config
 from .frontmatter import to_meta
 from .model import Document, Draft, Heading
@@ -189,7 +192,47 @@ def _slugify(value: str, separator: str) -> str:
     return slug or "section"
 
 
+_TREE_STORE: Path | None = None  # set in worker processes: trees parsed by one task, read by the next
+
+
+def keep_trees_in(directory: Path | None) -> None:
+    """Keep parsed trees as XML files in `directory` (a build's cache), so that the tasks rendering a report
+    and its volume parse each draft once. The trees are a function of the body text and reportgen's code."""
+    global _TREE_STORE
+    _TREE_STORE = directory
+
+
+def tree_key(body: str) -> str:
+    from .cache import tool_versions  # the package digest and Markdown's version
+
+    versions = tool_versions()
+    return hashlib.sha256(f"{versions['reportgen']}\0{versions['markdown']}\0{body}".encode()).hexdigest()[:32]
+
+
 def markdown_tree(body: str) -> tuple[etree.Element, list[tuple[str, etree.Element]]]:
+    """The cleaned tree and footnotes of `body`: read from the tree store, or parsed (and then stored)."""
+    store = _TREE_STORE
+    path = store / f"{tree_key(body)}.xml" if store is not None else None
+    if path is not None and path.is_file():
+        try:
+            root = etree.fromstring(path.read_bytes())
+            return root[0], [(holder.get("id", ""), holder[0]) for holder in root[1:]]
+        except (etree.ParseError, IndexError, OSError):
+            pass  # parsed again below, and stored afresh
+    body_tree, footnotes = _parse_markdown(body)
+    if path is not None:
+        root = etree.Element("reportgen-tree")
+        root.append(body_tree)
+        for identifier, item in footnotes:
+            etree.SubElement(root, "footnote", id=identifier).append(item)
+        try:
+            atomic_write(path, etree.tostring(root, encoding="utf-8"))
+        except (OSError, ValueError):
+            pass  # only a cache
+    return body_tree, footnotes
+
+
+def _parse_markdown(body: str) -> tuple[etree.Element, list[tuple[str, etree.Element]]]:
     """Run Python-Markdown's stages on `body`; return the cleaned tree and the footnotes."""
     md = _markdown()
     md.reset()

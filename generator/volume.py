@@ -30,7 +30,7 @@ from .config import Config
 from .diagnostics import diagnostic
 from .i18n import _
 from .model import Diagnostic, Document
-from .parse import parse
+from .parse import keep_trees_in, parse
 from .reader import read_draft
 from .usercache import remember, user_cache_dir
 
@@ -314,6 +314,7 @@ def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...]
 
     config = worker._config
     output = VolumeOutput()
+    keep_trees_in(units.parent / "trees" if units is not None else None)
     try:
         docs = [parse(read_draft(path, max_bytes=config.check.max_draft_bytes), config) for path in report_paths]
         source = read_volume_source(config, year)

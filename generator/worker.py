@@ -22,7 +22,7 @@ from .config import Config
 from .diagnostics import diagnostic
 from .i18n import _, set_language
 from .model import Diagnostic
-from .parse import parse
+from .parse import keep_trees_in, parse
 from .reader import read_draft
 
 _config: Config | None = None
@@ -137,6 +137,7 @@ def _render_report(path: Path, formats: tuple[str, ...], units: Path | None, env
     assert config is not None, "worker not initialised"
     result = ReportOutput(path=path)
     cache = UnitCache(units, environment)
+    keep_trees_in(units.parent / "trees" if units is not None else None)
     try:
         doc = parse(read_draft(path, max_bytes=config.check.max_draft_bytes), config)
         timestamp = build_timestamp(doc.meta.submitted)
