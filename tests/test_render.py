@@ -191,3 +191,28 @@ def test_raw_html_and_template_syntax_stay_literal(project_config, tmp_path):
     assert "{{7*7}}<script>alert(1)</script>" in extracted
     assert "公司<b>下设</b>{%raw%}5个{{config}}党支部<imgsrc=file:///etc/passwd>。" in extracted
     assert b"root:x:0:0" not in result.data
+
+
+def test_parsed_trees_read_back_from_the_build_cache_are_the_trees_parsed(tmp_path):
+    """Workers share parsed trees through the build cache: what they read back must be what parsing gives."""
+    import xml.etree.ElementTree as etree
+
+    from generator.parse import keep_trees_in, markdown_tree
+
+    from .conftest import REPO
+
+    bodies = [VALID.read_text(encoding="utf-8")] + [path.read_text(encoding="utf-8")
+                                                     for path in sorted((REPO / "reports_src" / "2022").glob("r*.md"))]
+    try:
+        for body in bodies:
+            keep_trees_in(None)
+            parsed, notes = markdown_tree(body)
+            keep_trees_in(tmp_path)
+            markdown_tree(body)  # parses and stores
+            stored, stored_notes = markdown_tree(body)  # reads back
+            assert etree.tostring(stored) == etree.tostring(parsed)
+            assert [(key, etree.tostring(item)) for key, item in stored_notes] == \
+                [(key, etree.tostring(item)) for key, item in notes]
+    finally:
+        keep_trees_in(None)
+    assert len(list(tmp_path.glob("*.xml"))) == len(set(bodies))
