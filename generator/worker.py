@@ -53,7 +53,40 @@ def _leave_quickly() -> None:
 
 def initialise_worker(config: Config, language: str) -> None:
     """The initializer of the build's worker processes (this module imports nothing the workers do not need)."""
+    _remember_library_lookups()
     initialise(config, language, limit_memory=True)
+
+
+def _remember_library_lookups() -> None:
+    """WeasyPrint asks cffi for each native library under several names; for every name that is not installed
+    (HarfBuzz's optional vector library, say) `ctypes.util.find_library` runs gcc and ld, ≈ 0.2 s of each
+    worker's start. Its answers only change when the system's library cache does, so they are remembered in the
+    user cache, keyed by that cache file and `LD_LIBRARY_PATH`."""
+    import ctypes.util
+    import hashlib
+    import json
+
+    from .usercache import remember, user_cache_dir
+
+    try:
+        stat = os.stat("/etc/ld.so.cache")
+    except OSError:
+        return
+    key = hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}:{os.environ.get('LD_LIBRARY_PATH', '')}".encode())
+    name = f"libraries-{key.hexdigest()[:16]}.json"
+    try:
+        known = json.loads((user_cache_dir() / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    original = ctypes.util.find_library
+
+    def find_library(library: str):
+        if library not in known:
+            known[library] = original(library)
+            remember(name, json.dumps(known, sort_keys=True).encode())
+        return known[library]
+
+    ctypes.util.find_library = find_library
 
 
 def warm_up() -> None:
