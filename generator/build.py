@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import __version__
 from .atomic import atomic_write
-from .cache import environment_key, report_key, sha256_bytes, sha256_file
+from .cache import environment_key, report_key, sha256_bytes, sha256_file, trees_dir, units_dir
 from .config import Config
 from .discover import discover_drafts
 from .errors import BuildLocked
@@ -105,14 +105,6 @@ class OutputLock:
 def _outputs_for(doc: Document, out: Path, formats: tuple[str, ...]) -> dict[str, Path]:
     directory = out / doc.draft.year_dir / "reports"
     return {kind: directory / f"{doc.report_id}.{kind}" for kind in formats}
-
-
-def _assets(doc: Document, context) -> list[Path]:
-    """The image files a draft references (part of its content hash)."""
-    from .rules.assets import image_references, resolve_asset
-
-    targets = (resolve_asset(doc, src, context)[0] for _line, _col, src in image_references(doc))
-    return [target for target in targets if target]
 
 
 def _cache_path(out: Path, doc: Document) -> Path:
@@ -204,6 +196,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
             pool.start()  # workers import WeasyPrint while this process loads the checker and checks the drafts
         from .check import CheckMemo, check_paths
         from .registry import load_registry
+        from .rules.assets import asset_files
         from .rules.context import CheckContext
 
         environment = environment_key(config)
@@ -225,7 +218,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
             if fails(record.diagnostics, strict=strict):
                 record.result = "failed"
                 continue
-            record.key = report_key(record.doc.draft.path.read_bytes(), _assets(record.doc, context), environment,
+            record.key = report_key(record.doc.draft.path.read_bytes(), asset_files(record.doc, context), environment,
                                     formats)
             if not reports:
                 record.result = "skipped"
@@ -263,25 +256,21 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
     return BuildResult(records, volumes, corpus_diagnostics, duration, exit_status, manifest_path)
 
 
-def _units_dir(out: Path, year: str) -> Path:
-    return out / ".cache" / year / "units"
-
-
 def _prune_units(out: Path, records: list[ReportRecord], volumes: list) -> None:
     """Remove laid-out units that no current report or volume came from, and parsed trees of drafts that are
     gone or changed (they can never be used again)."""
     from .parse import tree_key
 
     keep: dict[str, set[str]] = {}
-    for record in records:
-        keep.setdefault(record.doc.draft.year_dir, set()).update(record.units)
-    for job in volumes:
-        keep.setdefault(job.year, set()).update(job.units_used)
     trees: dict[str, set[str]] = {}
     for record in records:
+        keep.setdefault(record.doc.draft.year_dir, set()).update(record.units)
         trees.setdefault(record.doc.draft.year_dir, set()).add(tree_key(record.doc.draft.body))
+    for job in volumes:
+        keep.setdefault(job.year, set()).update(job.units_used)
     for year, keys in keep.items():
-        for directory, kept in ((_units_dir(out, year), keys), (out / ".cache" / year / "trees", trees.get(year, set()))):
+        units = units_dir(out, year)
+        for directory, kept in ((units, keys), (trees_dir(units), trees.get(year, set()))):
             for path in directory.glob("*") if directory.is_dir() else []:
                 if path.is_file() and path.stem not in kept and not path.name.startswith("."):
                     path.unlink()
@@ -289,9 +278,9 @@ def _prune_units(out: Path, records: list[ReportRecord], volumes: list) -> None:
 
 def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats: tuple[str, ...],
                   config: Config, environment: str) -> None:
-    record.units = sorted(output.cache_used)
     from .check import apply_severity
 
+    record.units = sorted(output.cache_used)
     record.diagnostics.extend(apply_severity(output.diagnostics, config))
     blobs = {"pdf": output.pdf, "docx": output.docx}
     if any(blobs[kind] is None for kind in formats) or any(item.severity == Severity.ERROR
@@ -310,7 +299,7 @@ def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats
 
 
 def _report_task(record: ReportRecord, out: Path, formats: tuple[str, ...], environment: str) -> tuple:
-    return record.doc.path, formats, _units_dir(out, record.doc.draft.year_dir), environment
+    return record.doc.path, formats, units_dir(out, record.doc.draft.year_dir), environment
 
 
 def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list, *, out: Path,

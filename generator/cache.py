@@ -77,6 +77,16 @@ def _fonts_digest(config: Config) -> str:
     return sha256_bytes("\n".join(parts).encode())
 
 
+def units_dir(out: Path, year: str) -> Path:
+    """Where a year's laid-out units are cached (`render/units.py`)."""
+    return out / ".cache" / year / "units"
+
+
+def trees_dir(units: Path | None) -> Path | None:
+    """Where the parsed trees of the drafts whose units are in `units` are kept (`parse.keep_trees_in`)."""
+    return units.parent / "trees" if units is not None else None
+
+
 def environment_key(config: Config) -> str:
     """The part of every key that does not depend on one draft."""
     data = {

@@ -7,7 +7,6 @@ Severity overrides from the configuration are applied here, in one place.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import multiprocessing
@@ -90,16 +89,11 @@ class CheckMemo:
         self.seen: dict[str, dict] = {}
 
     def key(self, doc: Document, ctx: CheckContext) -> str:
-        from .rules.assets import image_references, resolve_asset
+        from .cache import report_key
+        from .rules.assets import asset_files
 
-        digest = hashlib.sha256(self.salt.encode())
-        digest.update(doc.draft.text.encode())  # the text this check reads, not the file as it may be now
-        for _line, _col, src in image_references(doc):
-            target = resolve_asset(doc, src, ctx)[0]
-            digest.update(f"\0{src}\0{target}\0".encode())
-            if target is not None and target.is_file():
-                digest.update(hashlib.sha256(target.read_bytes()).digest())
-        return digest.hexdigest()
+        # The text this check read, not the file as it may be now.
+        return report_key(doc.draft.text.encode(), asset_files(doc, ctx), self.salt, ())
 
     def get(self, doc: Document, key: str) -> list[Diagnostic] | None:
         entry = self.entries.get(str(doc.path))
@@ -128,12 +122,12 @@ def _check_one(path: Path, ctx: CheckContext, memo: CheckMemo | None = None) -> 
         log.debug("reading %s failed", path, exc_info=True)
         return None, [diagnostic("INT901", path, (1, 1), _("internal error while reading: {error}").format(
             error=f"{type(error).__name__}: {error}"))]
-    key = memo.key(doc, ctx) if memo is not None else ""
-    if memo is not None and (cached := memo.get(doc, key)) is not None:
+    memo_key = memo.key(doc, ctx) if memo is not None else ""
+    if memo is not None and (cached := memo.get(doc, memo_key)) is not None:
         return doc, cached
     found = check_document(doc, ctx)
     if memo is not None:
-        memo.put(doc, key, found)
+        memo.put(doc, memo_key, found)
     for key in [key for key in doc.__dict__ if key.startswith("_")]:
         del doc.__dict__[key]  # per-rule caches: not worth sending between processes
     return doc, found

@@ -4,6 +4,7 @@ a read-only or missing home only means the work is done again."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -22,3 +23,16 @@ def remember(name: str, data: bytes = b"") -> None:
         os.replace(temporary, target)
     except OSError:
         pass
+
+
+def recall_json(name: str) -> dict:
+    """A JSON object kept with `remember_json`, or an empty one."""
+    try:
+        value = json.loads((user_cache_dir() / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def remember_json(name: str, value: dict) -> None:
+    remember(name, json.dumps(value, ensure_ascii=False, sort_keys=True).encode())

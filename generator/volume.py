@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import atomic_write
-from .cache import sha256_bytes, sha256_file
+from .cache import sha256_bytes, sha256_file, trees_dir, units_dir
 from .config import Config
 from .diagnostics import diagnostic
 from .i18n import _
 from .model import Diagnostic, Document
 from .parse import keep_trees_in, parse
 from .reader import read_draft
-from .usercache import remember, user_cache_dir
+from .usercache import recall_json, remember_json
 
 VOLUME_FIELDS = ("title", "subtitle", "organisation", "editor", "date")
 BACK_SECTIONS = ("编后记", "后记", "Afterword")
@@ -81,12 +81,12 @@ def pinyin_key(text: str) -> tuple:
     """Sort key by pinyin. pypinyin's dictionaries take 56 MB and 0.3 s to load, for a few dozen names a year:
     the readings are remembered in the user cache and pypinyin is loaded only for a name not seen before."""
     if text not in _PINYIN:
-        _load_pinyin_memo()
+        _PINYIN.update({**recall_json(_pinyin_memo_name()), **_PINYIN})
     if text not in _PINYIN:
         from pypinyin import lazy_pinyin
 
         _PINYIN[text] = lazy_pinyin(text)
-        remember(_pinyin_memo_name(), json.dumps(_PINYIN, ensure_ascii=False, sort_keys=True).encode())
+        remember_json(_pinyin_memo_name(), _PINYIN)
     return (tuple(_PINYIN[text]), text)
 
 
@@ -94,14 +94,6 @@ def _pinyin_memo_name() -> str:
     from importlib.metadata import version
 
     return f"pinyin-{version('pypinyin')}.json"
-
-
-def _load_pinyin_memo() -> None:
-    try:
-        _PINYIN.update({key: value for key, value in json.loads(
-            (user_cache_dir() / _pinyin_memo_name()).read_text(encoding="utf-8")).items() if key not in _PINYIN})
-    except (OSError, ValueError, AttributeError):
-        pass
 
 
 @dataclass
@@ -252,7 +244,7 @@ def plan_volumes(config: Config, records, *, out: Path, formats: tuple[str, ...]
         }).encode())
         record["content_hash"] = key
         job = VolumeJob(config, year, [r.doc.path for r in included], formats, include_drafts, key, targets, record,
-                        environment, out / ".cache" / year / "units",
+                        environment, units_dir(out, year),
                         known_pages={r.doc.path: r.pages for r in included if r.result == "reused"})
         if not included:
             record["result"] = "skipped"
@@ -314,7 +306,7 @@ def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...]
 
     config = worker._config
     output = VolumeOutput()
-    keep_trees_in(units.parent / "trees" if units is not None else None)
+    keep_trees_in(trees_dir(units))
     try:
         docs = [parse(read_draft(path, max_bytes=config.check.max_draft_bytes), config) for path in report_paths]
         source = read_volume_source(config, year)

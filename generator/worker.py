@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import trees_dir
 from .config import Config
 from .diagnostics import diagnostic
 from .i18n import _, set_language
@@ -64,9 +65,8 @@ def _remember_library_lookups() -> None:
     user cache, keyed by that cache file and `LD_LIBRARY_PATH`."""
     import ctypes.util
     import hashlib
-    import json
 
-    from .usercache import remember, user_cache_dir
+    from .usercache import recall_json, remember_json
 
     try:
         stat = os.stat("/etc/ld.so.cache")
@@ -74,16 +74,13 @@ def _remember_library_lookups() -> None:
         return
     key = hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}:{os.environ.get('LD_LIBRARY_PATH', '')}".encode())
     name = f"libraries-{key.hexdigest()[:16]}.json"
-    try:
-        known = json.loads((user_cache_dir() / name).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        known = {}
+    known = recall_json(name)
     original = ctypes.util.find_library
 
     def find_library(library: str):
         if library not in known:
             known[library] = original(library)
-            remember(name, json.dumps(known, sort_keys=True).encode())
+            remember_json(name, known)
         return known[library]
 
     ctypes.util.find_library = find_library
@@ -170,7 +167,7 @@ def _render_report(path: Path, formats: tuple[str, ...], units: Path | None, env
     assert config is not None, "worker not initialised"
     result = ReportOutput(path=path)
     cache = UnitCache(units, environment)
-    keep_trees_in(units.parent / "trees" if units is not None else None)
+    keep_trees_in(trees_dir(units))
     try:
         doc = parse(read_draft(path, max_bytes=config.check.max_draft_bytes), config)
         timestamp = build_timestamp(doc.meta.submitted)

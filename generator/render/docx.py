@@ -26,9 +26,9 @@ from docx.opc.part import XmlPart
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Emu, Mm, Pt
-from lxml import etree
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
+from lxml import etree
 from PIL import Image
 
 from ..config import Config

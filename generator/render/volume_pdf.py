@@ -95,8 +95,6 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
     """The volume's plan (groups, overview, indexes, printed pages) and, with `assemble_pdf`, its PDF. Without
     it (the Word volume's task) the page numbers are not laid out and nothing is assembled, and with
     `page_counts` (report path -> pages) the reports' units are not even read."""
-    if assemble_pdf:
-        page_counts = None
     cache = cache or UnitCache(None, "")
     environment = template_environment(config.templates_dir)
     short_names = short_company_names(registry)
@@ -129,7 +127,7 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
     printed = 1
     for (_theme, members), (_same, views) in zip(doc_groups, groups, strict=True):
         for doc, view in zip(members, views, strict=True):
-            if page_counts is not None:
+            if page_counts is not None and not assemble_pdf:
                 part = Unit(b"", {view.anchor: 0}, page_counts[str(doc.path)], stamp_from=printed)
             else:
                 part = dataclasses.replace(report_unit(doc, view, config, cache=cache, timestamp=stamp_time(doc)),
@@ -142,8 +140,8 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
     # The PDF and the Word volume are built side by side (`volume.VolumeJob`), sharing units through the cache:
     # the PDF task lays out the page numbers first (the longest layout) while the Word task lays out the back
     # matter, which the PDF task then finds ready.
-    numbers_pdf = numbers_for(config, back_start - 1, cache=cache, base_url=base_url, block=VOLUME_NUMBERS_BLOCK) \
-        if assemble_pdf else None
+    if assemble_pdf:
+        numbers_pdf = numbers_for(config, back_start - 1, cache=cache, base_url=base_url, block=VOLUME_NUMBERS_BLOCK)
     back = dataclasses.replace(unit("volume_back.html.j2", {
         **base, "mode": "back", "back_start": back_start, "pages": pages, "counselor_index": counselor_index,
         "company_index": company_index, "back_sections": back_sections}, "back"), pad=False)
@@ -161,7 +159,7 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
     volume = VolumePdf(data=b"", pages=0, starts=starts, toc=toc, groups=groups, overview=numbers,
                        overview_sentence=sentence, counselor_index=counselor_index, company_index=company_index,
                        diagnostics=diagnostics)
-    if numbers_pdf is None:
+    if not assemble_pdf:
         return volume
     front = unit("volume_front.html.j2", {**base, "mode": "front", "pages": pages, "groups": groups,
                                           "overview": numbers, "overview_sentence": sentence,

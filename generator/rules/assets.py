@@ -46,6 +46,12 @@ def image_references(doc: Document) -> list[tuple[int, int, str]]:
         (number, match.start() + 1, match.group(1)) for number, line in body_lines(d) for match in IMAGE.finditer(line)])
 
 
+def asset_files(doc: Document, ctx: CheckContext) -> list[Path]:
+    """The image files a draft references and may use (part of its content hashes)."""
+    targets = (resolve_asset(doc, src, ctx)[0] for _line, _col, src in image_references(doc))
+    return [target for target in targets if target]
+
+
 @rule("AST501", "unusable-image", Severity.ERROR)
 def unusable_image(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     """Images are relative paths to existing files under the sources directory."""
