@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import shutil
 import subprocess
 import zipfile
@@ -93,6 +94,26 @@ def test_pdf_page_numbers_in_chinese_style(pdf):
     for number, page in enumerate(reader.pages, start=1):
         assert f"—{number}—" in page.extract_text().replace(" ", ""), number
     assert len(reader.pages) == pdf.pages >= 2
+
+
+def test_running_header_on_every_page_but_the_first(pdf, document, project_config, tmp_path):
+    """The header is laid out once, on the unit's page-furniture page, and stamped on pages 2…n; the furniture
+    page itself is not in the finished PDF."""
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf.data)
+
+    def top_of_page(number: int) -> str:  # the top margin (37 mm): where the running header is
+        result = subprocess.run(["pdftotext", "-f", str(number), "-l", str(number), "-x", "0", "-y", "0", "-W", "600",
+                                 "-H", "105", str(path), "-"], capture_output=True, text=True, check=True)
+        return re.sub(r"\s+", "", result.stdout)
+
+    header = project_config.brand.organisation + project_config.brand.header_text
+    assert pdf.pages >= 2 and len(PdfReader(io.BytesIO(pdf.data)).pages) == pdf.pages
+    assert top_of_page(1) == ""
+    for number in range(2, pdf.pages + 1):
+        assert top_of_page(number) == header + document.meta.title.replace(" ", ""), number
+    last = re.sub(r"\s+", "", PdfReader(io.BytesIO(pdf.data)).pages[-1].extract_text())
+    assert PARAGRAPHS[-1] in last  # the last page is the report's, not the furniture page
 
 
 def test_layout_defers_font_programs_and_finishing_embeds_one_subset_per_face(document, project_config):

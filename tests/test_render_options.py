@@ -9,6 +9,7 @@ import shutil
 import time
 
 import docx
+import pikepdf
 from docx.shared import Pt
 from pypdf import PdfReader
 
@@ -37,6 +38,24 @@ def test_pdf_a3b_variant_from_configuration(project_config):
     assert root["/OutputIntents"][0]["/S"] == "/GTS_PDFA1"
     metadata = root["/Metadata"].get_object().get_data()
     assert b'pdfaid:part="3"' in metadata and b'pdfaid:conformance="B"' in metadata
+
+
+def test_pdf_ua_structure_refers_only_to_pages_of_the_report(project_config):
+    """The page furniture's page is removed when a report is finished, and so is its element in the structure."""
+    config = project_config.model_copy(update={
+        "brand": project_config.brand.model_copy(update={"pdf_variant": "pdf/ua-1"})})
+    with pikepdf.open(io.BytesIO(_pdf(parse(read_draft(VALID), config), config))) as pdf:
+        pages = {page.objgen for page in pdf.pages}
+        referenced, stack = [], [pdf.Root.StructTreeRoot]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, pikepdf.Array):
+                stack.extend(node)
+            elif isinstance(node, pikepdf.Dictionary) and node.get("/Type") != "/Page":
+                if "/Pg" in node:
+                    referenced.append(node.Pg.objgen)
+                stack.extend(value for key, value in node.items() if key == "/K")
+        assert referenced and set(referenced) <= pages
 
 
 def test_cjk_soft_line_breaks_are_joined_in_pdf_and_docx(project_config):

@@ -4,13 +4,15 @@ A unit is a PDF WeasyPrint laid out without page numbers and with placeholder fo
 (`render/fontprograms.py`); it is cached on its own. Each report is laid out once, as one unit, and that unit
 serves both its own PDF and its part of the volume:
 
-- `finish_report` stamps the numbers 1…n onto the unit in place (keeping its bookmarks, metadata and PDF/A or
-  PDF/UA structure) and embeds the font subsets;
+- `finish_report` stamps the running header and the numbers 1…n onto the unit in place (keeping its bookmarks,
+  metadata and PDF/A or PDF/UA structure) and embeds the font subsets;
 - `assemble` concatenates units (each starting on a right-hand page), stamps the volume's printed page numbers
   onto the report parts, turns the units' placeholder links into links to pages of the volume, builds the
   outline and page labels, and embeds one font subset per face for the whole volume.
 
-Page numbers are pages of a separately laid-out numbers document, drawn over a page as form XObjects.
+A report's unit ends with its page furniture: one more page that carries only the running header, which is drawn
+over every page of the report but the first, as a form XObject, and then removed (WeasyPrint would lay the header
+out again on every page). Page numbers are pages of a separately laid-out numbers document, drawn the same way.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ LINK_BASE = "https://reportgen.invalid/goto/"
 class Unit:
     data: bytes
     anchors: dict[str, int]            # anchor id -> page index within the unit
-    pages: int
+    pages: int                         # pages of content (the page furniture not counted)
     stamp_from: int | None = None      # printed number of the first page, when numbers must be stamped
+    furniture: bool = False            # a last page with the running header to stamp on pages 2…
     pad: bool = True                   # add a blank page after an odd number of pages
     diagnostics: tuple = ()            # what laying it out reported (kept with the cached unit)
 
@@ -55,15 +58,20 @@ def assemble(units: list[Unit], *, numbers: bytes | None, outline: list[OutlineE
     sources = [pikepdf.open(io.BytesIO(unit.data)) for unit in units]  # kept open until saved
     number_pages = pikepdf.open(io.BytesIO(numbers)) if numbers else None
     anchor_pages: dict[str, int] = {}
-    for unit, source in zip(units, sources, strict=True):
+    for index, (unit, source) in enumerate(zip(units, sources, strict=True)):
         start = len(volume.pages)
-        volume.pages.extend(source.pages)
-        for anchor, index in unit.anchors.items():
-            anchor_pages.setdefault(anchor, start + index)
-        if unit.stamp_from is not None and number_pages is not None:
-            for offset in range(len(source.pages)):
+        volume.pages.extend(list(source.pages)[:unit.pages])
+        for anchor, page in unit.anchors.items():
+            anchor_pages.setdefault(anchor, start + page)
+        header = volume.copy_foreign(_furniture_form(source, unit)) if unit.furniture else None
+        for offset in range(unit.pages):
+            forms = []
+            if header is not None and offset:
+                forms.append((f"/RgHeader{index}", header))
+            if unit.stamp_from is not None and number_pages is not None:
                 number = unit.stamp_from + offset
-                _stamp(volume, volume.pages[start + offset], number_pages.pages[number - 1], number)
+                forms.append(_number_form(volume, number_pages, number))
+            _stamp(volume, volume.pages[start + offset], forms)
         if unit.pad and len(volume.pages) % 2:
             box = volume.pages[-1].mediabox
             volume.add_blank_page(page_size=(float(box[2]), float(box[3])))
@@ -78,13 +86,25 @@ def assemble(units: list[Unit], *, numbers: bytes | None, outline: list[OutlineE
     return Assembled(_save(volume), len(volume.pages), anchor_pages)
 
 
-def finish_report(unit: bytes, numbers: bytes) -> bytes:
-    """A single report's PDF: its unit with the page numbers 1…n stamped on and its fonts embedded."""
-    with pikepdf.open(io.BytesIO(unit)) as pdf, pikepdf.open(io.BytesIO(numbers)) as number_pages:
+def finish_report(unit: Unit, numbers: bytes) -> bytes:
+    """A single report's PDF: its unit with the running header and the page numbers 1…n stamped on, its page
+    furniture removed and its fonts embedded."""
+    with pikepdf.open(io.BytesIO(unit.data)) as pdf, pikepdf.open(io.BytesIO(numbers)) as number_pages:
+        header = _furniture_form(pdf, unit) if unit.furniture else None
+        if unit.furniture:
+            _drop_structure(pdf.Root.get("/StructTreeRoot"), pdf.pages[unit.pages].obj)
+            del pdf.pages[unit.pages:]
         for index, page in enumerate(pdf.pages):
-            _stamp(pdf, page, number_pages.pages[index], index + 1)
+            forms = [("/RgHeader", header)] if header is not None and index else []
+            _stamp(pdf, page, [*forms, _number_form(pdf, number_pages, index + 1)])
         embed_programs(pdf)
         return _save(pdf)
+
+
+def _furniture_form(pdf: pikepdf.Pdf, unit: Unit) -> pikepdf.Object:
+    if len(pdf.pages) != unit.pages + 1:
+        raise ValueError(f"a unit with page furniture has {unit.pages} + 1 pages, not {len(pdf.pages)}")
+    return pdf.make_indirect(pdf.pages[unit.pages].as_form_xobject())
 
 
 def _save(pdf: pikepdf.Pdf) -> bytes:
@@ -93,17 +113,40 @@ def _save(pdf: pikepdf.Pdf) -> bytes:
     return buffer.getvalue()
 
 
-def _stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, overlay: pikepdf.Page, number: int) -> None:
-    """Draw `overlay` (a page of the same size) over `page`. The resource name is fixed per number (pikepdf's
-    own `add_overlay` picks a random one, which would make two builds differ) and unique per page, since
-    WeasyPrint's pages share one resource dictionary."""
-    name = f"/RgPageNumber{number}"
-    form = pdf.copy_foreign(overlay.as_form_xobject())
-    page.add_resource(form, pikepdf.Name.XObject, name=pikepdf.Name(name))
+def _drop_structure(node, page: pikepdf.Object) -> None:
+    """Remove from a tagged PDF's structure tree the elements on `page` (the page furniture's empty block, whose
+    page is removed: its header is drawn as an artifact)."""
+    if node is None:
+        return
+    children = node.get("/K")
+    if isinstance(children, pikepdf.Array):
+        for index in reversed(range(len(children))):
+            child = children[index]
+            if isinstance(child, pikepdf.Dictionary) and child.get("/Pg") is not None and child.Pg.objgen == page.objgen:
+                del children[index]
+            elif isinstance(child, pikepdf.Dictionary):
+                _drop_structure(child, page)
+    elif isinstance(children, pikepdf.Dictionary):
+        _drop_structure(children, page)
+
+
+def _number_form(pdf: pikepdf.Pdf, number_pages: pikepdf.Pdf, number: int) -> tuple[str, pikepdf.Object]:
+    return f"/RgPageNumber{number}", pdf.copy_foreign(number_pages.pages[number - 1].as_form_xobject())
+
+
+def _stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, forms: list[tuple[str, pikepdf.Object]]) -> None:
+    """Draw `forms` (pages of the same size, as form XObjects) over `page`. Resource names are fixed (pikepdf's
+    own `add_overlay` picks random ones, which would make two builds differ) and differ between the forms of
+    different pages, since WeasyPrint's pages share one resource dictionary."""
+    if not forms:
+        return
+    for name, form in forms:
+        page.add_resource(form, pikepdf.Name.XObject, name=pikepdf.Name(name))
     # WeasyPrint leaves its coordinate transformation in force at the end of a page: isolate the page's own
-    # content so that the stamp is drawn in the page's default coordinates.
+    # content so that the stamps are drawn in the page's default coordinates.
     page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
-    page.contents_add(pikepdf.Stream(pdf, f"\nQ q {name} Do Q".encode()), prepend=False)
+    drawn = "".join(f" q {name} Do Q" for name, _form in forms)
+    page.contents_add(pikepdf.Stream(pdf, f"\nQ{drawn}".encode()), prepend=False)
 
 
 def _resolve_links(volume: pikepdf.Pdf, anchor_pages: dict[str, int]) -> None:

@@ -145,6 +145,11 @@ def report_view(doc: Document, config: Config) -> ReportView:
         body_html=html, is_draft=meta.status != config.front_matter.approved_status, outline=outline)
 
 
+# The id of a report's page-furniture block: the last page of a report's unit, which carries the running header
+# to stamp on its pages (templates/report.css.j2, render/assemble.py).
+FURNITURE_ANCHOR = "reportgen-page-furniture"
+
+
 def brand_context(config: Config) -> dict:
     brand = config.brand
     logo = config.resolve(brand.logo)
@@ -163,4 +168,5 @@ def render_report_html(doc: Document, config: Config, *, generated: dt.date | No
     css = environment.get_template("report.css.j2").render(**brand_context(config), report=view, mode="report")
     date_iso = (doc.meta.submitted or generated or dt.date(1980, 1, 1)).isoformat()
     return environment.get_template("report.html.j2").render(
-        **brand_context(config), report=view, css=Markup(css), date_iso=date_iso, mode="report")
+        **brand_context(config), report=view, css=Markup(css), date_iso=date_iso, mode="report",
+        furniture_anchor=FURNITURE_ANCHOR)

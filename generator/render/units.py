@@ -22,7 +22,7 @@ from ..config import Config
 from ..diagnostics import diagnostic
 from ..model import Document
 from .assemble import Unit, finish_report
-from .html import ReportView, brand_context, render_report_html, report_view, template_environment
+from .html import FURNITURE_ANCHOR, ReportView, brand_context, render_report_html, report_view, template_environment
 from .pdf import PdfResult, render_pdf
 
 NUMBERS_BLOCK = 16  # a single report's number pages are laid out in blocks of 16, shared by every report
@@ -61,13 +61,13 @@ class UnitCache:
             return None
         problems = tuple(diagnostic(item["code"], Path(item["path"]), (item["line"], item["col"]), item["message"])
                          for item in meta.get("diagnostics", []))
-        return Unit(data, meta["anchors"], meta["pages"], diagnostics=problems)
+        return Unit(data, meta["anchors"], meta["pages"], furniture=meta.get("furniture", False), diagnostics=problems)
 
     def put(self, key: str, unit: Unit, *, keep_in_process: bool = False) -> None:
         self.used.add(key)
         if keep_in_process:
             _PROCESS_MEMO[key] = unit
-        meta = {"anchors": unit.anchors, "pages": unit.pages, "sha256": hashlib.sha256(unit.data).hexdigest(),
+        meta = {"anchors": unit.anchors, "pages": unit.pages, "furniture": unit.furniture, "sha256": hashlib.sha256(unit.data).hexdigest(),
                 "diagnostics": [{"code": item.code, "path": str(item.path), "line": item.line, "col": item.col,
                                  "message": item.message} for item in unit.diagnostics]}
         if self.directory is not None:
@@ -85,7 +85,10 @@ def render_unit(html: str, *, cache: UnitCache, config: Config, base_url: Path, 
             _PROCESS_MEMO[key] = cached
         return cached
     result = render_pdf(html, base_url=base_url, config=config, source=source, identifier=identifier)
-    unit = Unit(result.data, dict(result.anchor_pages), result.pages, diagnostics=tuple(result.diagnostics))
+    anchors = dict(result.anchor_pages)
+    furniture = anchors.pop(FURNITURE_ANCHOR, None)  # a report's last page: its running header (see assemble.py)
+    unit = Unit(result.data, anchors, result.pages if furniture is None else furniture,
+                furniture=furniture is not None, diagnostics=tuple(result.diagnostics))
     cache.put(key, unit, keep_in_process=keep_in_process)
     return unit
 
@@ -128,5 +131,5 @@ def report_pdf(doc: Document, config: Config, *, timestamp: dt.datetime, view: R
     cache = cache or UnitCache(None, "")
     unit = report_unit(doc, view or report_view(doc, config), config, cache=cache, timestamp=timestamp)
     numbers = report_numbers(config, unit.pages, cache=cache, base_url=doc.path.parent)
-    return PdfResult(data=finish_report(unit.data, numbers.data), pages=unit.pages, diagnostics=unit.diagnostics,
+    return PdfResult(data=finish_report(unit, numbers.data), pages=unit.pages, diagnostics=unit.diagnostics,
                      anchor_pages=unit.anchors)
