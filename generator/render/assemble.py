@@ -12,7 +12,7 @@ serves both its own PDF and its part of the volume:
 
 A report's unit ends with its page furniture: one more page that carries only the running header, which is drawn
 over every page of the report but the first, as a form XObject, and then removed (WeasyPrint would lay the header
-out again on every page). Page numbers are pages of a separately laid-out numbers document, drawn the same way.
+out again on every page). Page numbers are drawn straight into the page the same way (`pagenumbers.py`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 
 import pikepdf
 
+from ..config import Config
 from .fontprograms import embed_programs
+from .pagenumbers import PageNumbers
 
 LINK_BASE = "https://reportgen.invalid/goto/"
 
@@ -52,11 +54,11 @@ class Assembled:
     anchor_pages: dict[str, int]       # anchor id -> 0-based physical page of the volume
 
 
-def assemble(units: list[Unit], *, numbers: bytes | None, outline: list[OutlineEntry],
-             labels: list[tuple[str, dict]], metadata_unit: int = 0) -> Assembled:
+def assemble(units: list[Unit], *, config: Config, outline: list[OutlineEntry], labels: list[tuple[str, dict]],
+             metadata_unit: int = 0) -> Assembled:
     volume = pikepdf.new()
     sources = [pikepdf.open(io.BytesIO(unit.data)) for unit in units]  # kept open until saved
-    number_pages = pikepdf.open(io.BytesIO(numbers)) if numbers else None
+    numbers = PageNumbers(config, volume)
     anchor_pages: dict[str, int] = {}
     for index, (unit, source) in enumerate(zip(units, sources, strict=True)):
         start = len(volume.pages)
@@ -68,9 +70,8 @@ def assemble(units: list[Unit], *, numbers: bytes | None, outline: list[OutlineE
             forms = []
             if header is not None and offset:
                 forms.append((f"/RgHeader{index}", header))
-            if unit.stamp_from is not None and number_pages is not None:
-                number = unit.stamp_from + offset
-                forms.append(_number_form(volume, number_pages, number))
+            if unit.stamp_from is not None:
+                forms.append(numbers.form(unit.stamp_from + offset, volume.pages[start + offset]))
             _stamp(volume, volume.pages[start + offset], forms)
         if unit.pad and len(volume.pages) % 2:
             box = volume.pages[-1].mediabox
@@ -82,21 +83,24 @@ def assemble(units: list[Unit], *, numbers: bytes | None, outline: list[OutlineE
     volume.docinfo = volume.copy_foreign(metadata.docinfo)
     if "/Lang" in metadata.Root:
         volume.Root.Lang = metadata.Root.Lang
+    numbers.finish()
     embed_programs(volume)
     return Assembled(_save(volume), len(volume.pages), anchor_pages)
 
 
-def finish_report(unit: Unit, numbers: bytes) -> bytes:
+def finish_report(unit: Unit, config: Config) -> bytes:
     """A single report's PDF: its unit with the running header and the page numbers 1…n stamped on, its page
     furniture removed and its fonts embedded."""
-    with pikepdf.open(io.BytesIO(unit.data)) as pdf, pikepdf.open(io.BytesIO(numbers)) as number_pages:
+    with pikepdf.open(io.BytesIO(unit.data)) as pdf:
         header = _furniture_form(pdf, unit) if unit.furniture else None
         if unit.furniture:
             _drop_structure(pdf.Root.get("/StructTreeRoot"), pdf.pages[unit.pages].obj)
             del pdf.pages[unit.pages:]
+        numbers = PageNumbers(config, pdf)
         for index, page in enumerate(pdf.pages):
             forms = [("/RgHeader", header)] if header is not None and index else []
-            _stamp(pdf, page, [*forms, _number_form(pdf, number_pages, index + 1)])
+            _stamp(pdf, page, [*forms, numbers.form(index + 1, page)])
+        numbers.finish()
         embed_programs(pdf)
         return _save(pdf)
 
@@ -128,10 +132,6 @@ def _drop_structure(node, page: pikepdf.Object) -> None:
                 _drop_structure(child, page)
     elif isinstance(children, pikepdf.Dictionary):
         _drop_structure(children, page)
-
-
-def _number_form(pdf: pikepdf.Pdf, number_pages: pikepdf.Pdf, number: int) -> tuple[str, pikepdf.Object]:
-    return f"/RgPageNumber{number}", pdf.copy_foreign(number_pages.pages[number - 1].as_form_xobject())
 
 
 def _stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, forms: list[tuple[str, pikepdf.Object]]) -> None:

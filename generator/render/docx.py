@@ -37,9 +37,8 @@ from ..i18n import _
 from ..model import Diagnostic, Document
 from ..textnorm import xml_safe
 from .docx_styles import new_document
+from .page import MARGINS_MM, PAPER_MM
 
-PAPER_MM = {"A4": (210, 297), "A5": (148, 210), "B5": (176, 250)}
-MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
 HEADING_STYLES = {2: "Heading 1", 3: "Heading 2", 4: "Heading 3", 5: "Heading 4", 6: "Heading 4", 1: "Heading 1"}
 BULLETS = ["●", "○", "■", "●", "○", "■", "●", "○", "■"]
 ORDERED_FORMATS = [("decimal", "%1."), ("decimal", "（%2）"), ("decimalEnclosedCircle", "%3"), ("lowerLetter", "%4)"),

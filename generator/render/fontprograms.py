@@ -103,6 +103,20 @@ def _placeholder(hb_face) -> bytes | None:
     return kind + MAGIC + json.dumps(record, sort_keys=True).encode()
 
 
+def placeholder_program(path: str, index: int) -> tuple[bytes, str]:
+    """The placeholder program and PostScript name of an installed face, for fonts reportgen writes itself (the
+    page numbers, `pagenumbers.py`)."""
+    face = uharfbuzz.Face(uharfbuzz.Blob.from_file_path(path), index)
+    name = _postscript_name(bytes(face.reference_table("name").data))
+    if not name:
+        raise FontProgramError(_("font {name} ({path}) changed or was removed while rendering; build again").format(
+            name="?", path=path))
+    identity = fingerprint(bytes(face.reference_table("head").data), bytes(face.reference_table("maxp").data))
+    cff = bool(face.reference_table("CFF ").data) or bool(face.reference_table("CFF2").data)
+    record = {"file": path, "index": index, "fingerprint": identity, "postscript": name}
+    return (b"OTTO" if cff else b"\0\1\0\0") + MAGIC + json.dumps(record, sort_keys=True).encode(), name
+
+
 def is_placeholder(program: bytes) -> bool:
     return program[4:4 + len(MAGIC)] == MAGIC
 

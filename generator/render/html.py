@@ -22,6 +22,7 @@ from .. import __version__
 from ..config import Config
 from ..i18n import _, ngettext
 from ..model import Document
+from .page import NUMBER_SIZE_PT, css_margins
 
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
@@ -158,6 +159,8 @@ def brand_context(config: Config) -> dict:
         "fonts": brand.fonts,
         "logo_url": logo.as_uri() if logo.is_file() else None,
         "version": __version__,
+        "page_margins": css_margins(),
+        "number_size": f"{NUMBER_SIZE_PT}pt",
     }
 
 

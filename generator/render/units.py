@@ -1,11 +1,11 @@
 """Laid-out units: every WeasyPrint layout reportgen does, cached by content.
 
-A unit is a PDF laid out without page numbers and with placeholder font programs (see `assemble.py` and
-`fontprograms.py`). Each report is laid out once, as one unit, and that unit serves both the report's own PDF
-and its part of the volume; the front and back matter and the page-number pages are units too. Units are cached
-in `<output>/.cache/<year>/units/` by a hash of their HTML (which holds everything that affects the layout) and
-the rendering environment, so a report that is rebuilt for any reason other than its content, and a volume
-whose reports did not change, lay nothing out again.
+A unit is a PDF laid out without page numbers (nor, for a report, its running header: see `assemble.py`) and
+with placeholder font programs (`fontprograms.py`). Each report is laid out once, as one unit, and that unit
+serves both the report's own PDF and its part of the volume; the volume's front and back matter are units too.
+Units are cached in `<output>/.cache/<year>/units/` by a hash of their HTML (which holds everything that affects
+the layout) and the rendering environment, so a report that is rebuilt for any reason other than its content,
+and a volume whose reports did not change, lay nothing out again.
 """
 
 from __future__ import annotations
@@ -15,19 +15,13 @@ import hashlib
 import json
 from pathlib import Path
 
-from markupsafe import Markup
-
 from ..atomic import atomic_write
 from ..config import Config
 from ..diagnostics import diagnostic
 from ..model import Document
 from .assemble import Unit, finish_report
-from .html import FURNITURE_ANCHOR, ReportView, brand_context, render_report_html, report_view, template_environment
+from .html import FURNITURE_ANCHOR, ReportView, render_report_html, report_view
 from .pdf import PdfResult, render_pdf
-
-NUMBERS_BLOCK = 16  # a single report's number pages are laid out in blocks of 16, shared by every report
-VOLUME_NUMBERS_BLOCK = 64
-_PROCESS_MEMO: dict[str, "Unit"] = {}  # small units every task of a worker needs (the number pages)
 
 
 class UnitCache:
@@ -44,7 +38,7 @@ class UnitCache:
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def get(self, key: str) -> Unit | None:
-        unit = _PROCESS_MEMO.get(key) or self._read(key)
+        unit = self._read(key)
         if unit is not None:
             self.used.add(key)
         return unit
@@ -63,10 +57,8 @@ class UnitCache:
                          for item in meta.get("diagnostics", []))
         return Unit(data, meta["anchors"], meta["pages"], furniture=meta.get("furniture", False), diagnostics=problems)
 
-    def put(self, key: str, unit: Unit, *, keep_in_process: bool = False) -> None:
+    def put(self, key: str, unit: Unit) -> None:
         self.used.add(key)
-        if keep_in_process:
-            _PROCESS_MEMO[key] = unit
         meta = {"anchors": unit.anchors, "pages": unit.pages, "furniture": unit.furniture, "sha256": hashlib.sha256(unit.data).hexdigest(),
                 "diagnostics": [{"code": item.code, "path": str(item.path), "line": item.line, "col": item.col,
                                  "message": item.message} for item in unit.diagnostics]}
@@ -76,20 +68,18 @@ class UnitCache:
 
 
 def render_unit(html: str, *, cache: UnitCache, config: Config, base_url: Path, source: Path,
-                identifier: str, keep_in_process: bool = False) -> Unit:
+                identifier: str) -> Unit:
     """The unit for `html`: from the cache, or laid out now (its diagnostics are kept with it)."""
     key = cache.key(html, base_url)
     cached = cache.get(key)
     if cached is not None:
-        if keep_in_process:
-            _PROCESS_MEMO[key] = cached
         return cached
     result = render_pdf(html, base_url=base_url, config=config, source=source, identifier=identifier)
     anchors = dict(result.anchor_pages)
     furniture = anchors.pop(FURNITURE_ANCHOR, None)  # a report's last page: its running header (see assemble.py)
     unit = Unit(result.data, anchors, result.pages if furniture is None else furniture,
                 furniture=furniture is not None, diagnostics=tuple(result.diagnostics))
-    cache.put(key, unit, keep_in_process=keep_in_process)
+    cache.put(key, unit)
     return unit
 
 
@@ -101,35 +91,10 @@ def report_unit(doc: Document, view: ReportView, config: Config, *, cache: UnitC
                        identifier=f"{doc.draft.year_dir}/{doc.report_id}")
 
 
-def _numbers_html(config: Config, count: int) -> str:
-    environment = template_environment(config.templates_dir)
-    context = {**brand_context(config), "mode": "numbers", "count": count}
-    css = environment.get_template("volume.css.j2").render(**context)
-    return environment.get_template("volume_numbers.html.j2").render(**context, css=Markup(css))
-
-
-def numbers_unit(config: Config, count: int, *, cache: UnitCache, base_url: Path) -> Unit:
-    """`count` pages that carry nothing but the page numbers 1…count, to stamp onto units."""
-    return render_unit(_numbers_html(config, count), cache=cache, config=config, base_url=base_url, source=base_url,
-                       identifier=f"numbers/{count}", keep_in_process=True)
-
-
-def numbers_for(config: Config, pages: int, *, cache: UnitCache, base_url: Path, block: int) -> Unit:
-    """Number pages for at least `pages` pages, in whole blocks: a volume that grows or shrinks by a page or two
-    finds its numbers in the cache."""
-    return numbers_unit(config, max(block, -(-pages // block) * block), cache=cache, base_url=base_url)
-
-
-def report_numbers(config: Config, pages: int, *, cache: UnitCache, base_url: Path) -> Unit:
-    """Number pages for a single report of `pages` pages (laid out in blocks shared by all reports)."""
-    return numbers_for(config, pages, cache=cache, base_url=base_url, block=NUMBERS_BLOCK)
-
-
 def report_pdf(doc: Document, config: Config, *, timestamp: dt.datetime, view: ReportView | None = None,
                cache: UnitCache | None = None) -> PdfResult:
     """A report's own PDF: its unit (laid out now or cached) with the page numbers 1…n stamped on."""
     cache = cache or UnitCache(None, "")
     unit = report_unit(doc, view or report_view(doc, config), config, cache=cache, timestamp=timestamp)
-    numbers = report_numbers(config, unit.pages, cache=cache, base_url=doc.path.parent)
-    return PdfResult(data=finish_report(unit, numbers.data), pages=unit.pages, diagnostics=unit.diagnostics,
+    return PdfResult(data=finish_report(unit, config), pages=unit.pages, diagnostics=unit.diagnostics,
                      anchor_pages=unit.anchors)

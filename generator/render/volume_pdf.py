@@ -22,7 +22,7 @@ from ..registry import Registry, short_company_names
 from ..volume import Overview, VolumeSource, overview, pinyin_key, theme_groups
 from .assemble import LINK_BASE, OutlineEntry, Unit, assemble
 from .html import ReportView, brand_context, elements_html, report_view, template_environment
-from .units import VOLUME_NUMBERS_BLOCK, UnitCache, numbers_for, render_unit, report_unit
+from .units import UnitCache, render_unit, report_unit
 
 
 @dataclass
@@ -137,11 +137,6 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
                 pages.setdefault(anchor, printed + page)
             printed += part.pages + part.pages % 2
     back_start = printed
-    # The PDF and the Word volume are built side by side (`volume.VolumeJob`), sharing units through the cache:
-    # the PDF task lays out the page numbers first (the longest layout) while the Word task lays out the back
-    # matter, which the PDF task then finds ready.
-    if assemble_pdf:
-        numbers_pdf = numbers_for(config, back_start - 1, cache=cache, base_url=base_url, block=VOLUME_NUMBERS_BLOCK)
     back = dataclasses.replace(unit("volume_back.html.j2", {
         **base, "mode": "back", "back_start": back_start, "pages": pages, "counselor_index": counselor_index,
         "company_index": company_index, "back_sections": back_sections}, "back"), pad=False)
@@ -179,7 +174,7 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
                 enumerate(back_sections, start=1)]
     first_front = "front-1" if front_sections else "overview"
     labels = [("", {"P": _("Cover")}), (first_front, {"S": "/R"}), (reports[0].anchor, {"S": "/D"})]
-    assembled = assemble([front, *parts, back], numbers=numbers_pdf.data, outline=outline,
+    assembled = assemble([front, *parts, back], config=config, outline=outline,
                          labels=_label_styles(labels), metadata_unit=0)
 
     volume.data, volume.pages = assembled.data, assembled.pages
