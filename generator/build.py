@@ -345,18 +345,23 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
         if state.guess is not None and "docx" in state.job.formats:
             running[state.job.submit(executor, "docx", state.guess)] = ("volume", state, "docx", state.guess)
             state.submitted.add("docx")
-    while queue or running or pending_volumes:
+    ready: list[_VolumeState] = []
+    while queue or running or pending_volumes or any(set(state.job.formats) - state.submitted for state in ready):
         for job in [job for job in pending_volumes if not unfinished & set(job.report_paths)]:
             pending_volumes.remove(job)
             state = states[id(job)]
+            ready.append(state)
             actual = _known_page_counts(job, by_path, out, previous=False)
             if state.guess is not None and state.guess != actual:
                 state.guess = None  # a report changed length: the Word volume is made again
                 state.outputs.pop("docx", None)
                 state.submitted.discard("docx")
-            for kind in job.formats:
-                if kind not in state.submitted:
-                    running[job.submit(executor, kind)] = ("volume", state, kind, None)
+        for state in ready:
+            for kind in state.job.formats:
+                # The Word volume waits for the reports still queued: by then the PDF task has laid out the back
+                # matter (whose pages the Word TOC prints) and the Word task finds it in the unit cache.
+                if kind not in state.submitted and (kind != "docx" or not queue):
+                    running[state.job.submit(executor, kind)] = ("volume", state, kind, None)
                     state.submitted.add(kind)
             finish_volume(state)
         while queue and sum(1 for task in running.values() if task[0] == "report") < pool.jobs:

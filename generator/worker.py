@@ -7,6 +7,7 @@ reports. A task returns bytes and diagnostics; it never writes files (only the b
 from __future__ import annotations
 
 import atexit
+import gc
 import datetime as dt
 import os
 import resource
@@ -95,6 +96,8 @@ def warm_up() -> None:
     environment = template_environment(_config.templates_dir)
     for name in environment.list_templates(filter_func=lambda name: name.endswith(".j2")):
         environment.get_template(name)
+    gc.collect()
+    gc.freeze()  # everything so far lives as long as the worker: no collection need walk it again
 
 
 @contextmanager
