@@ -18,6 +18,7 @@ import fcntl
 import json
 import logging
 import os
+import threading
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -144,22 +145,40 @@ class _WorkerPool:
 
     def __init__(self, config: Config, jobs: int):
         self.config, self.jobs, self.executor = config, jobs, None
+        self._starting: threading.Thread | None = None
 
     def __enter__(self):
         return self
 
+    def start_early(self) -> None:
+        """Start the workers from a thread: starting the first worker waits until the fork server has imported
+        the renderers, and this process has the drafts to check meanwhile."""
+        if self.jobs > 1 and self.executor is None and self._starting is None:
+            self._starting = threading.Thread(target=self.start, name="reportgen-workers", daemon=True)
+            self._starting.start()
+
+    def started(self) -> ProcessPoolExecutor | None:
+        """The executor, if the workers were started (an early start is waited for)."""
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+        return self.executor
+
     def start(self) -> ProcessPoolExecutor | None:
         if self.executor is None and self.jobs > 1:
-            # "fork" would copy the parent's open lock file and loggers; "spawn" gives clean workers.
-            self.executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=get_context("spawn"),
-                                                initializer=initialise_worker,
-                                                initargs=(self.config, current_language()))
+            # "fork" would copy this process's open lock file and loggers. Workers fork from a fork server (a
+            # clean process started afresh), which imports the renderers once for all of them.
+            context = get_context("forkserver")
+            context.set_forkserver_preload(["generator._preload"])
+            executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context, initializer=initialise_worker,
+                                           initargs=(self.config, current_language()))
             for _worker in range(self.jobs):
-                self.executor.submit(warm_up)
+                executor.submit(warm_up)
+            self.executor = executor
         return self.executor
 
     def __exit__(self, *exc):
-        if self.executor is not None:
+        if self.started() is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)
 
 
@@ -193,7 +212,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
         _remove_interrupted_writes(out)
         drafts = discover_drafts(list(paths or []), config)
         if reports and _probably_stale(drafts, out):
-            pool.start()  # workers import WeasyPrint while this process loads the checker and checks the drafts
+            pool.start_early()  # workers get ready while this process loads the checker and checks the drafts
         from .check import CheckMemo, check_paths
         from .registry import load_registry
         from .rules.assets import asset_files
@@ -311,7 +330,7 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
         if not job.needs_render:
             progress.advance(_("volume {year} unchanged").format(year=job.year))
     # Workers started early are used even for one task; otherwise one task runs in this process.
-    executor = pool.executor or (pool.start() if len(to_render) + len(pending_volumes) > 1 else None)
+    executor = pool.started() or (pool.start() if len(to_render) + len(pending_volumes) > 1 else None)
     if executor is None:
         initialise(config, current_language())
         for record in to_render:

@@ -59,6 +59,17 @@ def initialise_worker(config: Config, language: str) -> None:
     initialise(config, language, limit_memory=True)
 
 
+def preload() -> None:
+    """Run once in the build's fork server (`generator/_preload.py`), before it forks the workers: the renderers
+    are imported once for all workers (WeasyPrint's import alone takes most of a second of CPU), and what they
+    import is frozen, so that no collection walks it again and forked workers do not copy it by touching it."""
+    _remember_library_lookups()
+    from .render import docx, units, volume_docx, volume_pdf  # noqa: F401
+
+    gc.collect()
+    gc.freeze()
+
+
 def _remember_library_lookups() -> None:
     """WeasyPrint asks cffi for each native library under several names; for every name that is not installed
     (HarfBuzz's optional vector library, say) `ctypes.util.find_library` runs gcc and ld, ≈ 0.2 s of each
@@ -69,6 +80,8 @@ def _remember_library_lookups() -> None:
 
     from .usercache import recall_json, remember_json
 
+    if getattr(ctypes.util.find_library, "remembered", False):
+        return
     try:
         stat = os.stat("/etc/ld.so.cache")
     except OSError:
@@ -84,12 +97,13 @@ def _remember_library_lookups() -> None:
             remember_json(name, known)
         return known[library]
 
+    find_library.remembered = True
     ctypes.util.find_library = find_library
 
 
 def warm_up() -> None:
-    """Import the renderers and compile the templates while the drafts are checked (WeasyPrint's import alone
-    takes most of a second)."""
+    """Compile the templates (and import the renderers, unless the fork server did) while the drafts are
+    checked."""
     from .render import docx, units, volume_docx, volume_pdf  # noqa: F401
     from .render.html import template_environment
 

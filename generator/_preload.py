@@ -1,0 +1,6 @@
+"""Imported by the build's fork server only (see `build._WorkerPool`): workers fork from a process that has
+imported the renderers once, instead of each importing them."""
+
+from .worker import preload
+
+preload()
