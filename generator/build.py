@@ -18,12 +18,10 @@ import fcntl
 import json
 import logging
 import os
-import threading
 import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 from . import __version__
@@ -34,7 +32,8 @@ from .discover import discover_drafts
 from .errors import BuildLocked
 from .i18n import _, current_language
 from .model import Diagnostic, Document, Severity, fails
-from .worker import ReportOutput, initialise, initialise_worker, render_report, warm_up
+from .pool import WorkerPool
+from .worker import ReportOutput, initialise, render_report
 
 log = logging.getLogger(__name__)
 FORMATS = ("pdf", "docx")
@@ -140,48 +139,6 @@ def _diagnostic_record(item: Diagnostic, root: Path) -> dict:
             "name": item.name, "severity": item.severity.label, "message": item.message}
 
 
-class _WorkerPool:
-    """The worker processes, started on demand or early (see `_probably_stale`); `None` pool with one job."""
-
-    def __init__(self, config: Config, jobs: int):
-        self.config, self.jobs, self.executor = config, jobs, None
-        self._starting: threading.Thread | None = None
-
-    def __enter__(self):
-        return self
-
-    def start_early(self) -> None:
-        """Start the workers from a thread: starting the first worker waits until the fork server has imported
-        the renderers, and this process has the drafts to check meanwhile."""
-        if self.jobs > 1 and self.executor is None and self._starting is None:
-            self._starting = threading.Thread(target=self.start, name="reportgen-workers", daemon=True)
-            self._starting.start()
-
-    def started(self) -> ProcessPoolExecutor | None:
-        """The executor, if the workers were started (an early start is waited for)."""
-        if self._starting is not None:
-            self._starting.join()
-            self._starting = None
-        return self.executor
-
-    def start(self) -> ProcessPoolExecutor | None:
-        if self.executor is None and self.jobs > 1:
-            # "fork" would copy this process's open lock file and loggers. Workers fork from a fork server (a
-            # clean process started afresh), which imports the renderers once for all of them.
-            context = get_context("forkserver")
-            context.set_forkserver_preload(["generator._preload"])
-            executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context, initializer=initialise_worker,
-                                           initargs=(self.config, current_language()))
-            for _worker in range(self.jobs):
-                executor.submit(warm_up)
-            self.executor = executor
-        return self.executor
-
-    def __exit__(self, *exc):
-        if self.started() is not None:
-            self.executor.shutdown(wait=True, cancel_futures=True)
-
-
 def _probably_stale(drafts: list[Path], out: Path) -> bool:
     """A cheap guess, before anything is checked, whether a report will be rendered (to start workers early): a
     draft changed or an output is missing. A wrong guess costs only time: workers start when they are needed."""
@@ -208,7 +165,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
     progress = progress or Progress()
     out = (out or config.output_dir).resolve()
     jobs = max(1, jobs or os.cpu_count() or 1)
-    with OutputLock(out), _WorkerPool(config, jobs) as pool:
+    with OutputLock(out), WorkerPool(config, jobs) as pool:
         _remove_interrupted_writes(out)
         drafts = discover_drafts(list(paths or []), config)
         if reports and _probably_stale(drafts, out):
@@ -322,7 +279,7 @@ def _report_task(record: ReportRecord, out: Path, formats: tuple[str, ...], envi
 
 
 def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list, *, out: Path,
-                formats: tuple[str, ...], pool: _WorkerPool, progress: Progress, environment: str) -> None:
+                formats: tuple[str, ...], pool: WorkerPool, progress: Progress, environment: str) -> None:
     from .volume import merge_outputs
 
     pending_volumes = [job for job in volume_jobs if job.needs_render]

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from . import __version__
-from .config import Config, load_config
 from .errors import ConfigError, ReportgenError
 from .i18n import _, language_from_environment, set_language
+
+if TYPE_CHECKING:
+    from .config import Config
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR, EXIT_LOCKED = 0, 1, 2, 3
 log = logging.getLogger("generator")
@@ -86,6 +91,8 @@ def _add_build_options(parser) -> None:
 
 
 def _load_config(args) -> Config:
+    from .config import load_config
+
     return load_config(args.config.resolve() if args.config else None)
 
 
@@ -271,6 +278,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_ERROR
+    if args.command in ("build", "volume") and (args.jobs or os.cpu_count() or 1) > 1:
+        from .pool import start_fork_server
+
+        start_fork_server()  # it imports the renderers while this process loads the configuration and checks
     try:
         config = _load_config(args)
         if not known.lang and not language_from_environment() and config.language:

@@ -1,0 +1,73 @@
+"""The build's worker processes.
+
+Workers fork from a fork server: a clean process, started afresh (a forked build would copy its open lock file
+and loggers), that imports the renderers once for all workers (`generator/_preload.py`). The command line starts
+the fork server first thing (`start_fork_server`), so that it imports WeasyPrint while this process loads the
+configuration and checks the drafts; workers themselves start only when a report must be rendered.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import forkserver, get_context
+from typing import TYPE_CHECKING
+
+from .i18n import current_language
+
+if TYPE_CHECKING:
+    from .config import Config
+
+PRELOAD = ["generator._preload"]
+
+
+def _context():
+    context = get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def start_fork_server() -> None:
+    """Start the fork server now (it imports the renderers in the background); idempotent."""
+    _context()
+    forkserver.ensure_running()
+
+
+class WorkerPool:
+    """The worker processes, started on demand or early (see `_probably_stale`); `None` pool with one job."""
+
+    def __init__(self, config: Config, jobs: int):
+        self.config, self.jobs, self.executor = config, jobs, None
+        self._starting: threading.Thread | None = None
+
+    def __enter__(self):
+        return self
+
+    def start_early(self) -> None:
+        """Start the workers from a thread: starting the first worker waits until the fork server has imported
+        the renderers, and this process has the drafts to check meanwhile."""
+        if self.jobs > 1 and self.executor is None and self._starting is None:
+            self._starting = threading.Thread(target=self.start, name="reportgen-workers", daemon=True)
+            self._starting.start()
+
+    def started(self) -> ProcessPoolExecutor | None:
+        """The executor, if the workers were started (an early start is waited for)."""
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+        return self.executor
+
+    def start(self) -> ProcessPoolExecutor | None:
+        if self.executor is None and self.jobs > 1:
+            from .worker import initialise_worker, warm_up
+
+            executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context(), initializer=initialise_worker,
+                                           initargs=(self.config, current_language()))
+            for _worker in range(self.jobs):
+                executor.submit(warm_up)
+            self.executor = executor
+        return self.executor
+
+    def __exit__(self, *exc):
+        if self.started() is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
