@@ -344,6 +344,13 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
             record = queue.popleft()
             running[executor.submit(render_report, *_report_task(record, out, formats, environment))] = ("report",
                                                                                                          record)
+        if not queue:  # every report is handed out: a volume PDF starts now and waits for its reports' units
+            for job in pending_volumes:
+                state = states[id(job)]
+                if "pdf" in job.formats and "pdf" not in state.submitted:
+                    waiting = frozenset(str(path) for path in unfinished & set(job.report_paths))
+                    running[job.submit(executor, "pdf", waiting_for=waiting)] = ("volume", state, "pdf", None)
+                    state.submitted.add("pdf")
         done, _pending = wait(running, return_when=FIRST_COMPLETED)
         for future in done:
             task = running.pop(future)

@@ -87,6 +87,12 @@ def trees_dir(units: Path | None) -> Path | None:
     return units.parent / "trees" if units is not None else None
 
 
+def rendering_marker(units: Path, draft: Path) -> Path:
+    """A file that exists while a worker renders `draft` (a volume task waits for that report's unit while it
+    does). Named like an interrupted write, so that a killed build's markers are removed by the next build."""
+    return units / f".rendering-{hashlib.sha256(str(draft).encode()).hexdigest()[:16]}.tmp"
+
+
 def environment_key(config: Config) -> str:
     """The part of every key that does not depend on one draft."""
     data = {

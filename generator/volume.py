@@ -162,15 +162,18 @@ class VolumeJob:
     units_used: list[str] = field(default_factory=list)  # keys of the laid-out units the volume came from
     known_pages: dict[Path, int] = field(default_factory=dict)  # page counts of reports reused from the cache
 
-    def task(self, kind: str, page_counts: dict[str, int] | None = None) -> tuple:
+    def task(self, kind: str, page_counts: dict[str, int] | None = None,
+             waiting_for: frozenset[str] = frozenset()) -> tuple:
         """The PDF and the Word volume are separate tasks, run side by side: each lays out what it needs (the
         Word volume only the back matter, whose pages its TOC prints) or takes it from the unit cache. Given the
-        reports' page counts, the Word volume needs no report laid out at all."""
+        reports' page counts, the Word volume needs no report laid out at all. The PDF task may start while
+        the reports in `waiting_for` (paths) are still being laid out: it waits for their units."""
         return (self.year, self.report_paths, (kind,), self.include_drafts, self.units, self.environment,
-                page_counts)
+                page_counts, waiting_for)
 
-    def submit(self, pool: ProcessPoolExecutor, kind: str, page_counts: dict[str, int] | None = None) -> Future:
-        return pool.submit(render_volume, *self.task(kind, page_counts))
+    def submit(self, pool: ProcessPoolExecutor, kind: str, page_counts: dict[str, int] | None = None,
+               waiting_for: frozenset[str] = frozenset()) -> Future:
+        return pool.submit(render_volume, *self.task(kind, page_counts, waiting_for))
 
     def run_in_process(self) -> VolumeOutput:
         return merge_outputs([render_volume(*self.task(kind)) for kind in self.formats])
@@ -284,20 +287,23 @@ def _volume_reusable(job: VolumeJob, out: Path) -> bool:
 
 def render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...], include_drafts: bool,
                   units: Path | None = None, environment: str = "",
-                  page_counts: dict[str, int] | None = None) -> VolumeOutput:
+                  page_counts: dict[str, int] | None = None,
+                  waiting_for: frozenset[str] = frozenset()) -> VolumeOutput:
     """Render one volume within the time and memory limits."""
     from . import worker
 
     config = worker._config
     result = worker.limited(_render_volume, config.build.volume_timeout, config.sources_dir / year,
-                            year, report_paths, formats, include_drafts, units, environment, page_counts)
+                            year, report_paths, formats, include_drafts, units, environment, page_counts,
+                            waiting_for)
     if isinstance(result, str):
         return VolumeOutput(diagnostics=[diagnostic("RND607", config.sources_dir / year, (1, 1), result)])
     return result
 
 
 def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...], include_drafts: bool,
-                   units: Path | None, environment: str, page_counts: dict[str, int] | None) -> VolumeOutput:
+                   units: Path | None, environment: str, page_counts: dict[str, int] | None,
+                   waiting_for: frozenset[str]) -> VolumeOutput:
     from . import worker
     from .render.volume_docx import render_volume_docx
     from .render.units import UnitCache
@@ -316,7 +322,8 @@ def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...]
         cache = UnitCache(units, environment)
         pdf = render_volume_pdf(config, year, docs, source, registry, timestamp=timestamp, cache=cache,
                                 report_timestamp=lambda doc: worker.build_timestamp(doc.meta.submitted),
-                                assemble_pdf="pdf" in formats, page_counts=page_counts)
+                                assemble_pdf="pdf" in formats, page_counts=page_counts, waiting_for=waiting_for,
+                                wait=config.build.report_timeout)
         output.cache_used = cache.used
         output.diagnostics.extend(pdf.diagnostics)
         output.pages, output.starts = pdf.pages, pdf.starts

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import trees_dir
+from .cache import rendering_marker, trees_dir
 from .config import Config
 from .diagnostics import diagnostic
 from .i18n import _, set_language
@@ -185,6 +185,10 @@ def _render_report(path: Path, formats: tuple[str, ...], units: Path | None, env
     result = ReportOutput(path=path)
     cache = UnitCache(units, environment)
     keep_trees_in(trees_dir(units))
+    marker = rendering_marker(units, path) if units is not None else None
+    if marker is not None:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()  # a volume task may be waiting for this report's unit (`units.render_unit`)
     try:
         doc = parse(read_draft(path, max_bytes=config.check.max_draft_bytes), config)
         timestamp = build_timestamp(doc.meta.submitted)
@@ -203,6 +207,9 @@ def _render_report(path: Path, formats: tuple[str, ...], units: Path | None, env
         result.diagnostics.append(diagnostic("RND601", path, (1, 1), _("rendering failed: {error}").format(
             error=f"{type(error).__name__}: {error}")))
         _log_traceback(path)
+    finally:
+        if marker is not None:
+            marker.unlink(missing_ok=True)
     return result
 
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 from pathlib import Path
 
 from ..atomic import atomic_write
+from ..cache import rendering_marker
 from ..config import Config
 from ..diagnostics import diagnostic
 from ..model import Document
@@ -59,19 +61,36 @@ class UnitCache:
 
     def put(self, key: str, unit: Unit) -> None:
         self.used.add(key)
-        meta = {"anchors": unit.anchors, "pages": unit.pages, "furniture": unit.furniture, "sha256": hashlib.sha256(unit.data).hexdigest(),
+        meta = {"anchors": unit.anchors, "pages": unit.pages, "furniture": unit.furniture,
+                "sha256": hashlib.sha256(unit.data).hexdigest(),
                 "diagnostics": [{"code": item.code, "path": str(item.path), "line": item.line, "col": item.col,
                                  "message": item.message} for item in unit.diagnostics]}
         if self.directory is not None:
             atomic_write(self.directory / f"{key}.pdf", unit.data)
             atomic_write(self.directory / f"{key}.json", json.dumps(meta, sort_keys=True, ensure_ascii=False).encode())
 
+    def wait_for(self, key: str, seconds: float, marker: Path) -> Unit | None:
+        """The unit another task is laying out now, once it is written; None as soon as that task has ended
+        without it (its `marker` is gone) or after `seconds`."""
+        started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            unit = self.get(key)
+            # A short grace: the other task may have been handed out but not have made its marker yet.
+            if unit is not None or (not marker.exists() and time.monotonic() - started > 0.5):
+                return unit
+            time.sleep(0.02)
+        return None
+
 
 def render_unit(html: str, *, cache: UnitCache, config: Config, base_url: Path, source: Path,
-                identifier: str) -> Unit:
-    """The unit for `html`: from the cache, or laid out now (its diagnostics are kept with it)."""
+                identifier: str, wait: float = 0) -> Unit:
+    """The unit for `html`: from the cache, or laid out now (its diagnostics are kept with it). With `wait`,
+    a worker is rendering `source` at this moment: wait up to `wait` seconds for its unit before laying it out
+    here."""
     key = cache.key(html, base_url)
     cached = cache.get(key)
+    if cached is None and wait and cache.directory is not None:
+        cached = cache.wait_for(key, wait, rendering_marker(cache.directory, source))
     if cached is not None:
         return cached
     result = render_pdf(html, base_url=base_url, config=config, source=source, identifier=identifier)
@@ -84,11 +103,11 @@ def render_unit(html: str, *, cache: UnitCache, config: Config, base_url: Path, 
 
 
 def report_unit(doc: Document, view: ReportView, config: Config, *, cache: UnitCache,
-                timestamp: dt.datetime) -> Unit:
+                timestamp: dt.datetime, wait: float = 0) -> Unit:
     """A report laid out once: its own PDF and its volume part both come from this unit."""
     html = render_report_html(doc, config, generated=timestamp.date(), view=view)
     return render_unit(html, cache=cache, config=config, base_url=doc.path.parent, source=doc.path,
-                       identifier=f"{doc.draft.year_dir}/{doc.report_id}")
+                       identifier=f"{doc.draft.year_dir}/{doc.report_id}", wait=wait)
 
 
 def report_pdf(doc: Document, config: Config, *, timestamp: dt.datetime, view: ReportView | None = None,
