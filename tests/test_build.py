@@ -270,3 +270,34 @@ def test_check_reports_problems_in_the_volume_front_matter(tmp_path, monkeypatch
     data = json.loads(capsys.readouterr().out)
     assert code == 1
     assert any(d["code"] == "FM106" and d["path"].endswith("_volume.md") for d in data["diagnostics"])
+
+
+def test_a_volume_task_waits_for_a_unit_a_worker_is_laying_out(tmp_path):
+    """The volume PDF may start while a report is still rendering: it takes that report's unit once written, and
+    stops waiting as soon as the worker is done without one."""
+    import threading
+
+    from generator.cache import rendering_marker
+    from generator.render.assemble import Unit
+    from generator.render.units import UnitCache
+
+    cache = UnitCache(tmp_path, "environment")
+    draft = tmp_path / "r01.md"
+    marker = rendering_marker(tmp_path, draft)
+    marker.touch()
+    unit = Unit(b"%PDF-1.7 laid out elsewhere", {"r-r01": 0}, 3, furniture=True)
+
+    def worker_finishes():
+        time.sleep(0.3)
+        cache.put("key", unit)
+        marker.unlink()
+
+    threading.Thread(target=worker_finishes).start()
+    started = time.monotonic()
+    found = cache.wait_for("key", 30, marker)
+    assert found is not None and found.data == unit.data and found.pages == 3 and found.furniture
+    assert 0.25 < time.monotonic() - started < 5
+    # The worker ended without the unit (its layout failed): no waiting for the whole timeout.
+    started = time.monotonic()
+    assert cache.wait_for("other", 30, marker) is None
+    assert time.monotonic() - started < 5
