@@ -32,7 +32,7 @@ from .discover import discover_drafts
 from .errors import BuildLocked
 from .i18n import _, current_language
 from .model import Diagnostic, Document, Severity, fails
-from .pool import WorkerPool
+from .pool import WorkerPool, stop_fork_server
 from .worker import ReportOutput, initialise, render_report
 
 log = logging.getLogger(__name__)
@@ -170,6 +170,8 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
         drafts = discover_drafts(list(paths or []), config)
         if reports and _probably_stale(drafts, out):
             pool.start_early()  # workers get ready while this process loads the checker and checks the drafts
+        else:
+            stop_fork_server()  # the command line started it in case; workers start on demand if need be
         from .check import CheckMemo, check_paths
         from .registry import load_registry
         from .rules.assets import asset_files

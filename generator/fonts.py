@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from fontTools.ttLib import TTFont
-
 from .usercache import remember, user_cache_dir
 
 
@@ -26,21 +24,26 @@ class FontFace:
     index: int
 
 
-@lru_cache(maxsize=None)
-def find_family(family: str) -> FontFace | None:
-    """The regular face of an installed family, or None when fontconfig does not have it."""
+@lru_cache(maxsize=1)
+def _installed_faces() -> tuple[tuple[str, int, tuple[str, ...], str], ...]:
+    """Every face fontconfig knows: (file, index, family names, style). One `fc-list` for all families."""
     if not shutil.which("fc-list"):
-        return None
-    result = subprocess.run(["fc-list", "--format", "%{file}\t%{index}\t%{family}\t%{style}\n", f":family={family}"],
+        return ()
+    result = subprocess.run(["fc-list", "--format", "%{file}\t%{index}\t%{family}\t%{style}\n"],
                             capture_output=True, text=True, check=False)
     faces = []
     for row in result.stdout.splitlines():
         parts = row.split("\t")
-        if len(parts) < 4:
-            continue
-        families = [name.strip() for name in parts[2].split(",")]
-        if family in families:
-            faces.append((0 if "Regular" in parts[3] or "Book" in parts[3] else 1, parts[0], int(parts[1] or 0)))
+        if len(parts) >= 4:
+            faces.append((parts[0], int(parts[1] or 0), tuple(name.strip() for name in parts[2].split(",")), parts[3]))
+    return tuple(faces)
+
+
+@lru_cache(maxsize=None)
+def find_family(family: str) -> FontFace | None:
+    """The regular face of an installed family, or None when fontconfig does not have it."""
+    faces = [(0 if "Regular" in style or "Book" in style else 1, path, index)
+             for path, index, families, style in _installed_faces() if family in families]
     if not faces:
         return None
     _rank, path, index = min(faces)
@@ -63,6 +66,8 @@ def _coverage(path: Path, index: int) -> frozenset[int]:
         return frozenset(codes)
     except (OSError, ValueError):
         pass
+    from fontTools.ttLib import TTFont
+
     font = TTFont(str(path), fontNumber=index, lazy=True)
     try:
         codes = array("I", sorted(font.getBestCmap() or {}))

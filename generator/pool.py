@@ -8,14 +8,17 @@ configuration and checks the drafts; workers themselves start only when a report
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
-from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import forkserver, get_context
 from typing import TYPE_CHECKING
 
 from .i18n import current_language
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from .config import Config
 
 PRELOAD = ["generator._preload"]
@@ -31,6 +34,20 @@ def start_fork_server() -> None:
     """Start the fork server now (it imports the renderers in the background); idempotent."""
     _context()
     forkserver.ensure_running()
+
+
+def stop_fork_server() -> None:
+    """Stop a fork server that no worker will fork from (a build with nothing to render): it may still be
+    importing, and it holds this process's standard output and error open, so that a nightly job reading them
+    would wait for it. A later `start` starts it again."""
+    server = forkserver._forkserver  # multiprocessing keeps its one fork server here; `_stop` reaps it
+    pid = getattr(server, "_forkserver_pid", None)
+    if pid is not None:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        server._stop()
 
 
 class WorkerPool:
@@ -59,6 +76,8 @@ class WorkerPool:
 
     def start(self) -> ProcessPoolExecutor | None:
         if self.executor is None and self.jobs > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
             from .worker import initialise_worker, warm_up
 
             executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context(), initializer=initialise_worker,

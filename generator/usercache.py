@@ -25,6 +25,14 @@ def remember(name: str, data: bytes = b"") -> None:
         pass
 
 
+def recall(name: str) -> bytes | None:
+    """A cache entry kept with `remember`, or None."""
+    try:
+        return (user_cache_dir() / name).read_bytes()
+    except OSError:
+        return None
+
+
 def recall_json(name: str) -> dict:
     """A JSON object kept with `remember_json`, or an empty one."""
     try:

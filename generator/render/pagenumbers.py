@@ -12,7 +12,6 @@ The place and size follow the house style of the front and back matter's CSS pag
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,6 +19,7 @@ import pikepdf
 import uharfbuzz
 
 from ..config import Config
+from ..fonts import find_family
 from ..i18n import _
 from .fontprograms import FontProgramError, placeholder_program
 from .page import MARGINS_MM, NUMBER_SIZE_PT, mm_to_pt
@@ -41,17 +41,15 @@ class _Face:
 
 @lru_cache(maxsize=8)
 def _face(family: str) -> _Face:
-    """The installed regular face of `family`, as fontconfig resolves it for Pango (an error if not installed)."""
-    result = subprocess.run(["fc-match", "--format", "%{family}\t%{file}\t%{index}\n",
-                             f"{family}:weight=regular:slant=roman"], capture_output=True, text=True, check=False)
-    families, _tab, rest = result.stdout.partition("\t")
-    path, _tab, index = rest.strip().partition("\t")
-    if family not in families.split(",") or not path:
+    """The installed regular face of `family` (an error if it is not installed)."""
+    found = find_family(family)
+    if found is None:
         raise FontProgramError(_("font “{family}” for page numbers is not installed").format(family=family))
-    program, postscript = placeholder_program(path, int(index or 0))
-    face = uharfbuzz.Face(uharfbuzz.Blob.from_file_path(path), int(index or 0))
+    path, index = str(found.path), found.index
+    program, postscript = placeholder_program(path, index)
+    face = uharfbuzz.Face(uharfbuzz.Blob.from_file_path(path), index)
     extents = uharfbuzz.Font(face).get_font_extents("ltr")
-    return _Face(path, int(index or 0), program, bool(face.reference_table("CFF ").data), face.upem,
+    return _Face(path, index, program, bool(face.reference_table("CFF ").data), face.upem,
                  extents.ascender, extents.descender, postscript)
 
 
