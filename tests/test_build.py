@@ -301,3 +301,25 @@ def test_a_volume_task_waits_for_a_unit_a_worker_is_laying_out(tmp_path):
     started = time.monotonic()
     assert cache.wait_for("other", 30, marker) is None
     assert time.monotonic() - started < 5
+
+
+def test_an_edit_reuses_the_volumes_font_programs_and_equals_a_fresh_build(tmp_path, monkeypatch, capsys):
+    """A volume whose reports use the glyphs they used before takes its font programs from the unit cache (no
+    subsetting), and is the same file as a fresh build of the same sources."""
+    root = corpus_project(tmp_path, ["r02", "r05"])
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1671494400")
+    _build(root, "--out", str(tmp_path / "a"), monkeypatch=monkeypatch, capsys=capsys)
+    units = tmp_path / "a" / ".cache" / "2022" / "units"
+    programs = {path.name: path.stat().st_mtime_ns for path in units.glob("*.font")}
+    assert programs
+    draft = root / "reports_src" / "2022" / "r05.md"
+    text = draft.read_text(encoding="utf-8")
+    paragraph = next(block for block in text.split("## 六、经验启示", 1)[1].split("\n\n")
+                     if block.strip() and not block.startswith("#"))
+    sentence = paragraph.split("。", 1)[0] + "。"  # characters the volume already draws, in the body face
+    draft.write_text(text.replace("## 六、经验启示", f"## 六、经验启示\n\n{sentence}"), encoding="utf-8")
+    code, _out, _err = _build(root, "--out", str(tmp_path / "a"), monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0
+    assert {path.name: path.stat().st_mtime_ns for path in units.glob("*.font")} == programs
+    _build(root, "--out", str(tmp_path / "b"), monkeypatch=monkeypatch, capsys=capsys)
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")

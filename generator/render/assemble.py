@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import pikepdf
 
 from ..config import Config
-from .fontprograms import embed_programs
+from .fontprograms import ProgramStore, embed_programs
 from .pagenumbers import PageNumbers
 
 LINK_BASE = "https://reportgen.invalid/goto/"
@@ -55,7 +55,7 @@ class Assembled:
 
 
 def assemble(units: list[Unit], *, config: Config, outline: list[OutlineEntry], labels: list[tuple[str, dict]],
-             metadata_unit: int = 0) -> Assembled:
+             metadata_unit: int = 0, programs: ProgramStore | None = None) -> Assembled:
     volume = pikepdf.new()
     sources = [pikepdf.open(io.BytesIO(unit.data)) for unit in units]  # kept open until saved
     numbers = PageNumbers(config, volume)
@@ -84,7 +84,7 @@ def assemble(units: list[Unit], *, config: Config, outline: list[OutlineEntry], 
     if "/Lang" in metadata.Root:
         volume.Root.Lang = metadata.Root.Lang
     numbers.finish()
-    embed_programs(volume)
+    embed_programs(volume, programs)
     return Assembled(_save(volume), len(volume.pages), anchor_pages)
 
 

@@ -69,6 +69,22 @@ class UnitCache:
             atomic_write(self.directory / f"{key}.pdf", unit.data)
             atomic_write(self.directory / f"{key}.json", json.dumps(meta, sort_keys=True, ensure_ascii=False).encode())
 
+    def get_program(self, key: str) -> bytes | None:
+        """A finished font program (`fontprograms.embed_programs`), kept beside the units that used it."""
+        if self.directory is None:
+            return None
+        try:
+            data = (self.directory / f"{key}.font").read_bytes()
+        except OSError:
+            return None
+        self.used.add(key)
+        return data
+
+    def put_program(self, key: str, data: bytes) -> None:
+        self.used.add(key)
+        if self.directory is not None:
+            atomic_write(self.directory / f"{key}.font", data)
+
     def wait_for(self, key: str, seconds: float, marker: Path) -> Unit | None:
         """The unit another task is laying out now, once it is written; None as soon as that task has ended
         without it (its `marker` is gone) or after `seconds`."""

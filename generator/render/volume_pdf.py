@@ -177,7 +177,7 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
                 enumerate(back_sections, start=1)]
     first_front = "front-1" if front_sections else "overview"
     labels = [("", {"P": _("Cover")}), (first_front, {"S": "/R"}), (reports[0].anchor, {"S": "/D"})]
-    assembled = assemble([front, *parts, back], config=config, outline=outline,
+    assembled = assemble([front, *parts, back], config=config, outline=outline, programs=cache,
                          labels=_label_styles(labels), metadata_unit=0)
 
     volume.data, volume.pages = assembled.data, assembled.pages
