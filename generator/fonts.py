@@ -25,17 +25,18 @@ class FontFace:
 
 
 @lru_cache(maxsize=1)
-def _installed_faces() -> tuple[tuple[str, int, tuple[str, ...], str], ...]:
-    """Every face fontconfig knows: (file, index, family names, style). One `fc-list` for all families."""
+def installed_faces() -> tuple[tuple[str, int, tuple[str, ...], str, str], ...]:
+    """Every face fontconfig knows: (file, index, family names, style, PostScript name), from one `fc-list`."""
     if not shutil.which("fc-list"):
         return ()
-    result = subprocess.run(["fc-list", "--format", "%{file}\t%{index}\t%{family}\t%{style}\n"],
+    result = subprocess.run(["fc-list", "--format", "%{file}\t%{index}\t%{family}\t%{style}\t%{postscriptname}\n"],
                             capture_output=True, text=True, check=False)
     faces = []
     for row in result.stdout.splitlines():
         parts = row.split("\t")
-        if len(parts) >= 4:
-            faces.append((parts[0], int(parts[1] or 0), tuple(name.strip() for name in parts[2].split(",")), parts[3]))
+        if len(parts) >= 5:
+            faces.append((parts[0], int(parts[1] or 0), tuple(name.strip() for name in parts[2].split(",")), parts[3],
+                          parts[4]))
     return tuple(faces)
 
 
@@ -43,7 +44,7 @@ def _installed_faces() -> tuple[tuple[str, int, tuple[str, ...], str], ...]:
 def find_family(family: str) -> FontFace | None:
     """The regular face of an installed family, or None when fontconfig does not have it."""
     faces = [(0 if "Regular" in style or "Book" in style else 1, path, index)
-             for path, index, families, style in _installed_faces() if family in families]
+             for path, index, families, style, _postscript in installed_faces() if family in families]
     if not faces:
         return None
     _rank, path, index = min(faces)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import subprocess
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -50,16 +49,16 @@ def fingerprint(head: bytes, maxp: bytes) -> str:
 @lru_cache(maxsize=64)
 def installed_face(postscript_name: str, expected: str) -> tuple[str, int] | None:
     """The installed file and face index with this PostScript name and fingerprint, as fontconfig lists them."""
-    result = subprocess.run(["fc-list", f":postscriptname={postscript_name}", "--format", "%{file}\t%{index}\n"],
-                            capture_output=True, text=True, check=False)
-    for row in sorted(set(result.stdout.splitlines())):
-        path, _tab, index = row.partition("\t")
+    from ..fonts import installed_faces
+
+    for path, index in sorted({(path, index) for path, index, _families, _style, postscript in installed_faces()
+                               if postscript == postscript_name}):
         try:
-            face = uharfbuzz.Face(uharfbuzz.Blob.from_file_path(path), int(index or 0))
+            face = uharfbuzz.Face(uharfbuzz.Blob.from_file_path(path), index)
         except Exception:  # an unreadable file is simply not a candidate
             continue
         if fingerprint(bytes(face.reference_table("head").data), bytes(face.reference_table("maxp").data)) == expected:
-            return path, int(index or 0)
+            return path, index
     return None
 
 

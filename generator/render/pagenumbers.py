@@ -53,11 +53,16 @@ def _face(family: str) -> _Face:
                  extents.ascender, extents.descender, postscript)
 
 
+@lru_cache(maxsize=8)
+def _hb_font(family: str) -> uharfbuzz.Font:
+    face = _face(family)
+    return uharfbuzz.Font(uharfbuzz.Face(uharfbuzz.Blob.from_file_path(face.path), face.index))
+
+
 @lru_cache(maxsize=4096)
 def _shaped(family: str, text: str) -> tuple[tuple[int, int, int], ...]:
     """(glyph, advance, nominal advance) in font units for each glyph of `text`, shaped as Pango would."""
-    face = _face(family)
-    font = uharfbuzz.Font(uharfbuzz.Face(uharfbuzz.Blob.from_file_path(face.path), face.index))
+    font = _hb_font(family)
     buffer = uharfbuzz.Buffer()
     buffer.add_str(text)
     buffer.guess_segment_properties()
