@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -323,3 +324,26 @@ def test_an_edit_reuses_the_volumes_font_programs_and_equals_a_fresh_build(tmp_p
     assert {path.name: path.stat().st_mtime_ns for path in units.glob("*.font")} == programs
     _build(root, "--out", str(tmp_path / "b"), monkeypatch=monkeypatch, capsys=capsys)
     assert _files(tmp_path / "a") == _files(tmp_path / "b")
+
+
+def test_a_chart_replaced_under_the_same_name_is_in_the_rebuilt_report(tmp_path, monkeypatch, capsys):
+    """A laid-out unit is keyed by the content of the files its HTML refers to, not only by the HTML."""
+    import pikepdf
+    from PIL import Image
+
+    def images(path):
+        with pikepdf.open(path) as pdf:
+            return {hashlib.sha256(image.read_raw_bytes()).hexdigest() for page in pdf.pages
+                    for image in page.get_images().values()}
+
+    root = corpus_project(tmp_path, ["r02"])
+    _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    report = root / "output" / "2022" / "reports" / "r02.pdf"
+    before = images(report)
+    chart = root / "reports_src" / "2022" / "assets" / "r02-hazards.png"
+    with Image.open(chart) as original:
+        Image.new("RGB", original.size, (200, 30, 30)).save(chart)
+    code, _out, _err = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0
+    after = images(report)
+    assert before and after and before != after

@@ -12,18 +12,38 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html as html_module
 import json
+import re
 import time
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from ..atomic import atomic_write
-from ..cache import rendering_marker
+from ..cache import rendering_marker, sha256_file
 from ..config import Config
 from ..diagnostics import diagnostic
 from ..model import Document
 from .assemble import Unit, finish_report
 from .html import FURNITURE_ANCHOR, ReportView, render_report_html, report_view
 from .pdf import PdfResult, render_pdf
+
+
+_REFERENCE = re.compile(r'\bsrc="([^"]+)"|url\(\s*[\'"]?([^\'")]+)')
+
+
+def _referenced_files(html: str, base_url: Path) -> list[Path]:
+    """Local files an HTML document refers to (`src` attributes and CSS `url()`), resolved as the fetcher
+    resolves them; other schemes are not files and are left to the fetcher to refuse."""
+    found = set()
+    for match in _REFERENCE.finditer(html_module.unescape(html)):
+        reference = (match.group(1) or match.group(2)).strip()
+        parts = urlsplit(reference)
+        if parts.scheme == "file":
+            found.add(Path(unquote(parts.path)).resolve())
+        elif not parts.scheme and parts.path:
+            found.add((base_url / unquote(parts.path)).resolve())
+    return sorted(found)
 
 
 class UnitCache:
@@ -35,9 +55,14 @@ class UnitCache:
         self.environment = environment
         self.used: set[str] = set()
 
-    def key(self, html: str, base_url: Path) -> str:
-        text = "\0".join((self.environment, str(base_url.resolve()), html))
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
+    def key(self, html: str, base_url: Path, roots: tuple[Path, ...]) -> str:
+        """The HTML, and the content of every file under `roots` it refers to (a chart replaced under the same
+        name changes the key), in this environment. Files elsewhere are never read: the fetcher refuses them."""
+        digest = hashlib.sha256("\0".join((self.environment, str(base_url.resolve()), html)).encode())
+        for path in _referenced_files(html, base_url):
+            readable = path.is_file() and any(path.is_relative_to(root.resolve()) for root in roots)
+            digest.update(f"\0{path}\0{sha256_file(path) if readable else 'not read'}".encode())
+        return digest.hexdigest()[:32]
 
     def get(self, key: str) -> Unit | None:
         unit = self._read(key)
@@ -103,7 +128,7 @@ def render_unit(html: str, *, cache: UnitCache, config: Config, base_url: Path, 
     """The unit for `html`: from the cache, or laid out now (its diagnostics are kept with it). With `wait`,
     a worker is rendering `source` at this moment: wait up to `wait` seconds for its unit before laying it out
     here."""
-    key = cache.key(html, base_url)
+    key = cache.key(html, base_url, (config.sources_dir, config.templates_dir))
     cached = cache.get(key)
     if cached is None and wait and cache.directory is not None:
         cached = cache.wait_for(key, wait, rendering_marker(cache.directory, source))
