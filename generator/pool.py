@@ -81,7 +81,7 @@ class WorkerPool:
             from .worker import initialise_worker, warm_up
 
             executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context(), initializer=initialise_worker,
-                                           initargs=(self.config, current_language()))
+                                           initargs=(self.config, current_language(), dict(os.environ), os.getcwd()))
             for _worker in range(self.jobs):
                 executor.submit(warm_up)
             self.executor = executor

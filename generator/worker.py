@@ -1,7 +1,8 @@
 """Render tasks, run in worker processes (or in-process with --jobs 1).
 
-Each worker is initialised once with the configuration and language, imports WeasyPrint once, and renders many
-reports. A task returns bytes and diagnostics; it never writes files (only the build stage writes outputs).
+Each worker is initialised once with the configuration and language and renders many reports; workers fork from
+a fork server that has imported WeasyPrint and the other renderers once for all of them (`pool.py`). A task
+returns bytes and diagnostics and writes no output (only the build stage does), only laid-out units to the cache.
 """
 
 from __future__ import annotations
@@ -53,8 +54,14 @@ def _leave_quickly() -> None:
     os._exit(0)
 
 
-def initialise_worker(config: Config, language: str) -> None:
-    """The initializer of the build's worker processes (this module imports nothing the workers do not need)."""
+def initialise_worker(config: Config, language: str, environment: dict[str, str], directory: str) -> None:
+    """The initializer of the build's worker processes (this module imports nothing the workers do not need).
+    A worker forks from the fork server, which may have been started by an earlier build of this process: it
+    takes this build's environment variables (SOURCE_DATE_EPOCH …) and working directory, as a spawned process
+    would."""
+    os.environ.clear()
+    os.environ.update(environment)
+    os.chdir(directory)
     _remember_library_lookups()
     initialise(config, language, limit_memory=True)
 

@@ -347,3 +347,19 @@ def test_a_chart_replaced_under_the_same_name_is_in_the_rebuilt_report(tmp_path,
     assert code == 0
     after = images(report)
     assert before and after and before != after
+
+
+def test_workers_take_each_builds_environment(tmp_path, monkeypatch, capsys):
+    """Workers fork from a fork server that an earlier build of the same process started: they still see this
+    build's SOURCE_DATE_EPOCH."""
+
+    root = corpus_project(tmp_path, ["r02", "r05"])
+    dates = []
+    for epoch, out in (("1600000000", "a"), ("1700000000", "b")):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+        code, _out, _err = _build(root, "--out", str(tmp_path / out), "--no-volume", monkeypatch=monkeypatch,
+                                  capsys=capsys)
+        assert code == 0
+        with zipfile.ZipFile(tmp_path / out / "2022" / "reports" / "r02.docx") as package:
+            dates.append(package.infolist()[0].date_time[:3])  # the ZIP members' time is SOURCE_DATE_EPOCH
+    assert dates == [(2020, 9, 13), (2023, 11, 14)]
