@@ -161,6 +161,7 @@ class VolumeJob:
     needs_render: bool = True
     units_used: list[str] = field(default_factory=list)  # keys of the laid-out units the volume came from
     known_pages: dict[Path, int] = field(default_factory=dict)  # page counts of reports reused from the cache
+    members: list = field(default_factory=list, repr=False)      # the reports' build records, updated as they render
 
     def task(self, kind: str, page_counts: dict[str, int] | None = None,
              waiting_for: frozenset[str] = frozenset()) -> tuple:
@@ -168,8 +169,11 @@ class VolumeJob:
         Word volume only the back matter, whose pages its TOC prints) or takes it from the unit cache. Given the
         reports' page counts, the Word volume needs no report laid out at all. The PDF task may start while
         the reports in `waiting_for` (paths) are still being laid out: it waits for their units."""
+        # The units of the reports already rendered or reused, by key: a task reads them without making each
+        # report's HTML again to find its key.
+        unit_keys = {str(record.doc.path): record.units[0] for record in self.members if len(record.units) == 1}
         return (self.year, self.report_paths, (kind,), self.include_drafts, self.units, self.environment,
-                page_counts, waiting_for)
+                page_counts, waiting_for, unit_keys)
 
     def submit(self, pool: ProcessPoolExecutor, kind: str, page_counts: dict[str, int] | None = None,
                waiting_for: frozenset[str] = frozenset()) -> Future:
@@ -248,7 +252,7 @@ def plan_volumes(config: Config, records, *, out: Path, formats: tuple[str, ...]
         record["content_hash"] = key
         job = VolumeJob(config, year, [r.doc.path for r in included], formats, include_drafts, key, targets, record,
                         environment, units_dir(out, year),
-                        known_pages={r.doc.path: r.pages for r in included if r.result == "reused"})
+                        known_pages={r.doc.path: r.pages for r in included if r.result == "reused"}, members=included)
         if not included:
             record["result"] = "skipped"
             job.needs_render = False
@@ -288,14 +292,14 @@ def _volume_reusable(job: VolumeJob, out: Path) -> bool:
 def render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...], include_drafts: bool,
                   units: Path | None = None, environment: str = "",
                   page_counts: dict[str, int] | None = None,
-                  waiting_for: frozenset[str] = frozenset()) -> VolumeOutput:
+                  waiting_for: frozenset[str] = frozenset(), unit_keys: dict[str, str] | None = None) -> VolumeOutput:
     """Render one volume within the time and memory limits."""
     from . import worker
 
     config = worker._config
     result = worker.limited(_render_volume, config.build.volume_timeout, config.sources_dir / year,
                             year, report_paths, formats, include_drafts, units, environment, page_counts,
-                            waiting_for)
+                            waiting_for, unit_keys or {})
     if isinstance(result, str):
         return VolumeOutput(diagnostics=[diagnostic("RND607", config.sources_dir / year, (1, 1), result)])
     return result
@@ -303,7 +307,7 @@ def render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...],
 
 def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...], include_drafts: bool,
                    units: Path | None, environment: str, page_counts: dict[str, int] | None,
-                   waiting_for: frozenset[str]) -> VolumeOutput:
+                   waiting_for: frozenset[str], unit_keys: dict[str, str]) -> VolumeOutput:
     from . import worker
     from .render.volume_docx import render_volume_docx
     from .render.units import UnitCache
@@ -323,7 +327,7 @@ def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...]
         pdf = render_volume_pdf(config, year, docs, source, registry, timestamp=timestamp, cache=cache,
                                 report_timestamp=lambda doc: worker.build_timestamp(doc.meta.submitted),
                                 assemble_pdf="pdf" in formats, page_counts=page_counts, waiting_for=waiting_for,
-                                wait=config.build.report_timeout)
+                                wait=config.build.report_timeout, unit_keys=unit_keys)
         output.cache_used = cache.used
         output.diagnostics.extend(pdf.diagnostics)
         output.pages, output.starts = pdf.pages, pdf.starts

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import jinja2
@@ -41,9 +41,14 @@ class ReportView:
     submitted: str
     summary: str
     keywords: tuple[str, ...]
-    body_html: Markup
     is_draft: bool = False
     outline: tuple[tuple[int, str, str], ...] = field(default=())  # (level, text, anchor)
+    doc: Document | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def body_html(self) -> Markup:
+        """The body as HTML, made when first asked for (the volume's plan and the Word writer never ask)."""
+        return body_html(self.doc, anchor_prefix=self.anchor) if self.doc is not None else Markup("")
 
 
 def css_string(value: str) -> str:
@@ -97,12 +102,24 @@ def _append_inline(parent: etree.Element, parts: list) -> None:
             parent.append(part)
 
 
-def body_html(doc: Document, *, anchor_prefix: str) -> tuple[Markup, tuple[tuple[int, str, str], ...]]:
-    """The body as HTML and its outline [(level, text, anchor)], with ids prefixed to be unique in a volume."""
+def _headings(root: etree.Element, anchor_prefix: str):
+    """Each heading of a body with its level, text and anchor (`<prefix>-h<n>`, numbered in document order)."""
+    headings = (element for element in root.iter() if element.tag in HEADING_TAGS)
+    for counter, element in enumerate(headings, start=1):
+        yield element, int(element.tag[1]), "".join(element.itertext()).strip(), f"{anchor_prefix}-h{counter}"
+
+
+def outline(doc: Document, *, anchor_prefix: str) -> tuple[tuple[int, str, str], ...]:
+    """The body's outline [(level, text, anchor)], the anchors being the ids `body_html` gives the headings."""
+    return tuple((level, text, anchor) for _element, level, text, anchor in _headings(doc.body, anchor_prefix))
+
+
+def body_html(doc: Document, *, anchor_prefix: str) -> Markup:
+    """The body as HTML, with heading ids prefixed to be unique in a volume (see `outline`)."""
     root = copy.deepcopy(doc.body)
+    for element, _level, _text, anchor in _headings(root, anchor_prefix):  # before footnotes are moved in
+        element.set("id", anchor)
     footnotes = {identifier: item for identifier, item in doc.footnotes}
-    outline = []
-    counter = 0
     for parent in list(root.iter()):
         for index, child in enumerate(list(parent)):
             if child.tag == "sup" and len(child) and (child[0].get("href") or "").startswith("#fn:"):
@@ -113,17 +130,10 @@ def body_html(doc: Document, *, anchor_prefix: str) -> tuple[Markup, tuple[tuple
                 span.tail = child.tail
                 parent.remove(child)
                 parent.insert(index, span)
-    for element in root.iter():
-        if element.tag in HEADING_TAGS:
-            counter += 1
-            anchor = f"{anchor_prefix}-h{counter}"
-            element.set("id", anchor)
-            outline.append((int(element.tag[1]), "".join(element.itertext()).strip(), anchor))
-        elif element.tag == "a":
-            href = element.get("href", "")
-            if href.startswith("#"):
-                element.attrib.pop("href")  # in-document anchors of a draft are not resolvable after prefixing
-    return elements_html(root), tuple(outline)
+    for element in root.iter("a"):
+        if element.get("href", "").startswith("#"):
+            element.attrib.pop("href")  # in-document anchors of a draft are not resolvable after prefixing
+    return elements_html(root)
 
 
 def elements_html(elements) -> Markup:
@@ -138,12 +148,12 @@ def date_text(value: dt.date | None) -> str:
 def report_view(doc: Document, config: Config) -> ReportView:
     meta = doc.meta
     anchor = "r-" + re.sub(r"[^A-Za-z0-9_-]", "-", doc.report_id)
-    html, outline = body_html(doc, anchor_prefix=anchor)
     return ReportView(
         id=doc.report_id, anchor=anchor, title=meta.title or doc.report_id, company=meta.company or "",
         counselors=meta.counselors, theme=meta.theme or "", status=meta.status or "",
         submitted=date_text(meta.submitted), summary=meta.summary or "", keywords=meta.keywords,
-        body_html=html, is_draft=meta.status != config.front_matter.approved_status, outline=outline)
+        is_draft=meta.status != config.front_matter.approved_status, outline=outline(doc, anchor_prefix=anchor),
+        doc=doc)
 
 
 # The id of a report's page-furniture block: the last page of a report's unit, which carries the running header

@@ -92,11 +92,13 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
                       cache: UnitCache | None = None,
                       report_timestamp: Callable[[Document], dt.datetime] | None = None,
                       assemble_pdf: bool = True, page_counts: dict[str, int] | None = None,
-                      waiting_for: frozenset[str] = frozenset(), wait: float = 0) -> VolumePdf:
+                      waiting_for: frozenset[str] = frozenset(), wait: float = 0,
+                      unit_keys: dict[str, str] | None = None) -> VolumePdf:
     """The volume's plan (groups, overview, indexes, printed pages) and, with `assemble_pdf`, its PDF. Without
     it (the Word volume's task) nothing is assembled, and with `page_counts` (report path -> pages) the reports'
     units are not even read. The units of the reports in `waiting_for` (paths) are being laid out by other tasks
-    as this one starts: it waits up to `wait` seconds for each."""
+    as this one starts: it waits up to `wait` seconds for each. `unit_keys` (report path -> unit key) name the
+    units of reports already laid out, which are then read without making their HTML again."""
     cache = cache or UnitCache(None, "")
     environment = template_environment(config.templates_dir)
     short_names = short_company_names(registry)
@@ -132,8 +134,10 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
             if page_counts is not None and not assemble_pdf:
                 part = Unit(b"", {view.anchor: 0}, page_counts[str(doc.path)], stamp_from=printed)
             else:
-                laid_out = report_unit(doc, view, config, cache=cache, timestamp=stamp_time(doc),
-                                       wait=wait if str(doc.path) in waiting_for else 0)
+                known = (unit_keys or {}).get(str(doc.path))
+                laid_out = (cache.get(known) if known else None) or report_unit(
+                    doc, view, config, cache=cache, timestamp=stamp_time(doc),
+                    wait=wait if str(doc.path) in waiting_for else 0)
                 part = dataclasses.replace(laid_out, stamp_from=printed)
             parts.append(part)
             for anchor, page in part.anchors.items():
