@@ -8,6 +8,23 @@ from __future__ import annotations
 
 import re
 
+class LazyPattern:
+    """A regular expression compiled on first use. Patterns over the Han ranges take milliseconds each to
+    compile, at every process start, though a build that reuses every check result never runs them."""
+
+    def __init__(self, source: str, flags: int = 0):
+        self._source, self._flags, self._compiled = source, flags, None
+
+    def __getattr__(self, name: str):
+        """Only for names not found on the instance: compile, then keep the attribute (a bound method such as
+        `finditer`) on the instance, so that later uses are plain attribute lookups."""
+        if self._compiled is None:
+            self._compiled = re.compile(self._source, self._flags)
+        value = getattr(self._compiled, name)
+        setattr(self, name, value)
+        return value
+
+
 HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
 CJK_PUNCT = r"\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u2018\u2019\u201c\u201d\u2014\u2026\u00b7"
 CJK = HAN + CJK_PUNCT

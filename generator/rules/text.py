@@ -7,7 +7,6 @@ never reported or changed. Fixes are offered only where the replacement is unamb
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
@@ -20,27 +19,27 @@ from ..i18n import _
 from ..model import Diagnostic, Document, Edit, Severity
 from ..prose import MASK, Segment, prose_segments
 from ..sections import strip_numbering
-from ..textnorm import CJK, HAN
+from ..textnorm import CJK, HAN, LazyPattern
 from .context import CheckContext, memo
 
 TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
-PINYIN_GLOSS = re.compile(rf"(?<=[{HAN}])[(（]([a-zü{TONED}]{{1,7}})[)）]")
-HALF_PUNCT = re.compile(rf"(?<=[{HAN}）”])([,;:?!])[ \t]*(?=[^ \t{MASK}]|$)|(?<=[{HAN}])\.(?=[ \t]*$)")
-HALF_PARENS = re.compile(rf"\(([^()\n{MASK}]*[{HAN}][^()\n{MASK}]*)\)")
-ASCII_QUOTES = re.compile(rf'"([^"\n{MASK}]*[{HAN}][^"\n{MASK}]*)"')
+PINYIN_GLOSS = LazyPattern(rf"(?<=[{HAN}])[(（]([a-zü{TONED}]{{1,7}})[)）]")
+HALF_PUNCT = LazyPattern(rf"(?<=[{HAN}）”])([,;:?!])[ \t]*(?=[^ \t{MASK}]|$)|(?<=[{HAN}])\.(?=[ \t]*$)")
+HALF_PARENS = LazyPattern(rf"\(([^()\n{MASK}]*[{HAN}][^()\n{MASK}]*)\)")
+ASCII_QUOTES = LazyPattern(rf'"([^"\n{MASK}]*[{HAN}][^"\n{MASK}]*)"')
 FULL_PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", ".": "。"}
-REPEATED = re.compile(r"([。，、；：？！])\1+")
-FULLWIDTH_ALNUM = re.compile(r"[０-９Ａ-Ｚａ-ｚ]+")
-SPACE_HAN = re.compile(rf"(?<=[{HAN}])[ \t]+(?=[{HAN}])")
-SPACE_HAN_LATIN = re.compile(rf"(?<=[{HAN}])[ \t]+(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%])[ \t]+(?=[{HAN}])")
-NO_SPACE_HAN_LATIN = re.compile(rf"(?<=[{HAN}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%])(?=[{HAN}])")
-ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
-BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
-IDEOGRAPHIC_SPACE = re.compile("\u3000+")
+REPEATED = LazyPattern(r"([。，、；：？！])\1+")
+FULLWIDTH_ALNUM = LazyPattern(r"[０-９Ａ-Ｚａ-ｚ]+")
+SPACE_HAN = LazyPattern(rf"(?<=[{HAN}])[ \t]+(?=[{HAN}])")
+SPACE_HAN_LATIN = LazyPattern(rf"(?<=[{HAN}])[ \t]+(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%])[ \t]+(?=[{HAN}])")
+NO_SPACE_HAN_LATIN = LazyPattern(rf"(?<=[{HAN}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%])(?=[{HAN}])")
+ZERO_WIDTH = LazyPattern("[\u200b\u200c\u200d\u2060\ufeff]")
+BIDI = LazyPattern("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+IDEOGRAPHIC_SPACE = LazyPattern("\u3000+")
 IGNORED_FOR_GLYPHS = frozenset({MASK, "\t", " "})
-CAPTION_LABEL = re.compile(r"(?:^|[\[\s])[图表]\d+(?:[.-]\d+)*$")
-CJK_CHAR = re.compile(f"[{CJK}]")
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+CAPTION_LABEL = LazyPattern(r"(?:^|[\[\s])[图表]\d+(?:[.-]\d+)*$")
+CJK_CHAR = LazyPattern(f"[{CJK}]")
+CONTROL = LazyPattern("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 
 
 def _edit(segment: Segment, start: int, end: int, replacement: str) -> Edit:
