@@ -382,7 +382,7 @@ def _known_page_counts(job, to_render: dict[Path, ReportRecord], out: Path, *,
                        previous: bool = True) -> dict[str, int] | None:
     """Page counts of a volume's reports: of those rendered in this build, with `previous` the counts of their
     last build (None if one is unknown), otherwise their new ones; of the others, their reused counts."""
-    counts = {}
+    counts, reused = {}, job.known_pages
     for path in job.report_paths:
         record = to_render.get(path)
         if record is not None and previous:
@@ -393,7 +393,7 @@ def _known_page_counts(job, to_render: dict[Path, ReportRecord], out: Path, *,
         elif record is not None:
             pages = record.pages
         else:
-            pages = job.known_pages.get(path, 0)
+            pages = reused.get(path, 0)
         if not pages:
             return None
         counts[str(path)] = pages

@@ -18,7 +18,7 @@ from .atomic import atomic_write
 from .config import Config
 from .diagnostics import all_rules, diagnostic
 from .i18n import _
-from .model import Diagnostic, Document, Edit, Severity
+from .model import Diagnostic, Document, Severity
 from .parse import parse
 from .reader import read_draft
 from .registry import Registry
@@ -100,15 +100,10 @@ class CheckMemo:
         if not entry or entry.get("key") != key:
             return None
         self.seen[str(doc.path)] = entry
-        return [Diagnostic(Path(item["path"]), item["line"], item["col"], item["code"], item["name"],
-                           Severity(item["severity"]), item["message"],
-                           tuple(Edit(*edit) for edit in item["fix"])) for item in entry["diagnostics"]]
+        return [Diagnostic.from_json(item) for item in entry["diagnostics"]]
 
     def put(self, doc: Document, key: str, found: list[Diagnostic]) -> None:
-        self.seen[str(doc.path)] = {"key": key, "diagnostics": [{
-            "path": str(item.path), "line": item.line, "col": item.col, "code": item.code, "name": item.name,
-            "severity": int(item.severity), "message": item.message,
-            "fix": [[edit.start, edit.end, edit.replacement] for edit in item.fix]} for item in found]}
+        self.seen[str(doc.path)] = {"key": key, "diagnostics": [item.to_json() for item in found]}
 
     def save(self) -> None:
         """Keep the entries of the drafts checked in this run (others are gone or were not asked for)."""

@@ -67,6 +67,17 @@ class Diagnostic:
     def sort_key(self) -> tuple[str, int, int, str]:
         return (str(self.path), self.line, self.col, self.code)
 
+    def to_json(self) -> dict:
+        """A plain dictionary, as the build's caches keep diagnostics (`from_json` reads it back)."""
+        return {"path": str(self.path), "line": self.line, "col": self.col, "code": self.code, "name": self.name,
+                "severity": int(self.severity), "message": self.message,
+                "fix": [[edit.start, edit.end, edit.replacement] for edit in self.fix]}
+
+    @classmethod
+    def from_json(cls, item: dict) -> "Diagnostic":
+        return cls(Path(item["path"]), item["line"], item["col"], item["code"], item["name"],
+                   Severity(item["severity"]), item["message"], tuple(Edit(*edit) for edit in item["fix"]))
+
 
 @dataclass(frozen=True, slots=True)
 class FieldValue:

@@ -160,8 +160,12 @@ class VolumeJob:
     units: Path
     needs_render: bool = True
     units_used: list[str] = field(default_factory=list)  # keys of the laid-out units the volume came from
-    known_pages: dict[Path, int] = field(default_factory=dict)  # page counts of reports reused from the cache
     members: list = field(default_factory=list, repr=False)      # the reports' build records, updated as they render
+
+    @property
+    def known_pages(self) -> dict[Path, int]:
+        """Page counts of the reports reused from the cache."""
+        return {record.doc.path: record.pages for record in self.members if record.result == "reused"}
 
     def task(self, kind: str, page_counts: dict[str, int] | None = None,
              waiting_for: frozenset[str] = frozenset()) -> tuple:
@@ -252,7 +256,7 @@ def plan_volumes(config: Config, records, *, out: Path, formats: tuple[str, ...]
         record["content_hash"] = key
         job = VolumeJob(config, year, [r.doc.path for r in included], formats, include_drafts, key, targets, record,
                         environment, units_dir(out, year),
-                        known_pages={r.doc.path: r.pages for r in included if r.result == "reused"}, members=included)
+                        members=included)
         if not included:
             record["result"] = "skipped"
             job.needs_render = False

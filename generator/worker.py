@@ -8,8 +8,8 @@ returns bytes and diagnostics and writes no output (only the build stage does), 
 from __future__ import annotations
 
 import atexit
-import gc
 import datetime as dt
+import gc
 import os
 import resource
 import signal

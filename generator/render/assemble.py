@@ -66,13 +66,8 @@ def assemble(units: list[Unit], *, config: Config, outline: list[OutlineEntry], 
         for anchor, page in unit.anchors.items():
             anchor_pages.setdefault(anchor, start + page)
         header = volume.copy_foreign(_furniture_form(source, unit)) if unit.furniture else None
-        for offset in range(unit.pages):
-            forms = []
-            if header is not None and offset:
-                forms.append((f"/RgHeader{index}", header))
-            if unit.stamp_from is not None:
-                forms.append(numbers.form(unit.stamp_from + offset, volume.pages[start + offset]))
-            _stamp(volume, volume.pages[start + offset], forms)
+        _stamp_pages(volume, volume.pages[start:], header=(f"/RgHeader{index}", header), numbers=numbers,
+                     first_number=unit.stamp_from)
         if unit.pad and len(volume.pages) % 2:
             box = volume.pages[-1].mediabox
             volume.add_blank_page(page_size=(float(box[2]), float(box[3])))
@@ -97,12 +92,22 @@ def finish_report(unit: Unit, config: Config) -> bytes:
             _drop_structure(pdf.Root.get("/StructTreeRoot"), pdf.pages[unit.pages].obj)
             del pdf.pages[unit.pages:]
         numbers = PageNumbers(config, pdf)
-        for index, page in enumerate(pdf.pages):
-            forms = [("/RgHeader", header)] if header is not None and index else []
-            _stamp(pdf, page, [*forms, numbers.form(index + 1, page)])
+        _stamp_pages(pdf, list(pdf.pages), header=("/RgHeader", header), numbers=numbers, first_number=1)
         numbers.finish()
         embed_programs(pdf)
         return _save(pdf)
+
+
+def _stamp_pages(pdf: pikepdf.Pdf, pages: list[pikepdf.Page], *, header: tuple[str, pikepdf.Object | None],
+                 numbers: PageNumbers, first_number: int | None) -> None:
+    """Stamp one unit's pages: the running header on all but the first, and, from `first_number` on, the page
+    numbers."""
+    name, form = header
+    for offset, page in enumerate(pages):
+        forms = [(name, form)] if form is not None and offset else []
+        if first_number is not None:
+            forms.append(numbers.form(first_number + offset, page))
+        _stamp(pdf, page, forms)
 
 
 def _furniture_form(pdf: pikepdf.Pdf, unit: Unit) -> pikepdf.Object:

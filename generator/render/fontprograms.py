@@ -99,10 +99,17 @@ def _placeholder(hb_face) -> bytes | None:
     face = installed_face(name, identity) if name else None
     if face is None:
         return None
-    # WeasyPrint tells CFF from TrueType programs by their first four bytes.
-    kind = b"OTTO" if table(b"CFF ", read=False) or table(b"CFF2", read=False) else b"\0\1\0\0"
-    record = {"file": face[0], "index": face[1], "fingerprint": identity, "postscript": name}
-    return kind + MAGIC + json.dumps(record, sort_keys=True).encode()
+    return _encode_placeholder(*face, identity, name, cff=bool(table(b"CFF ", read=False) or table(b"CFF2", read=False)))
+
+
+def _encode_placeholder(path: str, index: int, identity: str, name: str, *, cff: bool) -> bytes:
+    # WeasyPrint tells CFF from TrueType programs by their first four bytes; `is_cff` reads them back.
+    record = {"file": path, "index": index, "fingerprint": identity, "postscript": name}
+    return (b"OTTO" if cff else b"\0\1\0\0") + MAGIC + json.dumps(record, sort_keys=True).encode()
+
+
+def is_cff(program: bytes) -> bool:
+    return program[:4] == b"OTTO"
 
 
 def placeholder_program(path: str, index: int) -> tuple[bytes, str]:
@@ -114,9 +121,8 @@ def placeholder_program(path: str, index: int) -> tuple[bytes, str]:
         raise FontProgramError(_("font {name} ({path}) changed or was removed while rendering; build again").format(
             name="?", path=path))
     identity = fingerprint(bytes(face.reference_table("head").data), bytes(face.reference_table("maxp").data))
-    cff = bool(face.reference_table("CFF ").data) or bool(face.reference_table("CFF2").data)
-    record = {"file": path, "index": index, "fingerprint": identity, "postscript": name}
-    return (b"OTTO" if cff else b"\0\1\0\0") + MAGIC + json.dumps(record, sort_keys=True).encode(), name
+    cff = bool(len(face.reference_table("CFF ")) or len(face.reference_table("CFF2")))  # lengths: no 20 MB copy
+    return _encode_placeholder(path, index, identity, name, cff=cff), name
 
 
 def is_placeholder(program: bytes) -> bool:

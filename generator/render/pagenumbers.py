@@ -21,22 +21,24 @@ import uharfbuzz
 from ..config import Config
 from ..fonts import find_family
 from ..i18n import _
-from .fontprograms import FontProgramError, placeholder_program
+from .fontprograms import FontProgramError, is_cff, placeholder_program
 from .page import MARGINS_MM, NUMBER_SIZE_PT, mm_to_pt
 
 FONT_NAME = "/RgNumberFont"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Face:
-    path: str
-    index: int
+    font: uharfbuzz.Font           # for shaping
     program: bytes                 # placeholder program (see fontprograms)
-    cff: bool
     upem: int
     ascender: int
     descender: int                 # negative, as fonts store it
     postscript: str
+
+    @property
+    def cff(self) -> bool:
+        return is_cff(self.program)
 
 
 @lru_cache(maxsize=8)
@@ -45,24 +47,17 @@ def _face(family: str) -> _Face:
     found = find_family(family)
     if found is None:
         raise FontProgramError(_("font “{family}” for page numbers is not installed").format(family=family))
-    path, index = str(found.path), found.index
-    program, postscript = placeholder_program(path, index)
-    face = uharfbuzz.Face(uharfbuzz.Blob.from_file_path(path), index)
-    extents = uharfbuzz.Font(face).get_font_extents("ltr")
-    return _Face(path, index, program, bool(face.reference_table("CFF ").data), face.upem,
-                 extents.ascender, extents.descender, postscript)
-
-
-@lru_cache(maxsize=8)
-def _hb_font(family: str) -> uharfbuzz.Font:
-    face = _face(family)
-    return uharfbuzz.Font(uharfbuzz.Face(uharfbuzz.Blob.from_file_path(face.path), face.index))
+    program, postscript = placeholder_program(str(found.path), found.index)
+    face = uharfbuzz.Face(uharfbuzz.Blob.from_file_path(str(found.path)), found.index)
+    font = uharfbuzz.Font(face)
+    extents = font.get_font_extents("ltr")
+    return _Face(font, program, face.upem, extents.ascender, extents.descender, postscript)
 
 
 @lru_cache(maxsize=4096)
 def _shaped(family: str, text: str) -> tuple[tuple[int, int, int], ...]:
     """(glyph, advance, nominal advance) in font units for each glyph of `text`, shaped as Pango would."""
-    font = _hb_font(family)
+    font = _face(family).font
     buffer = uharfbuzz.Buffer()
     buffer.add_str(text)
     buffer.guess_segment_properties()

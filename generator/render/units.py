@@ -22,8 +22,7 @@ from urllib.parse import unquote, urlsplit
 from ..atomic import atomic_write
 from ..cache import rendering_marker, sha256_file
 from ..config import Config
-from ..diagnostics import diagnostic
-from ..model import Document
+from ..model import Diagnostic, Document
 from .assemble import Unit, finish_report
 from .html import FURNITURE_ANCHOR, ReportView, render_report_html, report_view
 from .pdf import PdfResult, render_pdf
@@ -76,20 +75,18 @@ class UnitCache:
         try:
             meta = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
             data = (self.directory / f"{key}.pdf").read_bytes()
-        except (OSError, ValueError):
+            if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+                return None
+            problems = tuple(Diagnostic.from_json(item) for item in meta["diagnostics"])
+            return Unit(data, meta["anchors"], meta["pages"], furniture=meta["furniture"], diagnostics=problems)
+        except (OSError, ValueError, KeyError, TypeError):  # missing, torn or of another format: lay it out again
             return None
-        if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
-            return None
-        problems = tuple(diagnostic(item["code"], Path(item["path"]), (item["line"], item["col"]), item["message"])
-                         for item in meta.get("diagnostics", []))
-        return Unit(data, meta["anchors"], meta["pages"], furniture=meta.get("furniture", False), diagnostics=problems)
 
     def put(self, key: str, unit: Unit) -> None:
         self.used.add(key)
         meta = {"anchors": unit.anchors, "pages": unit.pages, "furniture": unit.furniture,
                 "sha256": hashlib.sha256(unit.data).hexdigest(),
-                "diagnostics": [{"code": item.code, "path": str(item.path), "line": item.line, "col": item.col,
-                                 "message": item.message} for item in unit.diagnostics]}
+                "diagnostics": [item.to_json() for item in unit.diagnostics]}
         if self.directory is not None:
             atomic_write(self.directory / f"{key}.pdf", unit.data)
             atomic_write(self.directory / f"{key}.json", json.dumps(meta, sort_keys=True, ensure_ascii=False).encode())
