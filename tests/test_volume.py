@@ -175,3 +175,29 @@ def test_stamped_page_numbers_sit_at_the_page_foot(volume_pages):
 
         reader.pages[index].extract_text(visitor_text=visit)
         assert found and min(found) < 150, (index, found)  # points from the bottom edge of an A4 page
+
+
+def test_volume_embeds_one_real_subset_per_face_for_every_font(corpus_build):
+    """Every font of the volume, on its pages, in the running-header forms and in the page numbers, ends up with
+    a real program (the units' placeholders are all found through the fonts recorded with each unit), and each
+    face is embedded once."""
+    import pikepdf
+
+    from generator.render.fontprograms import is_placeholder
+
+    _code, out, _manifest = corpus_build
+    programs: dict[tuple, bytes] = {}
+    descriptors = 0
+    with pikepdf.open(out / "2022" / "volume.pdf") as pdf:
+        for obj in pdf.objects:
+            if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor":
+                descriptors += 1
+                stream = obj.get("/FontFile3") or obj.get("/FontFile2")
+                programs[stream.objgen] = stream.read_bytes()
+        names = {str(font.get("/BaseFont")).split("+", 1)[-1] for obj in pdf.objects
+                 if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Font"
+                 and obj.get("/Subtype") == "/Type0" for font in [obj]}
+    assert descriptors > len(programs) >= 4  # the units' descriptors share their face's one program
+    assert not any(is_placeholder(program) for program in programs.values())
+    assert all(len(program) > 10_000 for program in programs.values())
+    assert len(programs) <= len(names)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import pikepdf
 
 from ..config import Config
-from .fontprograms import ProgramStore, embed_programs
+from .fontprograms import PlaceholderFont, ProgramStore, embed_programs
 from .pagenumbers import PageNumbers
 
 LINK_BASE = "https://reportgen.invalid/goto/"
@@ -38,6 +38,7 @@ class Unit:
     furniture: bool = False            # a last page with the running header to stamp on pages 2…
     pad: bool = True                   # add a blank page after an odd number of pages
     diagnostics: tuple = ()            # what laying it out reported (kept with the cached unit)
+    fonts: tuple[PlaceholderFont, ...] = ()  # its fonts, whose programs are placeholders until finished
 
 
 @dataclass
@@ -60,9 +61,12 @@ def assemble(units: list[Unit], *, config: Config, outline: list[OutlineEntry], 
     sources = [pikepdf.open(io.BytesIO(unit.data)) for unit in units]  # kept open until saved
     numbers = PageNumbers(config, volume)
     anchor_pages: dict[str, int] = {}
+    fonts: list[tuple[pikepdf.Object, PlaceholderFont]] = []
     for index, (unit, source) in enumerate(zip(units, sources, strict=True)):
         start = len(volume.pages)
         volume.pages.extend(list(source.pages)[:unit.pages])
+        # Copying a page copies what it refers to once per source: copying a descriptor again finds that copy.
+        fonts.extend((volume.copy_foreign(source.get_object(font.descriptor)), font) for font in unit.fonts)
         for anchor, page in unit.anchors.items():
             anchor_pages.setdefault(anchor, start + page)
         header = volume.copy_foreign(_furniture_form(source, unit)) if unit.furniture else None
@@ -78,8 +82,7 @@ def assemble(units: list[Unit], *, config: Config, outline: list[OutlineEntry], 
     volume.docinfo = volume.copy_foreign(metadata.docinfo)
     if "/Lang" in metadata.Root:
         volume.Root.Lang = metadata.Root.Lang
-    numbers.finish()
-    embed_programs(volume, programs)
+    embed_programs(volume, fonts + numbers.finish(), programs)
     return Assembled(_save(volume), len(volume.pages), anchor_pages)
 
 
@@ -93,8 +96,8 @@ def finish_report(unit: Unit, config: Config) -> bytes:
             del pdf.pages[unit.pages:]
         numbers = PageNumbers(config, pdf)
         _stamp_pages(pdf, list(pdf.pages), header=("/RgHeader", header), numbers=numbers, first_number=1)
-        numbers.finish()
-        embed_programs(pdf)
+        fonts = [(pdf.get_object(font.descriptor), font) for font in unit.fonts]
+        embed_programs(pdf, fonts + numbers.finish())
         return _save(pdf)
 
 

@@ -104,15 +104,18 @@ class DocxWriter:
 
     @property
     def text_width(self) -> Emu:
-        section = self.document.sections[-1]
-        return Emu(section.page_width - section.left_margin - section.right_margin)
+        """Every section has the page set up by `_setup_page` (read from the configuration, not from the last
+        section: python-docx finds sections by an XPath search of the whole body)."""
+        width, _height = PAPER_MM[self.config.brand.paper]
+        return Emu(Mm(width) - Mm(MARGINS_MM["left"]) - Mm(MARGINS_MM["right"]))
 
     def paragraph(self, style: str, text: str = "", container=None) -> Paragraph:
         if container is None:  # the body: insert before its final sectPr directly (python-docx searches by XPath)
             body = self.document.element.body
             element = body.makeelement(W["p"])  # made by the document: python-docx's element classes apply
-            if len(body) and body[-1].tag == W["sectPr"]:
-                body.insert(len(body) - 1, element)
+            last = next(body.iterchildren(reversed=True), None)  # lxml counts children one by one for len()
+            if last is not None and last.tag == W["sectPr"]:
+                last.addprevious(element)
             else:
                 body.append(element)
             paragraph = Paragraph(element, self.document._body)

@@ -8,7 +8,9 @@ WeasyPrint embeds a small placeholder naming the installed face instead of a pro
 bitmap, colour and variable fonts, and faces fontconfig cannot name, are embedded as WeasyPrint does), and
 `embed_programs()` replaces the placeholders of a finished PDF by one HarfBuzz subset per face holding every
 glyph its pages use. WeasyPrint keeps original glyph ids and lists the glyphs a font uses in its `/W` widths
-array, so the subset keeps glyph ids too and nothing else in the PDF changes.
+array, so the subset keeps glyph ids too and nothing else in the PDF changes. Each unit's placeholder fonts and
+their glyphs are found once, when it is laid out (`placeholder_fonts`), and kept with the unit: finishing a
+volume of thirty units neither searches its thousands of objects nor reads a hundred width arrays again.
 
 This hooks two names inside `weasyprint.pdf.fonts` (`get_hb_object_data` and `Font.subset`) for the duration
 of a render only; `tests/test_render.py` checks that the hook still takes effect with the installed WeasyPrint.
@@ -23,6 +25,7 @@ import re
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
@@ -218,9 +221,44 @@ def _program(path: str, index: int, fingerprint_: str, glyphs: set[int], store: 
     return program
 
 
-def embed_programs(pdf: pikepdf.Pdf, store: ProgramStore | None = None) -> None:
-    """Replace every placeholder program in `pdf` by one subset per face holding all glyphs the PDF uses."""
-    groups: dict[tuple[str, int, str], dict] = {}
+@dataclass(frozen=True)
+class PlaceholderFont:
+    """A font of a laid-out PDF whose program is a placeholder: its font descriptor (by object number), the key
+    that holds the program there, the face the placeholder names and the glyphs the PDF uses from it. Found once
+    when a unit is laid out (`placeholder_fonts`) and kept with it, so that finishing a PDF, a volume of many
+    units above all, neither searches the PDF's objects nor reads width arrays again."""
+
+    descriptor: tuple[int, int]
+    key: str                           # /FontFile2 (TrueType outlines) or /FontFile3 (CFF)
+    file: str
+    index: int
+    fingerprint: str
+    postscript: str
+    glyphs: tuple[int, ...]
+
+    @property
+    def face(self) -> tuple[str, int, str]:
+        return self.file, self.index, self.fingerprint
+
+    def to_json(self) -> dict:
+        return {"descriptor": list(self.descriptor), "key": self.key, "file": self.file, "index": self.index,
+                "fingerprint": self.fingerprint, "postscript": self.postscript, "glyphs": list(self.glyphs)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> PlaceholderFont:
+        return cls(tuple(data["descriptor"]), data["key"], data["file"], data["index"], data["fingerprint"],
+                   data["postscript"], tuple(data["glyphs"]))
+
+    @classmethod
+    def of(cls, descriptor: pikepdf.Object, key: str, program: bytes, glyphs: Iterable[int]) -> PlaceholderFont:
+        record = json.loads(program[4 + len(MAGIC):])
+        return cls(descriptor.objgen, key, record["file"], record["index"], record["fingerprint"],
+                   record["postscript"], tuple(sorted(set(glyphs))))
+
+
+def placeholder_fonts(pdf: pikepdf.Pdf) -> tuple[PlaceholderFont, ...]:
+    """Every font of `pdf` whose program is a placeholder, with the glyphs its `/W` array lists."""
+    found = []
     for obj in pdf.objects:
         if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != "/Font" or obj.get("/Subtype") != "/Type0":
             continue
@@ -230,24 +268,33 @@ def embed_programs(pdf: pikepdf.Pdf, store: ProgramStore | None = None) -> None:
         if key is None:
             continue
         program = descriptor[key].read_bytes()
-        if not is_placeholder(program):
-            continue
-        record = json.loads(program[4 + len(MAGIC):])
-        face = (record["file"], record["index"], record["fingerprint"])
-        group = groups.setdefault(face, {"glyphs": set(), "descriptors": [], "key": key, "name": record["postscript"]})
-        group["glyphs"] |= _used_glyphs(descendant.get("/W"))
-        group["descriptors"].append(descriptor)
+        if is_placeholder(program):
+            found.append(PlaceholderFont.of(descriptor, key, program, _used_glyphs(descendant.get("/W"))))
+    return tuple(found)
+
+
+def embed_programs(pdf: pikepdf.Pdf, fonts: Iterable[tuple[pikepdf.Object, PlaceholderFont]],
+                   store: ProgramStore | None = None) -> None:
+    """Replace the placeholder programs of `fonts` (each a font descriptor of `pdf` and what it holds) by one
+    subset per face holding every glyph they use."""
+    groups: dict[tuple[str, int, str], dict] = {}
+    for descriptor, font in fonts:
+        group = groups.setdefault(font.face, {"glyphs": set(), "descriptors": [], "name": font.postscript})
+        group["glyphs"].update(font.glyphs)
+        group["descriptors"].append((descriptor, font.key))
     for (path, index, expected), group in sorted(groups.items()):
         if installed_face(group["name"], expected) != (path, index):
             raise FontProgramError(_("font {name} ({path}) changed or was removed while rendering; build again").format(
                 name=group["name"], path=path))
         program = _program(path, index, expected, group["glyphs"] | {0}, store)
-        stream = pikepdf.Stream(pdf, b"")
-        stream.write(program[8:], filter=pikepdf.Name.FlateDecode)
-        if group["key"] == "/FontFile3":
-            stream.Subtype = pikepdf.Name.OpenType
-        else:
-            stream.Length1 = int.from_bytes(program[:8], "big")
-        shared = pdf.make_indirect(stream)
-        for descriptor in group["descriptors"]:
-            descriptor[group["key"]] = shared
+        shared = {}
+        for descriptor, key in group["descriptors"]:
+            if key not in shared:  # one stream per face and kind (CFF or TrueType outlines)
+                stream = pikepdf.Stream(pdf, b"")
+                stream.write(program[8:], filter=pikepdf.Name.FlateDecode)
+                if key == "/FontFile3":
+                    stream.Subtype = pikepdf.Name.OpenType
+                else:
+                    stream.Length1 = int.from_bytes(program[:8], "big")
+                shared[key] = pdf.make_indirect(stream)
+            descriptor[key] = shared[key]

@@ -21,7 +21,7 @@ import uharfbuzz
 from ..config import Config
 from ..fonts import find_family
 from ..i18n import _
-from .fontprograms import FontProgramError, is_cff, placeholder_program
+from .fontprograms import FontProgramError, PlaceholderFont, is_cff, placeholder_program
 from .page import MARGINS_MM, NUMBER_SIZE_PT, mm_to_pt
 
 FONT_NAME = "/RgNumberFont"
@@ -129,9 +129,10 @@ class PageNumbers:
                 ItalicAngle=0, Ascent=round(face.ascender * scale), Descent=round(face.descender * scale),
                 CapHeight=round(face.ascender * scale), StemV=80)
             descriptor["/FontFile3" if face.cff else "/FontFile2"] = self.pdf.make_indirect(program)
+            self._descriptor = self.pdf.make_indirect(descriptor)
             self._cid_font = pikepdf.Dictionary(
                 Type=pikepdf.Name.Font, Subtype=pikepdf.Name("/CIDFontType0" if face.cff else "/CIDFontType2"),
-                BaseFont=name, CIDToGIDMap=pikepdf.Name.Identity, FontDescriptor=self.pdf.make_indirect(descriptor),
+                BaseFont=name, CIDToGIDMap=pikepdf.Name.Identity, FontDescriptor=self._descriptor,
                 CIDSystemInfo=pikepdf.Dictionary(Registry=pikepdf.String("Adobe"),
                                                  Ordering=pikepdf.String("Identity"), Supplement=0))
             self._to_unicode = pikepdf.Stream(self.pdf, b"")
@@ -141,10 +142,10 @@ class PageNumbers:
                     self._cid_font)]), ToUnicode=self.pdf.make_indirect(self._to_unicode)))
         return self._font
 
-    def finish(self) -> None:
-        """Write the widths and the Unicode map of every glyph drawn (before the PDF's fonts are embedded)."""
+    def finish(self) -> list[tuple[pikepdf.Object, PlaceholderFont]]:
+        """Write the widths and the Unicode map of every glyph drawn; the font to embed with the PDF's others."""
         if self._font is None:
-            return
+            return []
         scale = 1000 / _face(self.family).upem
         widths = pikepdf.Array()
         for glyph in sorted(self._glyphs):
@@ -158,6 +159,9 @@ class PageNumbers:
                                 "1 begincodespacerange\n<0000> <ffff>\nendcodespacerange\n"
                                 f"{len(self._glyphs)} beginbfchar\n{entries}\nendbfchar\n"
                                 "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n").encode())
+        face = _face(self.family)
+        key = "/FontFile3" if face.cff else "/FontFile2"
+        return [(self._descriptor, PlaceholderFont.of(self._descriptor, key, face.program, self._glyphs))]
 
 
 def _characters(text: str, count: int) -> list[str]:

@@ -28,7 +28,7 @@ from ..config import Config
 from ..diagnostics import diagnostic
 from ..i18n import _
 from ..model import Diagnostic
-from .fontprograms import deferred_programs
+from .fontprograms import PlaceholderFont, deferred_programs, placeholder_fonts
 
 MAX_RESOURCE_BYTES = 25 * 1024 * 1024
 _FONT_CONFIGURATION = None  # one per process: its Pango font map keeps the fonts it opened (see `_fonts`)
@@ -97,6 +97,7 @@ class PdfResult:
     pages: int
     diagnostics: tuple[Diagnostic, ...]
     anchor_pages: dict[str, int] = field(default_factory=dict)  # anchor id -> 0-based physical page
+    fonts: tuple[PlaceholderFont, ...] = ()  # fonts whose programs are still placeholders (`fontprograms.py`)
 
 
 def _font_key(name: str) -> str:
@@ -152,11 +153,12 @@ def render_pdf(html: str, *, base_url: Path, config: Config, source: Path, ident
     diagnostics += [diagnostic("RND603", source, (1, 1), message) for message in captured.messages
                     if not message.startswith("Failed to load") or not fetcher.refused]
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        fonts, pages = embedded_fonts(pdf), len(pdf.pages)
+        fonts, pages, placeholders = embedded_fonts(pdf), len(pdf.pages), placeholder_fonts(pdf)
     allowed = configured_font_keys(config)
     for name in sorted(fonts):
         if not any(_font_key(name).startswith(key) for key in allowed):
             diagnostics.append(diagnostic("RND602", source, (1, 1), _(
                 "some characters were drawn with “{font}”, which is not a configured font; "
                 "run `reportgen check` to find them").format(font=name.split("+", 1)[-1])))
-    return PdfResult(data=data, pages=pages, diagnostics=tuple(diagnostics), anchor_pages=anchor_pages)
+    return PdfResult(data=data, pages=pages, diagnostics=tuple(diagnostics), anchor_pages=anchor_pages,
+                     fonts=placeholders)

@@ -24,6 +24,7 @@ from ..cache import rendering_marker, sha256_file
 from ..config import Config
 from ..model import Diagnostic, Document
 from .assemble import Unit, finish_report
+from .fontprograms import PlaceholderFont
 from .html import FURNITURE_ANCHOR, ReportView, render_report_html, report_view
 from .pdf import PdfResult, render_pdf
 
@@ -78,7 +79,9 @@ class UnitCache:
             if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
                 return None
             problems = tuple(Diagnostic.from_json(item) for item in meta["diagnostics"])
-            return Unit(data, meta["anchors"], meta["pages"], furniture=meta["furniture"], diagnostics=problems)
+            fonts = tuple(PlaceholderFont.from_json(item) for item in meta["fonts"])
+            return Unit(data, meta["anchors"], meta["pages"], furniture=meta["furniture"], diagnostics=problems,
+                        fonts=fonts)
         except (OSError, ValueError, KeyError, TypeError):  # missing, torn or of another format: lay it out again
             return None
 
@@ -86,7 +89,8 @@ class UnitCache:
         self.used.add(key)
         meta = {"anchors": unit.anchors, "pages": unit.pages, "furniture": unit.furniture,
                 "sha256": hashlib.sha256(unit.data).hexdigest(),
-                "diagnostics": [item.to_json() for item in unit.diagnostics]}
+                "diagnostics": [item.to_json() for item in unit.diagnostics],
+                "fonts": [font.to_json() for font in unit.fonts]}
         if self.directory is not None:
             atomic_write(self.directory / f"{key}.pdf", unit.data)
             atomic_write(self.directory / f"{key}.json", json.dumps(meta, sort_keys=True, ensure_ascii=False).encode())
@@ -135,7 +139,7 @@ def render_unit(html: str, *, cache: UnitCache, config: Config, base_url: Path, 
     anchors = dict(result.anchor_pages)
     furniture = anchors.pop(FURNITURE_ANCHOR, None)  # a report's last page: its running header (see assemble.py)
     unit = Unit(result.data, anchors, result.pages if furniture is None else furniture,
-                furniture=furniture is not None, diagnostics=tuple(result.diagnostics))
+                furniture=furniture is not None, diagnostics=tuple(result.diagnostics), fonts=result.fonts)
     cache.put(key, unit)
     return unit
 

@@ -9,8 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import PIL
-from PIL import Image, UnidentifiedImageError
+import PIL  # its version only: PIL.Image is imported when an image is actually decoded
 
 from ..diagnostics import diagnostic, rule
 from ..i18n import _
@@ -84,6 +83,8 @@ def _verify_image(path: Path, _size: int, _mtime: int) -> str | None:
     marker = _decoded_marker(path)
     if marker is not None and (user_cache_dir() / marker).is_file():
         return None
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(path) as image:
             kind = image.format
