@@ -237,3 +237,34 @@ def test_parsed_trees_read_back_from_the_build_cache_are_the_trees_parsed(tmp_pa
     finally:
         keep_trees_in(None)
     assert len(list(tmp_path.glob("*.xml"))) == len(set(bodies))
+
+
+def test_compiled_templates_are_kept_and_a_changed_template_is_compiled_again(tmp_path, monkeypatch):
+    """Templates are compiled once into the user cache (every worker's start used to compile them); an edited
+    template is never served from the old compiled code, and an unwritable cache is no error."""
+    from generator.render.html import template_environment
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "page.html.j2").write_text("<p>{{ text }} 第一版</p>", encoding="utf-8")
+
+    def render() -> str:
+        template_environment.cache_clear()  # a new process, as far as Jinja is concerned
+        return template_environment(templates).get_template("page.html.j2").render(text="<b>")
+
+    assert render() == "<p>&lt;b&gt; 第一版</p>"
+    assert list((tmp_path / "cache" / "reportgen").glob("templates-*/*.cache"))
+    assert render() == "<p>&lt;b&gt; 第一版</p>"  # from the compiled code
+    (templates / "page.html.j2").write_text("<p>{{ text }} 第二版</p>", encoding="utf-8")
+    assert render() == "<p>&lt;b&gt; 第二版</p>"
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("jinja2.bccache.tempfile.NamedTemporaryFile", disk_full)
+    (templates / "page.html.j2").write_text("<p>{{ text }} 第三版</p>", encoding="utf-8")
+    try:
+        assert render() == "<p>&lt;b&gt; 第三版</p>"
+    finally:
+        template_environment.cache_clear()
