@@ -13,6 +13,7 @@ status says whether anything failed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fcntl
 import json
@@ -124,6 +125,10 @@ def _reusable(record: ReportRecord, out: Path, targets: dict[str, Path]) -> bool
         if not target.is_file() or target.stat().st_size != entry["bytes"] or sha256_file(target) != entry["sha256"]:
             return False
     record.outputs, record.pages, record.units = cached["outputs"], cached.get("pages", 0), cached.get("units", [])
+    # What rendering reported (a refused image, a character no configured font has) still holds for the outputs.
+    # They are all about the draft itself, wherever the project has moved since.
+    record.diagnostics.extend(dataclasses.replace(Diagnostic.from_json(item), path=record.doc.path)
+                              for item in cached.get("diagnostics", []))
     return True
 
 
@@ -259,7 +264,8 @@ def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats
     from .check import apply_severity
 
     record.units = sorted(output.cache_used)
-    record.diagnostics.extend(apply_severity(output.diagnostics, config))
+    rendering = apply_severity(output.diagnostics, config)
+    record.diagnostics.extend(rendering)
     blobs = {"pdf": output.pdf, "docx": output.docx}
     if any(blobs[kind] is None for kind in formats) or any(item.severity == Severity.ERROR
                                                             for item in output.diagnostics):
@@ -273,6 +279,7 @@ def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats
     record.result = "built"
     atomic_write(_cache_path(out, record.doc), json.dumps(
         {"key": record.key, "outputs": record.outputs, "pages": record.pages, "units": record.units,
+         "diagnostics": [item.to_json() for item in rendering],
          "draft": sha256_bytes(record.doc.draft.path.read_bytes()), "environment": environment}, indent=1).encode())
 
 

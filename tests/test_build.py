@@ -363,3 +363,24 @@ def test_workers_take_each_builds_environment(tmp_path, monkeypatch, capsys):
         with zipfile.ZipFile(tmp_path / out / "2022" / "reports" / "r02.docx") as package:
             dates.append(package.infolist()[0].date_time[:3])  # the ZIP members' time is SOURCE_DATE_EPOCH
     assert dates == [(2020, 9, 13), (2023, 11, 14)]
+
+
+def test_a_reused_report_keeps_what_rendering_reported(tmp_path, monkeypatch, capsys):
+    """Diagnostics from rendering (here a character no configured font has, let through by a severity override)
+    are kept with the report's cache entry: the next build's manifest, which reuses the report, still lists them."""
+    root = corpus_project(tmp_path, ["r02"])
+    config = root / "reportgen.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("[check.severity]\n", '[check.severity]\nTXT410 = "warning"\n', 1),
+                      encoding="utf-8")
+    draft = root / "reports_src" / "2022" / "r02.md"
+    draft.write_text(draft.read_text(encoding="utf-8").replace("## 六、经验启示", "## 六、经验启示\n\n泰文字母ก出现在这里。", 1),
+                     encoding="utf-8")
+    found = []
+    for _run in range(2):
+        code, out, _err = _build(root, "--no-volume", monkeypatch=monkeypatch, capsys=capsys)
+        assert code == 0, out
+        report = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))["reports"][0]
+        found.append((report["result"], sorted((item["code"], item["path"]) for item in report["diagnostics"])))
+    assert found[0][0] == "built" and found[1][0] == "reused"
+    assert any(code.startswith("RND") for code, _path in found[0][1])
+    assert found[1][1] == found[0][1]
