@@ -1,14 +1,20 @@
-"""Atomic file replacement: write to a temporary file in the same directory, fsync, rename into place.
+"""Safe writing of outputs: atomic file replacement, and the output directory's lock.
 
-A reader (or a build killed at any moment) sees either the previous complete file or the new one. Temporary
-files are named `.<name>.<random>.tmp`; the next build removes any that a killed build left behind.
+A file is written to a temporary file in the same directory, fsynced and renamed into place: a reader (or a build
+killed at any moment) sees either the previous complete file or the new one. Temporary files are named
+`.<name>.<random>.tmp`; the next build removes any that a killed build left behind. One build at a time writes to
+an output directory: a second is refused at once (`OutputLock`, exit code 3).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 from pathlib import Path
+
+from .errors import BuildLocked
+from .i18n import _
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -30,3 +36,32 @@ def atomic_write(path: Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+class OutputLock:
+    """An exclusive, non-blocking lock on `<output>/.reportgen.lock` for the whole build."""
+
+    def __init__(self, output: Path):
+        self.path = output / ".reportgen.lock"
+        self.handle = None
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = self.path.open("a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "?"
+            self.handle.close()
+            raise BuildLocked(_("another build (process {pid}) is writing to {path}; try again when it has finished")
+                              .format(pid=holder, path=self.path.parent)) from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(str(os.getpid()))
+        self.handle.flush()
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()

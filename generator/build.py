@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import fcntl
 import json
 import logging
 import os
@@ -26,11 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .atomic import atomic_write
+from .atomic import OutputLock, atomic_write
 from .cache import environment_key, report_key, sha256_bytes, sha256_file, trees_dir, units_dir
 from .config import Config
 from .discover import discover_drafts
-from .errors import BuildLocked
 from .i18n import _, current_language
 from .model import Diagnostic, Document, Severity, fails
 from .pool import WorkerPool, stop_fork_server
@@ -72,35 +70,6 @@ class Progress:
     def start(self, total: int, description: str) -> None: ...
     def advance(self, description: str) -> None: ...
     def finish(self) -> None: ...
-
-
-class OutputLock:
-    """An exclusive, non-blocking lock on `<output>/.reportgen.lock` for the whole build."""
-
-    def __init__(self, output: Path):
-        self.path = output / ".reportgen.lock"
-        self.handle = None
-
-    def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = self.path.open("a+")
-        try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.handle.seek(0)
-            holder = self.handle.read().strip() or "?"
-            self.handle.close()
-            raise BuildLocked(_("another build (process {pid}) is writing to {path}; try again when it has finished")
-                              .format(pid=holder, path=self.path.parent)) from None
-        self.handle.seek(0)
-        self.handle.truncate()
-        self.handle.write(str(os.getpid()))
-        self.handle.flush()
-        return self
-
-    def __exit__(self, *exc):
-        fcntl.flock(self.handle, fcntl.LOCK_UN)
-        self.handle.close()
 
 
 def _outputs_for(doc: Document, out: Path, formats: tuple[str, ...]) -> dict[str, Path]:

@@ -215,40 +215,58 @@ def _parse_formats(value: str) -> tuple[str, ...]:
     return formats
 
 
+def _progress(args) -> _PlainProgress:
+    return _RichProgress() if sys.stderr.isatty() and args.format == "text" else _PlainProgress()
+
+
 def _cmd_build(args, config: Config, *, years: set[str] | None = None, reports: bool = True) -> int:
-    import json
-
     from .build import build
-    from .formats import display_path, format_text
 
-    progress = _RichProgress() if sys.stderr.isatty() and args.format == "text" else _PlainProgress()
     result = build(config, paths=getattr(args, "paths", None), formats=_parse_formats(args.to), jobs=args.jobs,
                    volume=not getattr(args, "no_volume", False), strict=args.strict, out=args.out,
-                   include_drafts=args.include_drafts, years=years, reports=reports, progress=progress)
+                   include_drafts=args.include_drafts, years=years, reports=reports, progress=_progress(args))
+    if reports and not years and not getattr(args, "paths", None):  # a whole-corpus build: see `journal.py`
+        from .journal import record
+
+        record(args.argv, config, result.manifest_path, result.exit_status)
     counts = {name: sum(1 for record in result.reports if record.result == name)
               for name in ("built", "reused", "failed", "skipped")}
-    if args.format == "json":
-        print(json.dumps({"exit_status": result.exit_status, "duration_seconds": round(result.duration, 3),
-                          "reports": counts, "manifest": str(result.manifest_path),
-                          "volumes": [{key: volume.get(key) for key in ("year", "result", "pages", "outputs")}
-                                      for volume in result.volumes]}, ensure_ascii=False, indent=2))
-        return result.exit_status
     problems = [item for record in result.reports if record.failed for item in record.diagnostics]
+    sources = {record.doc.path: record.doc.draft.text for record in result.reports if record.failed}
+    return _print_build(args, exit_status=result.exit_status, duration=result.duration, counts=counts,
+                        manifest_path=result.manifest_path, volumes=result.volumes, problems=problems,
+                        sources=sources, checked=len(result.reports), reports=reports)
+
+
+def _print_build(args, *, exit_status: int, duration: float, counts: dict[str, int], manifest_path: Path,
+                 volumes: list[dict], problems: list | None = None, sources: dict | None = None,
+                 checked: int = 0, reports: bool = True) -> int:
+    """The summary of a build, or of a replayed one (`journal.py`): text, or JSON with `--format json`."""
+    import json
+
+    from .formats import display_path
+
+    if args.format == "json":
+        print(json.dumps({"exit_status": exit_status, "duration_seconds": round(duration, 3),
+                          "reports": counts, "manifest": str(manifest_path),
+                          "volumes": [{key: volume.get(key) for key in ("year", "result", "pages", "outputs")}
+                                      for volume in volumes]}, ensure_ascii=False, indent=2))
+        return exit_status
     if problems:
-        sources = {record.doc.path: record.doc.draft.text for record in result.reports if record.failed}
-        print(format_text(problems, files_checked=len(result.reports), sources=sources))
+        from .formats import format_text
+
+        print(format_text(problems, files_checked=checked, sources=sources or {}))
     if reports:
         print(_("Reports: {built} built, {reused} unchanged, {failed} failed.").format(**counts))
-    for volume in result.volumes:
-        outputs = ", ".join(display_path(result.manifest_path.parent / entry["path"])
+    for volume in volumes:
+        outputs = ", ".join(display_path(manifest_path.parent / entry["path"])
                             for entry in volume.get("outputs", {}).values())
         print(_("Volume {year}: {result}, {pages} pages {outputs}").format(
             year=volume["year"], result=_result_label(volume["result"]), pages=volume.get("pages", 0), outputs=outputs))
         if volume.get("excluded"):
             print(_("  excluded because they failed: {ids}").format(ids=", ".join(volume["excluded"])))
-    print(_("Finished in {seconds:.1f} s; manifest: {path}").format(seconds=result.duration,
-                                                                   path=display_path(result.manifest_path)))
-    return result.exit_status
+    print(_("Finished in {seconds:.1f} s; manifest: {path}").format(seconds=duration, path=display_path(manifest_path)))
+    return exit_status
 
 
 def _result_label(result: str) -> str:
@@ -278,11 +296,18 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_ERROR
-    if args.command in ("build", "volume") and (args.jobs or os.cpu_count() or 1) > 1:
-        from .pool import start_fork_server
-
-        start_fork_server()  # it imports the renderers while this process loads the configuration and checks
+    args.argv = argv
     try:
+        if args.command == "build" and not args.paths:
+            from .journal import replay
+
+            replayed = replay(argv, args.config, _progress(args))  # nothing changed since the last build
+            if replayed is not None:
+                return _print_build(args, **replayed)
+        if args.command in ("build", "volume") and (args.jobs or os.cpu_count() or 1) > 1:
+            from .pool import start_fork_server
+
+            start_fork_server()  # it imports the renderers while this process loads the configuration and checks
         config = _load_config(args)
         if not known.lang and not language_from_environment() and config.language:
             set_language(config.language)

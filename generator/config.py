@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 from .i18n import _
+from .project import find_config
 
-CONFIG_NAME = "reportgen.toml"
 KNOWN_FIELDS = ("title", "year", "theme", "company", "counselors", "status", "submitted", "summary",
                 "keywords")
 SeverityName = Literal["error", "warning", "info", "off"]
@@ -223,16 +223,6 @@ class Config(Strict):
     def ordered_themes(self) -> list[str]:
         order = list(self.volume.theme_order)
         return order + [theme for theme in self.themes if theme not in order]
-
-
-def find_config(start: Path) -> Path | None:
-    """The nearest `reportgen.toml` in `start` or its parents (as ruff finds its configuration)."""
-    start = start.resolve()
-    for directory in (start, *start.parents):
-        candidate = directory / CONFIG_NAME
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def _format_location(loc: tuple) -> str:

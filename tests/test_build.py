@@ -14,7 +14,7 @@ import zipfile
 
 from pypdf import PdfReader
 
-from generator.build import OutputLock
+from generator.atomic import OutputLock
 from generator.cli import main
 
 from .helpers import corpus_project

@@ -1,0 +1,18 @@
+"""Where the project is: the nearest `reportgen.toml` (kept apart from `config.py`, which needs pydantic, so that
+a build can find its journal without loading the configuration)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CONFIG_NAME = "reportgen.toml"
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest `reportgen.toml` in `start` or its parents (as ruff finds its configuration)."""
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        candidate = directory / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None

@@ -1,0 +1,109 @@
+"""The build journal: a build that finds nothing changed replays the last result; any change builds again."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+from generator import build as build_module
+from generator.atomic import OutputLock
+from generator.cli import main
+from generator.journal import _journal_name
+from generator.usercache import user_cache_dir
+
+from .helpers import corpus_project
+
+IDS = ["r02", "r05", "r12"]
+
+
+def _build(root, *args, monkeypatch, capsys):
+    """`reportgen build` in `root`: exit code, standard output, and whether the build itself ran (not a replay)."""
+    monkeypatch.chdir(root)
+    calls = []
+    original = build_module.build
+    monkeypatch.setattr(build_module, "build", lambda *a, **k: calls.append(1) or original(*a, **k))
+    code = main(["build", "--jobs", "2", *args])
+    out, _err = capsys.readouterr()
+    monkeypatch.setattr(build_module, "build", original)
+    return code, out, bool(calls)
+
+
+def _manifest(root) -> dict:
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    return {key: value for key, value in manifest.items() if key not in ("finished", "duration_seconds")}
+
+
+def _untimed(out: str) -> str:
+    return re.sub(r"用时 [\d.]+ 秒", "用时 … 秒", out)
+
+
+def test_an_unchanged_project_replays_exactly_what_a_build_would_report(tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, IDS)
+    code, _out, built = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0 and built
+    code, replayed_out, built = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0 and not built
+    replayed = _manifest(root)
+    assert {report["result"] for report in replayed["reports"]} == {"reused"}
+    assert replayed["volumes"][0]["result"] == "reused" and not replayed["volumes"][0]["rebuilt"]
+    # The same no-change build through the normal path (its journal removed) reports the same.
+    (user_cache_dir() / _journal_name(["build", "--jobs", "2"], root / "reportgen.toml")).unlink()
+    code, normal_out, built = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0 and built
+    assert _manifest(root) == replayed
+    assert _untimed(normal_out) == _untimed(replayed_out)
+    assert "无变化 3 份" in replayed_out
+
+
+def test_the_json_summary_is_replayed_too(tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, ["r02"])
+    _build(root, "--format", "json", "--no-volume", monkeypatch=monkeypatch, capsys=capsys)
+    code, out, built = _build(root, "--format", "json", "--no-volume", monkeypatch=monkeypatch, capsys=capsys)
+    summary = json.loads(out)
+    assert code == 0 and not built
+    assert summary["reports"] == {"built": 0, "reused": 1, "failed": 0, "skipped": 0}
+    assert summary["exit_status"] == 0 and summary["volumes"] == []
+
+
+def test_any_change_to_what_a_build_reads_or_writes_builds_again(tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, ["r02", "r05"])
+    _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    template = next((root / "templates").glob("*.j2"))
+    report = root / "output" / "2022" / "reports" / "r02.pdf"
+    changes = {
+        "a template saved unchanged": lambda: os.utime(template, ns=(1, template.stat().st_mtime_ns + 1)),
+        "a draft edited": lambda: (root / "reports_src" / "2022" / "r05.md").write_text(
+            (root / "reports_src" / "2022" / "r05.md").read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8"),
+        "an output deleted": lambda: report.unlink(),
+        "the manifest edited": lambda: (root / "output" / "manifest.json").write_text("{}", encoding="utf-8"),
+        "a new variable in the environment": lambda: monkeypatch.setenv("SOURCE_DATE_EPOCH", "1671494400"),
+    }
+    for change, apply in changes.items():
+        code, _out, built = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+        assert code == 0 and not built, f"before: {change}"
+        apply()
+        code, _out, built = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+        assert code == 0 and built, change
+    assert report.is_file()  # the build after the deletion repaired it
+    assert json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))["reports"]
+
+
+def test_a_failed_build_is_never_replayed(tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, ["r02", "r05"])
+    broken = root / "reports_src" / "2022" / "r05.md"
+    broken.write_text(broken.read_text(encoding="utf-8").replace("## 五、取得成效", "## 五、成绩"), encoding="utf-8")
+    for _run in range(2):
+        code, out, built = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+        assert code == 1 and built and "SEC201" in out
+
+
+def test_a_replay_is_refused_while_a_build_runs(tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, ["r02"])
+    _build(root, "--no-volume", monkeypatch=monkeypatch, capsys=capsys)
+    with OutputLock(root / "output"):
+        monkeypatch.chdir(root)
+        code = main(["build", "--jobs", "2", "--no-volume"])
+    assert code == 3 and "另一个构建进程" in capsys.readouterr().err
+    code, _out, built = _build(root, "--no-volume", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0 and not built
