@@ -268,3 +268,19 @@ def test_compiled_templates_are_kept_and_a_changed_template_is_compiled_again(tm
         assert render() == "<p>&lt;b&gt; 第三版</p>"
     finally:
         template_environment.cache_clear()
+
+
+def test_the_styled_empty_word_document_is_kept_in_the_user_cache(document, project_config, tmp_path, monkeypatch):
+    """A worker's first Word file opens the styled empty document from the user cache instead of styling it; the
+    result is the same file as one styled afresh."""
+    from generator.render import docx_styles
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    view = report_view(document, project_config)
+    outputs = []
+    for _process in range(2):
+        docx_styles._BASE_DOCUMENTS.clear()  # as in a new process
+        data, _problems = render_report_docx(document, view, project_config, timestamp=dt.datetime(2022, 11, 15))
+        outputs.append(data)
+    assert len(list((tmp_path / "reportgen").glob("docx-base-*.docx"))) == 1
+    assert outputs[0] == outputs[1]
