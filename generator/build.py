@@ -7,8 +7,8 @@
       4. compile each year's volume from the approved reports (skipped when nothing it depends on changed)
       5. write every output atomically, then `manifest.json`
 
-This module is the only one that writes outputs. A report that fails stops nothing else; the result's exit
-status says whether anything failed.
+This module is the only one that writes outputs (but for the manifest of a replayed build, `journal.py`). A
+report that fails stops nothing else; the result's exit status says whether anything failed.
 """
 
 from __future__ import annotations
@@ -131,15 +131,22 @@ def _probably_stale(drafts: list[Path], out: Path) -> bool:
 def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str, ...] = FORMATS,
           jobs: int | None = None, volume: bool = True, strict: bool = False, out: Path | None = None,
           include_drafts: bool = False, years: set[str] | None = None, reports: bool = True,
-          progress: Progress | None = None) -> BuildResult:
-    """Run the main job; see the module docstring for the stages."""
+          progress: Progress | None = None, journal_as: list[str] | None = None) -> BuildResult:
+    """Run the main job; see the module docstring for the stages. With `journal_as` (the command line), a
+    whole-corpus build records the journal that lets the next identical build replay it (`journal.py`)."""
     from .volume import VolumeJob, plan_volumes  # imported late: the volume module is only needed here
 
     started = time.monotonic()
     progress = progress or Progress()
     out = (out or config.output_dir).resolve()
     jobs = max(1, jobs or os.cpu_count() or 1)
-    with OutputLock(out), WorkerPool(config, jobs) as pool:
+    whole_corpus = not paths and reports and not years
+    with OutputLock(out) as lock, WorkerPool(config, jobs) as pool:
+        if journal_as is not None and whole_corpus:  # what this build depends on, before it reads any of it
+            from . import journal
+
+            listed = journal.inputs(config)
+            before = journal.state(listed)
         _remove_interrupted_writes(out)
         drafts = discover_drafts(list(paths or []), config)
         if reports and _probably_stale(drafts, out):
@@ -192,7 +199,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
         progress.finish()
 
         volumes = [job.record for job in volume_jobs]
-        if not paths and reports and not years:
+        if whole_corpus:
             _prune_stale_outputs(out, records)
             _prune_units(out, records, volume_jobs)
         failed = any(record.failed for record in records) or any(v.get("result") == "failed" for v in volumes)
@@ -205,6 +212,9 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
             _keep_previous_reports(manifest, out / MANIFEST)
         manifest_path = out / MANIFEST
         atomic_write(manifest_path, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
+        if journal_as is not None and whole_corpus:
+            journal.record(journal_as, config, manifest_path, lock.path, exit_status=exit_status, listed=listed,
+                           before=before)
     return BuildResult(records, volumes, corpus_diagnostics, duration, exit_status, manifest_path)
 
 

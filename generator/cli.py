@@ -19,6 +19,7 @@ from .errors import ConfigError, ReportgenError
 from .i18n import _, language_from_environment, set_language
 
 if TYPE_CHECKING:
+    from .build import Progress
     from .config import Config
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR, EXIT_LOCKED = 0, 1, 2, 3
@@ -215,8 +216,12 @@ def _parse_formats(value: str) -> tuple[str, ...]:
     return formats
 
 
-def _progress(args) -> _PlainProgress:
+def _progress(args) -> Progress:
     return _RichProgress() if sys.stderr.isatty() and args.format == "text" else _PlainProgress()
+
+
+def _counts(results: list[str]) -> dict[str, int]:
+    return {name: results.count(name) for name in ("built", "reused", "failed", "skipped")}
 
 
 def _cmd_build(args, config: Config, *, years: set[str] | None = None, reports: bool = True) -> int:
@@ -224,16 +229,12 @@ def _cmd_build(args, config: Config, *, years: set[str] | None = None, reports: 
 
     result = build(config, paths=getattr(args, "paths", None), formats=_parse_formats(args.to), jobs=args.jobs,
                    volume=not getattr(args, "no_volume", False), strict=args.strict, out=args.out,
-                   include_drafts=args.include_drafts, years=years, reports=reports, progress=_progress(args))
-    if reports and not years and not getattr(args, "paths", None):  # a whole-corpus build: see `journal.py`
-        from .journal import record
-
-        record(args.argv, config, result.manifest_path, result.exit_status)
-    counts = {name: sum(1 for record in result.reports if record.result == name)
-              for name in ("built", "reused", "failed", "skipped")}
+                   include_drafts=args.include_drafts, years=years, reports=reports, progress=_progress(args),
+                   journal_as=args.argv)
     problems = [item for record in result.reports if record.failed for item in record.diagnostics]
     sources = {record.doc.path: record.doc.draft.text for record in result.reports if record.failed}
-    return _print_build(args, exit_status=result.exit_status, duration=result.duration, counts=counts,
+    return _print_build(args, exit_status=result.exit_status, duration=result.duration,
+                        counts=_counts([record.result for record in result.reports]),
                         manifest_path=result.manifest_path, volumes=result.volumes, problems=problems,
                         sources=sources, checked=len(result.reports), reports=reports)
 
@@ -303,7 +304,10 @@ def main(argv: list[str] | None = None) -> int:
 
             replayed = replay(argv, args.config, _progress(args))  # nothing changed since the last build
             if replayed is not None:
-                return _print_build(args, **replayed)
+                path, manifest = replayed
+                return _print_build(args, exit_status=manifest["exit_status"], duration=manifest["duration_seconds"],
+                                    counts=_counts([entry["result"] for entry in manifest["reports"]]),
+                                    manifest_path=path, volumes=manifest["volumes"])
         if args.command in ("build", "volume") and (args.jobs or os.cpu_count() or 1) > 1:
             from .pool import start_fork_server
 

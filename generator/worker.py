@@ -73,13 +73,15 @@ def preload() -> None:
     Collections are off while importing: the imports make 150,000 long-lived objects, which the collector would
     walk again and again (0.1 s), and a final collection would find only about 1,000 garbage objects among them
     (0.06 s, on the way to every build's first worker): they are frozen with the rest."""
+    collecting = gc.isenabled()
     gc.disable()
     try:
         _remember_library_lookups()
         from .render import docx, units, volume_docx, volume_pdf  # noqa: F401
         gc.freeze()
     finally:
-        gc.enable()
+        if collecting:
+            gc.enable()
 
 
 def _remember_library_lookups() -> None:

@@ -107,3 +107,41 @@ def test_a_replay_is_refused_while_a_build_runs(tmp_path, monkeypatch, capsys):
     assert code == 3 and "另一个构建进程" in capsys.readouterr().err
     code, _out, built = _build(root, "--no-volume", monkeypatch=monkeypatch, capsys=capsys)
     assert code == 0 and not built
+
+
+def test_a_draft_saved_while_the_build_runs_is_built_by_the_next_build(tmp_path, monkeypatch, capsys):
+    """The journal states what the build depends on before it reads anything: an edit saved during the build
+    (after the draft was read) leaves no journal, so the next build sees the edit."""
+    root = corpus_project(tmp_path, ["r02"])
+    draft = root / "reports_src" / "2022" / "r02.md"
+    original = build_module._render_all
+
+    def render_then_edit(*args, **kwargs):
+        original(*args, **kwargs)
+        draft.write_text(draft.read_text(encoding="utf-8") + "\n构建期间保存的一句。\n", encoding="utf-8")
+
+    monkeypatch.setattr(build_module, "_render_all", render_then_edit)
+    code, _out, built = _build(root, "--no-volume", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0 and built
+    monkeypatch.setattr(build_module, "_render_all", original)
+    code, out, built = _build(root, "--no-volume", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0 and built and "新生成 1 份" in out
+
+
+def test_odd_file_names_and_linked_directories_are_followed(tmp_path, monkeypatch, capsys):
+    """A file name that is not UTF-8 neither breaks the build nor its journal; an edit inside a directory the
+    sources reach through a symbolic link (drafts kept elsewhere) is seen."""
+    root = corpus_project(tmp_path, ["r05"])  # a report without images: they must lie inside the sources
+    elsewhere = tmp_path / "drafts-elsewhere"
+    (root / "reports_src" / "2022").rename(elsewhere)
+    (root / "reports_src" / "2022").symlink_to(elsewhere, target_is_directory=True)
+    with open(os.path.join(os.fsencode(root / "reports_src"), b"\xff\xfe-notes.txt"), "wb") as file:
+        file.write(b"not a draft")
+    code, out, built = _build(root, "--no-volume", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0 and built, out
+    code, _out, built = _build(root, "--no-volume", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0 and not built
+    draft = elsewhere / "r05.md"
+    draft.write_text(draft.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+    code, out, built = _build(root, "--no-volume", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0 and built and "新生成 1 份" in out

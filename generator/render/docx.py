@@ -87,7 +87,11 @@ class DocxWriter:
         self._table_style = None
         self._source: Path | None = None
         self._doc: Document | None = None
-        self._setup_page(self.document.sections[0])
+        section = self.document.sections[0]
+        self._setup_page(section)
+        # Every section has this page (`_setup_page`), as Word stores it (in twips): read once, since python-docx
+        # finds sections by an XPath search of the whole body.
+        self.text_width = Emu(section.page_width - section.left_margin - section.right_margin)
 
     def style_table(self, table) -> None:
         if self._table_style is None:  # python-docx scans every style on each lookup by name
@@ -101,13 +105,6 @@ class DocxWriter:
         section.top_margin, section.bottom_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["bottom"])
         section.left_margin, section.right_margin = Mm(MARGINS_MM["left"]), Mm(MARGINS_MM["right"])
         section.header_distance, section.footer_distance = Mm(18), Mm(20)
-
-    @property
-    def text_width(self) -> Emu:
-        """Every section has the page set up by `_setup_page` (read from the configuration, not from the last
-        section: python-docx finds sections by an XPath search of the whole body)."""
-        width, _height = PAPER_MM[self.config.brand.paper]
-        return Emu(Mm(width) - Mm(MARGINS_MM["left"]) - Mm(MARGINS_MM["right"]))
 
     def paragraph(self, style: str, text: str = "", container=None) -> Paragraph:
         if container is None:  # the body: insert before its final sectPr directly (python-docx searches by XPath)

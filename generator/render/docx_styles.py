@@ -191,21 +191,31 @@ def new_document(config: Config) -> tuple[docx.document.Document, dict[str, obje
     stamp = reference.stat() if reference else None
     memo_key = (str(reference), stamp and (stamp.st_size, stamp.st_mtime_ns), repr(specs),
                 repr(config.brand.fonts.model_dump()))
+    document = None
     if memo_key not in _BASE_DOCUMENTS:
         digest = hashlib.sha256(repr((specs, config.brand.fonts.model_dump(), docx.__version__)).encode())
         digest.update(Path(__file__).read_bytes())
         digest.update(reference.read_bytes() if reference else b"")
         name = f"docx-base-{digest.hexdigest()[:32]}.docx"
         data = recall(name)
-        if data is None:
+        document = _opened(data)
+        if document is None:  # not kept yet, or a damaged entry: style it now
             buffer = io.BytesIO()
             _styled_document(config, specs, reference).save(buffer)
             data = buffer.getvalue()
             remember(name, data)
         _BASE_DOCUMENTS[memo_key] = data
-    document = docx.Document(io.BytesIO(_BASE_DOCUMENTS[memo_key]))
+    if document is None:
+        document = docx.Document(io.BytesIO(_BASE_DOCUMENTS[memo_key]))
     by_name = {style.name: style for style in document.styles}
     return document, {spec.name: by_name[spec.name] for spec in specs}
+
+
+def _opened(data: bytes | None) -> docx.document.Document | None:
+    try:
+        return docx.Document(io.BytesIO(data)) if data is not None else None
+    except Exception:  # noqa: BLE001 - whatever a damaged file raises
+        return None
 
 
 def _styled_document(config: Config, specs: list[StyleSpec], reference: Path | None) -> docx.document.Document:
