@@ -274,6 +274,9 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
     for job in volume_jobs:
         if not job.needs_render:
             progress.advance(_("volume {year} unchanged").format(year=job.year))
+    members = {path for job in pending_volumes for path in job.report_paths}
+    queue = deque(sorted(to_render, key=lambda record: record.doc.path not in members))
+    _parse_while_workers_start(queue, out, pool)
     # Workers started early are used even for one task; otherwise one task runs in this process.
     executor = pool.started() or (pool.start() if len(to_render) + len(pending_volumes) > 1 else None)
     if executor is None:
@@ -291,8 +294,6 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
     # that a volume that becomes ready does not queue behind reports. The Word volume needs only the reports'
     # page counts (its TOC prints them): when the previous build knows them all, it starts at once, beside the
     # reports, and is made again only if a report came out with another page count.
-    members = {path for job in pending_volumes for path in job.report_paths}
-    queue = deque(sorted(to_render, key=lambda record: record.doc.path not in members))
     unfinished = {record.doc.path for record in to_render}
     by_path = {record.doc.path: record for record in to_render}
     running: dict[Future, tuple] = {}
@@ -353,6 +354,27 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
                 continue  # made from page counts that turned out wrong; its replacement is on its way
             state.outputs[kind] = future.result()
             finish_volume(state)
+
+
+def _parse_while_workers_start(queue: deque[ReportRecord], out: Path, pool: WorkerPool) -> None:
+    """While the fork server is still importing the renderers, this process is idle: parse the drafts the
+    workers will render first and keep their trees in the build's tree store (`parse.keep_trees_in`), where the
+    worker rendering a report and the volume's tasks find them instead of each parsing the draft again (setting
+    Python-Markdown up alone takes 30 ms in each process). An edit's one draft is parsed well before the workers
+    are ready; a cold build parses only a few."""
+    from .parse import keep_trees_in
+
+    try:
+        for record in queue:
+            if not pool.starting():
+                break
+            keep_trees_in(trees_dir(units_dir(out, record.doc.draft.year_dir)))
+            try:
+                record.doc.body  # noqa: B018 - parsed, and the tree stored
+            except Exception:  # noqa: BLE001 - the worker meets it again and reports it
+                log.debug("parsing %s ahead of its worker failed", record.doc.path, exc_info=True)
+    finally:
+        keep_trees_in(None)
 
 
 @dataclass

@@ -67,6 +67,10 @@ class WorkerPool:
             self._starting = threading.Thread(target=self.start, name="reportgen-workers", daemon=True)
             self._starting.start()
 
+    def starting(self) -> bool:
+        """Whether workers started early are still getting ready."""
+        return self._starting is not None and self._starting.is_alive()
+
     def started(self) -> ProcessPoolExecutor | None:
         """The executor, if the workers were started (an early start is waited for)."""
         if self._starting is not None:
