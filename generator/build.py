@@ -276,7 +276,9 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
             progress.advance(_("volume {year} unchanged").format(year=job.year))
     members = {path for job in pending_volumes for path in job.report_paths}
     queue = deque(sorted(to_render, key=lambda record: record.doc.path not in members))
-    _parse_while_workers_start(queue, out, pool)
+    by_path = {record.doc.path: record for record in to_render}
+    states = {id(job): _VolumeState(job, _known_page_counts(job, by_path, out)) for job in pending_volumes}
+    _work_while_workers_start(queue, states.values(), out, pool)
     # Workers started early are used even for one task; otherwise one task runs in this process.
     executor = pool.started() or (pool.start() if len(to_render) + len(pending_volumes) > 1 else None)
     if executor is None:
@@ -292,12 +294,11 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
     # Reports that go into a volume first: a volume starts as soon as its reports are done (its parts are their
     # units), while the remaining reports still render. At most `jobs` report tasks are handed out at a time, so
     # that a volume that becomes ready does not queue behind reports. The Word volume needs only the reports'
-    # page counts (its TOC prints them): when the previous build knows them all, it starts at once, beside the
-    # reports, and is made again only if a report came out with another page count.
+    # page counts (its TOC prints them): when the previous build knows them all, this process writes it as soon
+    # as the workers have their first tasks (`_word_volume_here`), and a worker makes it again only if a report
+    # came out with another page count.
     unfinished = {record.doc.path for record in to_render}
-    by_path = {record.doc.path: record for record in to_render}
     running: dict[Future, tuple] = {}
-    states = {id(job): _VolumeState(job, _known_page_counts(job, by_path, out)) for job in pending_volumes}
 
     def finish_volume(state: _VolumeState) -> None:
         """Store a volume once its reports are done and its PDF and Word tasks have both delivered."""
@@ -306,10 +307,6 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
             state.job.store(merge_outputs([state.outputs[kind] for kind in state.job.formats]), out)
             progress.advance(_("volume {year}").format(year=state.job.year))
 
-    for state in states.values():
-        if state.guess is not None and "docx" in state.job.formats:
-            running[state.job.submit(executor, "docx", state.guess)] = ("volume", state, "docx", state.guess)
-            state.submitted.add("docx")
     ready: list[_VolumeState] = []
     while queue or running or pending_volumes or any(set(state.job.formats) - state.submitted for state in ready):
         for job in [job for job in pending_volumes if not unfinished & set(job.report_paths)]:
@@ -340,6 +337,9 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
                     waiting = frozenset(str(path) for path in unfinished & set(job.report_paths))
                     running[job.submit(executor, "pdf", waiting_for=waiting)] = ("volume", state, "pdf", None)
                     state.submitted.add("pdf")
+        for state in states.values():
+            if state.guess is not None and "docx" in state.job.formats and "docx" not in state.submitted:
+                _word_volume_here(state, config)  # the workers have their first tasks: this process has time
         done, _pending = wait(running, return_when=FIRST_COMPLETED)
         for future in done:
             task = running.pop(future)
@@ -356,12 +356,12 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
             finish_volume(state)
 
 
-def _parse_while_workers_start(queue: deque[ReportRecord], out: Path, pool: WorkerPool) -> None:
-    """While the fork server is still importing the renderers, this process is idle: parse the drafts the
-    workers will render first and keep their trees in the build's tree store (`parse.keep_trees_in`), where the
-    worker rendering a report and the volume's tasks find them instead of each parsing the draft again (setting
-    Python-Markdown up alone takes 30 ms in each process). An edit's one draft is parsed well before the workers
-    are ready; a cold build parses only a few."""
+def _work_while_workers_start(queue: deque[ReportRecord], states, out: Path, pool: WorkerPool) -> None:
+    """While the fork server is still importing the renderers, this process would be idle. It parses the drafts
+    the workers will render first and keeps their trees in the build's tree store (`parse.keep_trees_in`), where
+    the worker rendering a report and the volume's tasks find them instead of each parsing the draft again
+    (setting Python-Markdown up alone takes 30 ms in each process); and it imports what writing a Word volume
+    here needs (`_word_volume_here`)."""
     from .parse import keep_trees_in
 
     try:
@@ -375,6 +375,23 @@ def _parse_while_workers_start(queue: deque[ReportRecord], out: Path, pool: Work
                 log.debug("parsing %s ahead of its worker failed", record.doc.path, exc_info=True)
     finally:
         keep_trees_in(None)
+    if pool.starting() and any(state.guess is not None and "docx" in state.job.formats for state in states):
+        from .render import volume_docx, volume_pdf  # noqa: F401 - for `_word_volume_here`, while idle
+
+
+def _word_volume_here(state: _VolumeState, config: Config) -> None:
+    """Write a Word volume in this process, from the page counts the previous build knows (its TOC prints them;
+    it needs no layout, and so no WeasyPrint), while the workers render the reports and the volume PDF. Should a
+    report come out with another page count, a worker makes it again (`_render_all`)."""
+    from .parse import keep_trees_in
+    from .volume import render_volume
+
+    initialise(config, current_language())
+    try:
+        state.outputs["docx"] = render_volume(*state.job.task("docx", state.guess))
+    finally:
+        keep_trees_in(None)
+    state.submitted.add("docx")
 
 
 @dataclass

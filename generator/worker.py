@@ -77,7 +77,7 @@ def preload() -> None:
     gc.disable()
     try:
         _remember_library_lookups()
-        from .render import docx, units, volume_docx, volume_pdf  # noqa: F401
+        from .render import docx, pdf, units, volume_docx, volume_pdf  # noqa: F401
         gc.freeze()
     finally:
         if collecting:
@@ -118,7 +118,7 @@ def _remember_library_lookups() -> None:
 def warm_up() -> None:
     """Compile the templates (and import the renderers, unless the fork server did) while the drafts are
     checked."""
-    from .render import docx, units, volume_docx, volume_pdf  # noqa: F401
+    from .render import docx, pdf, units, volume_docx, volume_pdf  # noqa: F401
     from .render.html import template_environment
 
     environment = template_environment(_config.templates_dir)

@@ -17,6 +17,7 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from ..atomic import atomic_write
@@ -26,7 +27,9 @@ from ..model import Diagnostic, Document
 from .assemble import Unit, finish_report
 from .fontprograms import PlaceholderFont
 from .html import FURNITURE_ANCHOR, ReportView, render_report_html, report_view
-from .pdf import PdfResult, render_pdf
+
+if TYPE_CHECKING:
+    from .pdf import PdfResult
 
 
 _REFERENCE = re.compile(r'\bsrc="([^"]+)"|url\(\s*[\'"]?([^\'")]+)')
@@ -135,6 +138,8 @@ def render_unit(html: str, *, cache: UnitCache, config: Config, base_url: Path, 
         cached = cache.wait_for(key, wait, rendering_marker(cache.directory, source))
     if cached is not None:
         return cached
+    from .pdf import render_pdf  # WeasyPrint: imported only where a layout is needed (the Word volume needs none)
+
     result = render_pdf(html, base_url=base_url, config=config, source=source, identifier=identifier)
     anchors = dict(result.anchor_pages)
     furniture = anchors.pop(FURNITURE_ANCHOR, None)  # a report's last page: its running header (see assemble.py)
@@ -157,5 +162,7 @@ def report_pdf(doc: Document, config: Config, *, timestamp: dt.datetime, view: R
     """A report's own PDF: its unit (laid out now or cached) with the page numbers 1…n stamped on."""
     cache = cache or UnitCache(None, "")
     unit = report_unit(doc, view or report_view(doc, config), config, cache=cache, timestamp=timestamp)
+    from .pdf import PdfResult
+
     return PdfResult(data=finish_report(unit, config), pages=unit.pages, diagnostics=unit.diagnostics,
                      anchor_pages=unit.anchors)
