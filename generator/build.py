@@ -141,8 +141,9 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
     out = (out or config.output_dir).resolve()
     jobs = max(1, jobs or os.cpu_count() or 1)
     whole_corpus = not paths and reports and not years
+    recording = journal_as is not None and whole_corpus
     with OutputLock(out) as lock, WorkerPool(config, jobs) as pool:
-        if journal_as is not None and whole_corpus:  # what this build depends on, before it reads any of it
+        if recording:  # what this build depends on, before it reads any of it
             from . import journal
 
             listed = journal.inputs(config)
@@ -212,7 +213,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
             _keep_previous_reports(manifest, out / MANIFEST)
         manifest_path = out / MANIFEST
         atomic_write(manifest_path, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
-        if journal_as is not None and whole_corpus:
+        if recording:
             journal.record(journal_as, config, manifest_path, lock.path, exit_status=exit_status, listed=listed,
                            before=before)
     return BuildResult(records, volumes, corpus_diagnostics, duration, exit_status, manifest_path)
@@ -364,17 +365,14 @@ def _work_while_workers_start(queue: deque[ReportRecord], states, out: Path, poo
     here needs (`_word_volume_here`)."""
     from .parse import keep_trees_in
 
-    try:
-        for record in queue:
-            if not pool.starting():
-                break
-            keep_trees_in(trees_dir(units_dir(out, record.doc.draft.year_dir)))
-            try:
+    for record in queue:
+        if not pool.starting():
+            break
+        try:
+            with keep_trees_in(trees_dir(units_dir(out, record.doc.draft.year_dir))):
                 record.doc.body  # noqa: B018 - parsed, and the tree stored
-            except Exception:  # noqa: BLE001 - the worker meets it again and reports it
-                log.debug("parsing %s ahead of its worker failed", record.doc.path, exc_info=True)
-    finally:
-        keep_trees_in(None)
+        except Exception:  # noqa: BLE001 - the worker meets it again and reports it
+            log.debug("parsing %s ahead of its worker failed", record.doc.path, exc_info=True)
     if pool.starting() and any(state.guess is not None and "docx" in state.job.formats for state in states):
         from .render import volume_docx, volume_pdf  # noqa: F401 - for `_word_volume_here`, while idle
 
@@ -383,14 +381,10 @@ def _word_volume_here(state: _VolumeState, config: Config) -> None:
     """Write a Word volume in this process, from the page counts the previous build knows (its TOC prints them;
     it needs no layout, and so no WeasyPrint), while the workers render the reports and the volume PDF. Should a
     report come out with another page count, a worker makes it again (`_render_all`)."""
-    from .parse import keep_trees_in
     from .volume import render_volume
 
     initialise(config, current_language())
-    try:
-        state.outputs["docx"] = render_volume(*state.job.task("docx", state.guess))
-    finally:
-        keep_trees_in(None)
+    state.outputs["docx"] = render_volume(*state.job.task("docx", state.guess))
     state.submitted.add("docx")
 
 

@@ -11,7 +11,6 @@ import logging
 import os
 import sys
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from . import __version__

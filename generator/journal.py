@@ -117,6 +117,10 @@ def state(listed: dict) -> str:
                     [_stat(path) for path in listed["files"]]])
 
 
+def _keep(name: str, journal: dict) -> None:
+    remember(name, json.dumps(journal, ensure_ascii=True).encode("ascii"))
+
+
 def _outputs(out: Path, manifest: Path, lock: Path) -> str:
     return _digest(_tree(str(out), {str(manifest), str(lock)}))
 
@@ -133,7 +137,7 @@ def record(argv: list[str], config: Config, manifest: Path, lock: Path, *, exit_
         journal = {"version": VERSION, "inputs": listed, "state": before, "manifest": str(manifest),
                    "lock": str(lock), "outputs": _outputs(manifest.parent, manifest, lock),
                    "manifest_sha256": hashlib.sha256(manifest.read_bytes()).hexdigest(), "language": current_language()}
-        remember(name, json.dumps(journal, ensure_ascii=True).encode("ascii"))
+        _keep(name, journal)
     except Exception:  # noqa: BLE001 - a journal is an optimisation: never the reason a build fails
         log.debug("build journal not recorded", exc_info=True)
 
@@ -145,8 +149,8 @@ def replay(argv: list[str], config_path: Path | None, progress) -> tuple[Path, d
 
     started = time.monotonic()
     try:
-        config_path = config_path.resolve() if config_path else find_config(Path.cwd())
-        journal = json.loads((user_cache_dir() / _journal_name(argv, config_path)).read_text(encoding="utf-8"))
+        name = _journal_name(argv, config_path.resolve() if config_path else find_config(Path.cwd()))
+        journal = json.loads((user_cache_dir() / name).read_text(encoding="utf-8"))
         manifest_path, lock = Path(journal["manifest"]), Path(journal["lock"])
         if journal["version"] != VERSION:
             return None
@@ -173,7 +177,7 @@ def replay(argv: list[str], config_path: Path | None, progress) -> tuple[Path, d
         data = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
         atomic_write(manifest_path, data)
         journal["manifest_sha256"] = hashlib.sha256(data).hexdigest()
-        remember(_journal_name(argv, config_path), json.dumps(journal, ensure_ascii=True).encode("ascii"))
+        _keep(name, journal)
     return manifest_path, manifest
 
 

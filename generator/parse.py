@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import re
 import xml.etree.ElementTree as etree
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -192,14 +194,20 @@ def _slugify(value: str, separator: str) -> str:
     return slug or "section"
 
 
-_TREE_STORE: Path | None = None  # set in worker processes: trees parsed by one task, read by the next
+_TREE_STORE: Path | None = None  # set by `keep_trees_in`: trees parsed by one task, read by the next
 
 
-def keep_trees_in(directory: Path | None) -> None:
-    """Keep parsed trees as XML files in `directory` (a build's cache), so that the tasks rendering a report
-    and its volume parse each draft once. The trees are a function of the body text and reportgen's code."""
+@contextmanager
+def keep_trees_in(directory: Path | None) -> Iterator[None]:
+    """Within this block, keep parsed trees as XML files in `directory` (a build's cache), so that the tasks
+    rendering a report and its volume parse each draft once (None: keep none). The trees are a function of the
+    body text and reportgen's code."""
     global _TREE_STORE
-    _TREE_STORE = directory
+    previous, _TREE_STORE = _TREE_STORE, directory
+    try:
+        yield
+    finally:
+        _TREE_STORE = previous
 
 
 def tree_key(body: str) -> str:

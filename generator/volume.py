@@ -320,26 +320,26 @@ def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...]
 
     config = worker._config
     output = VolumeOutput()
-    keep_trees_in(trees_dir(units))
     try:
-        docs = [parse(read_draft(path, max_bytes=config.check.max_draft_bytes), config) for path in report_paths]
-        source = read_volume_source(config, year)
-        output.diagnostics.extend(source.diagnostics)
-        registry = load_registry(config.registry_path)
-        timestamp = worker.build_timestamp(_volume_date(source))
-        cache = UnitCache(units, environment)
-        pdf = render_volume_pdf(config, year, docs, source, registry, timestamp=timestamp, cache=cache,
-                                report_timestamp=lambda doc: worker.build_timestamp(doc.meta.submitted),
-                                assemble_pdf="pdf" in formats, page_counts=page_counts, waiting_for=waiting_for,
-                                wait=config.build.report_timeout, unit_keys=unit_keys)
-        output.cache_used = cache.used
-        output.diagnostics.extend(pdf.diagnostics)
-        output.pages, output.starts = pdf.pages, pdf.starts
-        if "pdf" in formats:
-            output.pdf = pdf.data
-        if "docx" in formats:
-            output.docx, problems = render_volume_docx(config, year, docs, source, pdf, timestamp=timestamp)
-            output.diagnostics.extend(problems)
+        with keep_trees_in(trees_dir(units)):
+            docs = [parse(read_draft(path, max_bytes=config.check.max_draft_bytes), config) for path in report_paths]
+            source = read_volume_source(config, year)
+            output.diagnostics.extend(source.diagnostics)
+            registry = load_registry(config.registry_path)
+            timestamp = worker.build_timestamp(_volume_date(source))
+            cache = UnitCache(units, environment)
+            pdf = render_volume_pdf(config, year, docs, source, registry, timestamp=timestamp, cache=cache,
+                                    report_timestamp=lambda doc: worker.build_timestamp(doc.meta.submitted),
+                                    assemble_pdf="pdf" in formats, page_counts=page_counts, waiting_for=waiting_for,
+                                    wait=config.build.report_timeout, unit_keys=unit_keys)
+            output.cache_used = cache.used
+            output.diagnostics.extend(pdf.diagnostics)
+            output.pages, output.starts = pdf.pages, pdf.starts
+            if "pdf" in formats:
+                output.pdf = pdf.data
+            if "docx" in formats:
+                output.docx, problems = render_volume_docx(config, year, docs, source, pdf, timestamp=timestamp)
+                output.diagnostics.extend(problems)
     except Exception as error:  # reported, never a traceback that hides the reports' results
         import logging
         import traceback

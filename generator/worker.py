@@ -198,24 +198,24 @@ def _render_report(path: Path, formats: tuple[str, ...], units: Path | None, env
     assert config is not None, "worker not initialised"
     result = ReportOutput(path=path)
     cache = UnitCache(units, environment)
-    keep_trees_in(trees_dir(units))
     marker = rendering_marker(units, path) if units is not None else None
     if marker is not None:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()  # a volume task may be waiting for this report's unit (`units.render_unit`)
     try:
-        doc = parse(read_draft(path, max_bytes=config.check.max_draft_bytes), config)
-        timestamp = build_timestamp(doc.meta.submitted)
-        view = report_view(doc, config)  # serialised once, read by both renderers
-        if "pdf" in formats:
-            pdf = report_pdf(doc, config, timestamp=timestamp, view=view, cache=cache)
-            result.pdf, result.pages = pdf.data, pdf.pages
-            result.diagnostics.extend(pdf.diagnostics)
-            result.cache_used = cache.used
-        if "docx" in formats:
-            data, problems = render_report_docx(doc, view, config, timestamp=timestamp)
-            result.docx = data
-            result.diagnostics.extend(problems)
+        with keep_trees_in(trees_dir(units)):
+            doc = parse(read_draft(path, max_bytes=config.check.max_draft_bytes), config)
+            timestamp = build_timestamp(doc.meta.submitted)
+            view = report_view(doc, config)  # serialised once, read by both renderers
+            if "pdf" in formats:
+                pdf = report_pdf(doc, config, timestamp=timestamp, view=view, cache=cache)
+                result.pdf, result.pages = pdf.data, pdf.pages
+                result.diagnostics.extend(pdf.diagnostics)
+                result.cache_used = cache.used
+            if "docx" in formats:
+                data, problems = render_report_docx(doc, view, config, timestamp=timestamp)
+                result.docx = data
+                result.diagnostics.extend(problems)
     except Exception as error:  # one broken report must not stop the others
         result.pdf = result.docx = None
         result.diagnostics.append(diagnostic("RND601", path, (1, 1), _("rendering failed: {error}").format(

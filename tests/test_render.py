@@ -224,18 +224,15 @@ def test_parsed_trees_read_back_from_the_build_cache_are_the_trees_parsed(tmp_pa
 
     bodies = [VALID.read_text(encoding="utf-8")] + [path.read_text(encoding="utf-8")
                                                      for path in sorted((REPO / "reports_src" / "2022").glob("r*.md"))]
-    try:
-        for body in bodies:
-            keep_trees_in(None)
+    for body in bodies:
+        with keep_trees_in(None):
             parsed, notes = markdown_tree(body)
-            keep_trees_in(tmp_path)
+        with keep_trees_in(tmp_path):
             markdown_tree(body)  # parses and stores
             stored, stored_notes = markdown_tree(body)  # reads back
-            assert etree.tostring(stored) == etree.tostring(parsed)
-            assert [(key, etree.tostring(item)) for key, item in stored_notes] == \
-                [(key, etree.tostring(item)) for key, item in notes]
-    finally:
-        keep_trees_in(None)
+        assert etree.tostring(stored) == etree.tostring(parsed)
+        assert [(key, etree.tostring(item)) for key, item in stored_notes] == \
+            [(key, etree.tostring(item)) for key, item in notes]
     assert len(list(tmp_path.glob("*.xml"))) == len(set(bodies))
 
 

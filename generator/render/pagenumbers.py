@@ -146,7 +146,8 @@ class PageNumbers:
         """Write the widths and the Unicode map of every glyph drawn; the font to embed with the PDF's others."""
         if self._font is None:
             return []
-        scale = 1000 / _face(self.family).upem
+        face = _face(self.family)
+        scale = 1000 / face.upem
         widths = pikepdf.Array()
         for glyph in sorted(self._glyphs):
             widths.extend([glyph, pikepdf.Array([round(self._glyphs[glyph][0] * scale, 3)])])
@@ -159,7 +160,6 @@ class PageNumbers:
                                 "1 begincodespacerange\n<0000> <ffff>\nendcodespacerange\n"
                                 f"{len(self._glyphs)} beginbfchar\n{entries}\nendbfchar\n"
                                 "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n").encode())
-        face = _face(self.family)
         key = "/FontFile3" if face.cff else "/FontFile2"
         return [(self._descriptor, PlaceholderFont.of(self._descriptor, key, face.program, self._glyphs))]
 
