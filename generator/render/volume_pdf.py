@@ -30,13 +30,23 @@ class VolumePdf:
     data: bytes
     pages: int
     starts: list[tuple[str, str, int]]             # (report id, title, printed start page)
-    toc: list[tuple[int, str, int]]                 # (level, text, printed page) for the Word TOC
+    toc: list[TocEntry]                             # for the Word TOC
     groups: list[tuple[str, list[ReportView]]]
     overview: Overview
     overview_sentence: str
     counselor_index: list[IndexEntry]
     company_index: list[IndexEntry]
     diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    """A line of the contents: its level (1 theme or back matter, 2 report), text, printed page, and the anchor
+    of what it points to (a theme points to its banner, `theme-<first report's anchor>`)."""
+    level: int
+    text: str
+    page: int
+    target: str
 
 
 @dataclass(frozen=True)
@@ -152,12 +162,12 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
     starts = [(view.id, view.title, pages[view.anchor]) for view in reports]
     toc = []
     for theme, members in groups:
-        toc.append((1, theme, pages[members[0].anchor]))
-        toc.extend((2, view.title, pages[view.anchor]) for view in members)
-    toc.append((1, _("Index of counselors"), pages["index-counselors"]))
-    toc.append((1, _("Index of companies"), pages["index-companies"]))
+        toc.append(TocEntry(1, theme, pages[members[0].anchor], f"theme-{members[0].anchor}"))
+        toc.extend(TocEntry(2, view.title, pages[view.anchor], view.anchor) for view in members)
+    toc.append(TocEntry(1, _("Index of counselors"), pages["index-counselors"], "index-counselors"))
+    toc.append(TocEntry(1, _("Index of companies"), pages["index-companies"], "index-companies"))
     for number, section in enumerate(back_sections, start=1):
-        toc.append((1, section["title"], pages[f"back-{number}"]))
+        toc.append(TocEntry(1, section["title"], pages[f"back-{number}"], f"back-{number}"))
     volume = VolumePdf(data=b"", pages=0, starts=starts, toc=toc, groups=groups, overview=numbers,
                        overview_sentence=sentence, counselor_index=counselor_index, company_index=company_index,
                        diagnostics=diagnostics)
