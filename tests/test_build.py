@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -384,3 +385,59 @@ def test_a_reused_report_keeps_what_rendering_reported(tmp_path, monkeypatch, ca
     assert found[0][0] == "built" and found[1][0] == "reused"
     assert any(code.startswith("RND") for code, _path in found[0][1])
     assert found[1][1] == found[0][1]
+
+
+def _fail_at_render(root, report_id="r05"):
+    """A draft that passes `check` (TXT410 turned off) but that no configured font can draw: RND602 at render."""
+    config = root / "reportgen.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("[check.severity]\n", '[check.severity]\nTXT410 = "off"\n'),
+                      encoding="utf-8")
+    draft = root / "reports_src" / "2022" / f"{report_id}.md"
+    draft.write_text(draft.read_text(encoding="utf-8").replace("现有职工约560人。", "现有职工约560人♞。"),
+                     encoding="utf-8")
+
+
+def _pdf_font_families(path) -> set[str]:
+    listing = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    return {line.split()[0].split("+", 1)[-1] for line in listing.splitlines()[2:] if line.strip()}
+
+
+def test_a_report_that_fails_at_render_is_excluded_from_the_volume(tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, ["r02", "r05"])
+    _fail_at_render(root)
+    code, out, _err = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert code == 1, out
+    assert {r["id"]: r["result"] for r in manifest["reports"]} == {"r02": "built", "r05": "failed"}
+    failed = next(r for r in manifest["reports"] if r["id"] == "r05")
+    assert any(d["code"] == "RND602" for d in failed["diagnostics"]) and failed["outputs"] == {}
+    volume = manifest["volumes"][0]
+    assert volume["result"] == "built" and volume["excluded"] == ["r05"]
+    assert volume["exclusions"] == [{"id": "r05", "result": "failed", "codes": ["RND602"]}]
+    assert [entry["id"] for entry in volume["reports"]] == ["r02"]
+    pdf_text = subprocess.run(["pdftotext", str(root / "output" / "2022" / "volume.pdf"), "-"], capture_output=True,
+                              text=True, check=True).stdout
+    assert "蜀江" not in pdf_text.replace(" ", "")
+    configured = ("notoserifcjksc", "notosanscjksc", "arplukaicn", "notosansmonocjksc")  # reportgen.toml's
+    families = {re.sub(r"[^a-z]", "", name.lower()) for name in
+                _pdf_font_families(root / "output" / "2022" / "volume.pdf")}
+    assert families and all(name.startswith(configured) for name in families), families
+    document = __import__("docx").Document(root / "output" / "2022" / "volume.docx")
+    assert not any("蜀江" in paragraph.text for paragraph in document.paragraphs)
+
+
+def test_a_report_that_fails_at_render_keeps_the_previous_volume_under_keep_previous(tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, ["r02", "r05"])
+    config = root / "reportgen.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'on_failed_report = "exclude"', 'on_failed_report = "keep-previous"'), encoding="utf-8")
+    assert _build(root, monkeypatch=monkeypatch, capsys=capsys)[0] == 0
+    volume = root / "output" / "2022"
+    before = {name: (volume / name).read_bytes() for name in ("volume.pdf", "volume.docx")}
+    _fail_at_render(root)
+    code, _out, _err = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert code == 1
+    assert {name: (volume / name).read_bytes() for name in before} == before
+    assert manifest["volumes"][0]["result"] == "failed" and manifest["volumes"][0]["kept_previous"] is True
+    assert manifest["volumes"][0]["excluded"] == ["r05"]
