@@ -293,7 +293,9 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
                     _exclude(state, record)
         for job in pending_volumes:
             if job.needs_render:
-                job.store(job.run_in_process(), out)
+                output = job.run_in_process()
+                if job.needs_render:
+                    job.store(output, out)
             progress.advance(_("volume {year}").format(year=job.year))
         return
     # Reports that go into a volume first: a volume starts as soon as its reports are done (its parts are their
@@ -374,8 +376,12 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
                 state.submitted.discard(kind)
                 state.missed = True
                 continue
-            state.outputs[kind] = output
-            finish_volume(state)
+            failing = state.job.failing_members(output)
+            for record in failing:  # not rendered in this build, and found unable to be set: again without it
+                report_failed(record)
+            if not failing:
+                state.outputs[kind] = output
+                finish_volume(state)
 
 
 def _work_while_workers_start(queue: deque[ReportRecord], states, out: Path, pool: WorkerPool) -> None:

@@ -147,6 +147,7 @@ class VolumeOutput:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     cache_used: set[str] = field(default_factory=set)                 # keys of the units it came from
     missing: str | None = None  # a report whose unit it waited for and that ended without one (no volume made)
+    member_diagnostics: dict[str, tuple[Diagnostic, ...]] = field(default_factory=dict)  # from the reports' units
 
 
 @dataclass
@@ -187,8 +188,32 @@ class VolumeJob:
                waiting_for: frozenset[str] = frozenset()) -> Future:
         return pool.submit(render_volume, *self.task(kind, page_counts, waiting_for))
 
+    def failing_members(self, output: VolumeOutput) -> list:
+        """Members whose laid-out unit reported an error (with the severity overrides): a report that was not
+        rendered in this build (`reportgen volume`) and that cannot be set, found as the volume lays it out.
+        Each is marked failed, with what its layout reported, for the build to exclude."""
+        from .check import apply_severity
+
+        failing = []
+        for member in self.members:
+            problems = apply_severity(output.member_diagnostics.get(str(member.doc.path), ()), self.config)
+            if any(item.severity == Severity.ERROR for item in problems):
+                member.diagnostics.extend(item for item in problems if item not in member.diagnostics)
+                member.result = "failed"
+                failing.append(member)
+        return failing
+
     def run_in_process(self) -> VolumeOutput:
-        return merge_outputs([render_volume(*self.task(kind)) for kind in self.formats])
+        """Make the volume here: again without each report found failing (unless the policy stops it)."""
+        while True:
+            output = merge_outputs([render_volume(*self.task(kind)) for kind in self.formats])
+            failing = self.failing_members(output)
+            if not failing:
+                return output
+            for member in failing:
+                self.exclude(member)
+            if not self.needs_render:
+                return output
 
     def exclude(self, member) -> None:
         """A report of this volume failed while the build ran: the volume goes on without it, or under the
@@ -255,6 +280,8 @@ def merge_outputs(outputs: list[VolumeOutput]) -> VolumeOutput:
         merged.pages, merged.starts = max(merged.pages, output.pages), merged.starts or output.starts
         merged.diagnostics.extend(item for item in output.diagnostics if item not in merged.diagnostics)
         merged.cache_used |= output.cache_used
+        merged.member_diagnostics.update(output.member_diagnostics)
+        merged.missing = merged.missing or output.missing
     return merged
 
 
@@ -371,6 +398,7 @@ def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...]
                                     assemble_pdf="pdf" in formats, page_counts=page_counts, waiting_for=waiting_for,
                                     wait=config.build.report_timeout, unit_keys=unit_keys)
             output.cache_used = cache.used
+            output.member_diagnostics = pdf.part_diagnostics
             output.diagnostics.extend(pdf.diagnostics)
             output.pages, output.starts = pdf.pages, pdf.starts
             if "pdf" in formats:

@@ -441,3 +441,19 @@ def test_a_report_that_fails_at_render_keeps_the_previous_volume_under_keep_prev
     assert {name: (volume / name).read_bytes() for name in before} == before
     assert manifest["volumes"][0]["result"] == "failed" and manifest["volumes"][0]["kept_previous"] is True
     assert manifest["volumes"][0]["excluded"] == ["r05"]
+
+
+def test_the_volume_command_excludes_a_report_it_finds_cannot_be_set(tmp_path, monkeypatch, capsys):
+    """`reportgen volume` renders no report: one that no configured font can draw is found as the volume lays it
+    out, and the volume is made again without it (never with a fallback face)."""
+    root = corpus_project(tmp_path, ["r02", "r05"])
+    _fail_at_render(root)
+    monkeypatch.chdir(root)
+    code = main(["volume", "--year", "2022", "--jobs", "2"])
+    out = capsys.readouterr().out
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert code == 1 and "RND602" in out and "因检查或生成失败而未收录：r05" in out
+    volume = manifest["volumes"][0]
+    assert volume["result"] == "built" and volume["excluded"] == ["r05"]
+    assert [entry["id"] for entry in volume["reports"]] == ["r02"]
+    assert not any("dejavu" in name.lower() for name in _pdf_font_families(root / "output" / "2022" / "volume.pdf"))

@@ -37,6 +37,7 @@ class VolumePdf:
     counselor_index: list[IndexEntry]
     company_index: list[IndexEntry]
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    part_diagnostics: dict[str, tuple[Diagnostic, ...]] = field(default_factory=dict)  # report path -> its unit's
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
     stamp_time = report_timestamp or (lambda doc: timestamp)
     pages: dict[str, int] = {}
     parts: list[Unit] = []
+    part_diagnostics: dict[str, tuple[Diagnostic, ...]] = {}
     printed = 1
     for (_theme, members), (_same, views) in zip(doc_groups, groups, strict=True):
         for doc, view in zip(members, views, strict=True):
@@ -149,6 +151,8 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
                     doc, view, config, cache=cache, timestamp=stamp_time(doc),
                     wait=wait if str(doc.path) in waiting_for else 0)
                 part = dataclasses.replace(laid_out, stamp_from=printed)
+                if laid_out.diagnostics:  # the build decides whether they fail the report (and exclude it)
+                    part_diagnostics[str(doc.path)] = tuple(laid_out.diagnostics)
             parts.append(part)
             for anchor, page in part.anchors.items():
                 pages.setdefault(anchor, printed + page)
@@ -170,7 +174,7 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
         toc.append(TocEntry(1, section["title"], pages[f"back-{number}"], f"back-{number}"))
     volume = VolumePdf(data=b"", pages=0, starts=starts, toc=toc, groups=groups, overview=numbers,
                        overview_sentence=sentence, counselor_index=counselor_index, company_index=company_index,
-                       diagnostics=diagnostics)
+                       diagnostics=diagnostics, part_diagnostics=part_diagnostics)
     if not assemble_pdf:
         return volume
     front = unit("volume_front.html.j2", {**base, "mode": "front", "pages": pages, "groups": groups,
