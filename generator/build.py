@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .atomic import OutputLock, atomic_write
+from .atomic import OutputLock, atomic_write, remove_temporaries
 from .cache import environment_key, report_key, sha256_bytes, sha256_file, trees_dir, units_dir
 from .config import Config
 from .discover import discover_drafts
@@ -148,7 +148,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
 
             listed = journal.inputs(config)
             before = journal.state(listed)
-        _remove_interrupted_writes(out)
+        remove_temporaries(out)  # of a build that was killed mid-write
         drafts = discover_drafts(list(paths or []), config)
         if reports and _probably_stale(drafts, out):
             pool.start_early()  # workers get ready while this process loads the checker and checks the drafts
@@ -459,12 +459,6 @@ def _known_page_counts(job, to_render: dict[Path, ReportRecord], out: Path, *,
             return None
         counts[str(path)] = pages
     return counts
-
-
-def _remove_interrupted_writes(out: Path) -> None:
-    """Temporary files of a build that was killed mid-write (we hold the lock: no build is writing now)."""
-    for path in out.rglob(".*.tmp"):
-        path.unlink(missing_ok=True)
 
 
 def _keep_previous_reports(manifest: dict, previous_path: Path) -> None:

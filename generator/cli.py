@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .errors import ConfigError, ReportgenError
+from .errors import ConfigError, ReportgenError, Terminated
 from .i18n import _, language_from_environment, set_language
 
 if TYPE_CHECKING:
@@ -325,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         return 130
+    except Terminated:
+        return Terminated.exit_code
     except Exception as error:  # noqa: BLE001 - last line of defence: exit code 2, not a bare traceback
         log.debug("internal error", exc_info=True)
         print(_("reportgen: internal error: {error} (run with -v for details)").format(
@@ -336,9 +339,17 @@ def run() -> None:
     """The `reportgen` command and `python -m generator`: `main`, then leave at once. Everything is written and
     flushed by then and the workers have stopped; tearing the interpreter down (its objects, the finished
     process pool) took 0.1–0.2 s of every build. Tests call `main` itself."""
-    code = main()
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        code = main()
+    except (KeyboardInterrupt, Terminated) as stopped:  # arrived outside `main`'s handlers: no traceback
+        code = 130 if isinstance(stopped, KeyboardInterrupt) else Terminated.exit_code
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
 
+
+def _terminate(_signum, _frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: the clean-up that follows is not interrupted again
+    raise Terminated()

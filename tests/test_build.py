@@ -457,3 +457,57 @@ def test_the_volume_command_excludes_a_report_it_finds_cannot_be_set(tmp_path, m
     assert volume["result"] == "built" and volume["excluded"] == ["r05"]
     assert [entry["id"] for entry in volume["reports"]] == ["r02"]
     assert not any("dejavu" in name.lower() for name in _pdf_font_families(root / "output" / "2022" / "volume.pdf"))
+
+
+def _processes_of(root) -> list[str]:
+    """Command lines of the live processes whose working directory is the project (a build's and its workers')."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.readlink(f"/proc/{entry}/cwd") == str(root):
+                found.append(entry + " " + open(f"/proc/{entry}/cmdline", "rb").read().replace(b"\0", b" ").decode())
+        except OSError:
+            continue
+    return found
+
+
+def _stop_mid_layout(root, how: int) -> tuple[subprocess.Popen, str]:
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "generator", "build", "--jobs", "2"], cwd=root,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)
+    markers = root / "output" / ".cache" / "2022" / "units"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (markers.is_dir() and any(markers.glob(".rendering-*.tmp"))):
+        time.sleep(0.02)
+    assert any(markers.glob(".rendering-*.tmp")), "no layout started"
+    os.kill(process.pid, how)
+    _out, err = process.communicate(timeout=30)
+    return process, err.decode()
+
+
+def _none_left_within(root, seconds: float) -> list[str]:
+    deadline = time.monotonic() + seconds
+    while (left := _processes_of(root)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def test_a_killed_build_leaves_no_process_behind(tmp_path):
+    root = corpus_project(tmp_path, ["r02", "r05", "r12", "r13"])
+    process, _err = _stop_mid_layout(root, signal.SIGKILL)
+    assert process.returncode == -signal.SIGKILL
+    assert _none_left_within(root, 5) == []
+
+
+def test_sigterm_and_ctrl_c_stop_a_build_cleanly(tmp_path):
+    root = corpus_project(tmp_path, ["r02", "r05", "r12", "r13"])
+    for how, code in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
+        process, err = _stop_mid_layout(root, how)
+        assert process.returncode == code, err
+        assert "Traceback" not in err and "leaked" not in err, err
+        assert _none_left_within(root, 5) == []
+        assert not list((root / "output").rglob("*.tmp"))
+        with OutputLock(root / "output"):  # released
+            pass
