@@ -10,7 +10,9 @@ templates) is verified by `require_resources` when a command is about to use it.
 
 from __future__ import annotations
 
+import ast
 import difflib
+import re
 import reprlib
 import tomllib
 import types
@@ -440,6 +442,70 @@ def describe_error(error: dict) -> str:
     return _("{key}: {message}; received {value}").format(key=key, message=message, value=received)
 
 
+TOML_POSITION = re.compile(r"^(?P<reason>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$",
+                           re.S)
+
+
+def _toml_key(text: str) -> str:
+    """`('brand', 'fonts')` as tomllib writes a key, as `brand.fonts`."""
+    try:
+        parts = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    return ".".join(map(str, parts)) if isinstance(parts, tuple) else str(parts)
+
+
+def describe_toml_error(error: tomllib.TOMLDecodeError) -> str:
+    """tomllib's error in the user's language: where (line, column) and what is wrong, by tomllib's wording
+    (Python 3.11–3.13); an unknown wording is kept as it is."""
+    match = TOML_POSITION.match(str(error))
+    reason = match.group("reason") if match else str(error)
+    argument = re.search(r" (\(.*\)|'.*'|\S+)$", reason)
+    value = argument.group(1) if argument else ""
+    if reason == "Cannot overwrite a value":
+        reason = _("a key is given a value twice")
+    elif reason.startswith("Cannot declare "):
+        reason = _("table {key} is declared twice").format(key=quote(_toml_key(reason[15:-6])))
+    elif reason.startswith(("Cannot mutate immutable namespace", "Cannot redefine namespace")):
+        reason = _("{key} is already defined and cannot be extended here").format(key=quote(_toml_key(value)))
+    elif reason.startswith("Duplicate inline table key"):
+        reason = _("key {key} appears twice in the inline table").format(key=quote(ast.literal_eval(value)))
+    elif reason == "Invalid value":
+        reason = _("not a valid value (text is written in quotes, e.g. \"A4\")")
+    elif reason == "Invalid statement":
+        reason = _("expected a line `key = value` or a table heading `[name]`")
+    elif reason == "Expected '=' after a key in a key/value pair":
+        reason = _("expected “=” after the key")
+    elif reason == "Invalid initial character for a key part":
+        reason = _("a key cannot start with this character (write it in quotes)")
+    elif reason == "Unterminated string":
+        reason = _("text is not closed by its quote")
+    elif reason == "Unclosed array":
+        reason = _("a list is not closed by “]”")
+    elif reason == "Unclosed inline table":
+        reason = _("an inline table is not closed by “}”")
+    elif reason.startswith("Expected ']"):
+        reason = _("expected {mark} at the end of the table heading").format(
+            mark=quote("]]" if "']]'" in reason else "]"))
+    elif reason == "Expected newline or end of document after a statement":
+        reason = _("expected the end of the line after the value")
+    elif reason.startswith(("Illegal character", "Found invalid character")):
+        reason = _("character {char} is not allowed here").format(char=value)
+    elif reason == "Unescaped '\\' in a string":
+        reason = _("a backslash in text is written \\\\ (or use single quotes)")
+    elif reason in ("Invalid date or datetime", "Invalid hex value",
+                    "Escaped character is not a Unicode scalar value"):
+        reason = _("not a valid value")
+    elif reason.startswith("Expected "):
+        reason = _("expected {text}").format(text=value)
+    if match is None:
+        return reason
+    if match.group("line") is None:
+        return _("at the end of the file: {reason}").format(reason=reason)
+    return _("line {line}, column {column}: {reason}").format(line=match.group("line"), column=match.group("column"),
+                                                              reason=reason)
+
+
 INTERNAL_FIELDS = ("root", "path")
 """Fields of `Config` that `load_config` sets; a file may not."""
 
@@ -459,8 +525,11 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Confi
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(str(path), [_("configuration file not found")]) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(str(path), [_("not valid TOML: {error}").format(error=error)]) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(str(path), [_("not valid TOML: {error}").format(error=describe_toml_error(error))]) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(str(path), [_("not valid TOML: {error}").format(error=_(
+            "the file is not UTF-8 (byte {offset})").format(offset=error.start))]) from None
     problems = [describe_error({"loc": (name,), "type": "extra_forbidden", "input": data.pop(name)})
                 for name in INTERNAL_FIELDS if name in data]
     try:

@@ -142,6 +142,18 @@ def test_no_error_type_the_schema_produces_falls_back_to_english(tmp_path, capsy
         assert not ENGLISH_PYDANTIC.search(problem) and "值无效" not in problem, problem
 
 
+@pytest.mark.parametrize("toml, problem", [
+    ('[brand]\npaper = A4\n', "不是有效的 TOML：第 3 行第 9 列：不是有效的值（文本须加引号，例如 \"A4\"）"),
+    ('[brand]\n[brand]\n', "不是有效的 TOML：第 3 行第 7 列：表“brand”声明了两次"),
+    ('[check]\nmax_nesting = 1\nmax_nesting = 2\n', "不是有效的 TOML：第 4 行第 16 列：同一配置项赋值了两次"),
+    ('[volume]\npdf_name = "a.pdf\n', "不是有效的 TOML：第 3 行第 18 列：此处不能出现字符 '\\n'"),
+    ('[volume\n', "不是有效的 TOML：第 2 行第 8 列：表头末尾应为“]”"),
+])
+def test_toml_syntax_errors_say_where_and_what_in_the_users_language(toml, problem, tmp_path, capsys, monkeypatch):
+    code, problems = _config_errors(tmp_path, capsys, monkeypatch, toml)
+    assert code == 2 and problems == [problem]
+
+
 # ---- argparse -------------------------------------------------------------------------------------------
 
 
@@ -211,6 +223,24 @@ def test_missing_logo_fails_the_build_naming_the_key(tmp_path, capsys, monkeypat
     assert f"  - brand.logo_raster：文件 {root / 'missing.png'} 不存在（不使用标志请写 \"\"）" in err.splitlines()
     assert not (root / "output" / "2022").exists()
     assert run(["check"], root, capsys, monkeypatch)[0] == 0  # checking does not draw the logo
+
+
+def test_missing_registry_is_a_configuration_error_naming_the_key(tmp_path, capsys, monkeypatch):
+    root = make_project(tmp_path)
+    (root / "reports_src" / "registry.yaml").unlink()
+    code, _out, err = run(["check"], root, capsys, monkeypatch)
+    assert code == 2
+    assert f"  - project.registry：文件 {root / 'reports_src' / 'registry.yaml'} 不存在" in err.splitlines()
+
+
+def test_unreadable_draft_says_why_in_the_users_language(tmp_path):
+    from generator.reader import read_source
+
+    _text, problems, _bom, _crlf = read_source(tmp_path / "gone.md")
+    assert [(item.code, item.message) for item in problems] == [("FM118", "无法读取文件：文件不存在")]
+    (tmp_path / "folder.md").mkdir()
+    _text, problems, _bom, _crlf = read_source(tmp_path / "folder.md")
+    assert [item.message for item in problems] == ["无法读取文件：这是目录，不是文件"]
 
 
 def test_no_logo_is_written_as_an_empty_path():
