@@ -33,7 +33,7 @@ SeverityName = Literal["error", "warning", "info", "off"]
 COLOUR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 PDF_NAME_PATTERN = r"^[\w.-]+\.pdf$"
 DOCX_NAME_PATTERN = r"^[\w.-]+\.docx$"
-MARKDOWN_NAME_PATTERN = r"^[\w.-]+\.md$"
+VOLUME_SOURCE_PATTERN = r"^_[\w.-]*\.md$"  # `_`: not taken for a draft (discover.py)
 HexColour = Annotated[str, Field(pattern=COLOUR_PATTERN)]
 
 
@@ -214,7 +214,7 @@ class VolumeOptions(Strict):
     """Order of theme groups in the volume; empty means the order of `themes`."""
     pdf_name: str = Field(default="volume.pdf", pattern=PDF_NAME_PATTERN)
     docx_name: str = Field(default="volume.docx", pattern=DOCX_NAME_PATTERN)
-    front_matter: str = Field(default="_volume.md", pattern=MARKDOWN_NAME_PATTERN)
+    front_matter: str = Field(default="_volume.md", pattern=VOLUME_SOURCE_PATTERN)
     """Per-year source file (inside `<sources>/<year>/`) with the preface and afterword."""
     on_failed_report: Literal["exclude", "keep-previous"] = "exclude"
     """When a report that belongs in the volume fails: build the volume without it ("exclude"), or leave the
@@ -359,7 +359,7 @@ def _pattern_form(pattern: str) -> str:
     forms = {COLOUR_PATTERN: _("a colour written #RRGGBB, e.g. #B3261E"),
              PDF_NAME_PATTERN: _("a file name ending in .pdf, without folders"),
              DOCX_NAME_PATTERN: _("a file name ending in .docx, without folders"),
-             MARKDOWN_NAME_PATTERN: _("a file name ending in .md, without folders")}
+             VOLUME_SOURCE_PATTERN: _("a file name starting with “_” and ending in .md, without folders")}
     return forms.get(pattern, pattern)
 
 

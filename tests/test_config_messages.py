@@ -69,7 +69,7 @@ def test_pydantic_errors_are_translated_by_type_with_key_expected_and_received(t
         "[check]", 'max_nesting = "12"', "max_table_rows = true", "max_draft_bytes = 10",
         "[[sections]]", "level = 2",
         "[[sections]]", 'title = "一、"',
-        "[volume]", 'pdf_name = "out/volume.pdf"',
+        "[volume]", 'pdf_name = "out/volume.pdf"', 'front_matter = "preface.md"',
     ])
     code, problems = _config_errors(tmp_path, capsys, monkeypatch, toml)
     assert code == 2
@@ -83,6 +83,8 @@ def test_pydantic_errors_are_translated_by_type_with_key_expected_and_received(t
         "check.max_nesting：应为整数；实际值为 '12'",
         "check.max_table_rows：应为整数；实际值为 true",
         "volume.pdf_name：应为以 .pdf 结尾、不含目录的文件名；实际值为 'out/volume.pdf'",
+        # Without its `_`, the volume's front matter would be checked and built as a draft.
+        "volume.front_matter：应为以“_”开头、以 .md 结尾、不含目录的文件名；实际值为 'preface.md'",
     ]
 
 
