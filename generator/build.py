@@ -27,7 +27,7 @@ from pathlib import Path
 from . import __version__
 from .atomic import OutputLock, atomic_write, remove_temporaries
 from .cache import environment_key, report_key, sha256_bytes, sha256_file, trees_dir, units_dir
-from .config import Config
+from .config import Config, require_resources
 from .discover import discover_drafts
 from .i18n import _, current_language
 from .model import Diagnostic, Document, Severity, fails
@@ -136,6 +136,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
     whole-corpus build records the journal that lets the next identical build replay it (`journal.py`)."""
     from .volume import VolumeJob, plan_volumes  # imported late: the volume module is only needed here
 
+    require_resources(config, rendering=True)  # a missing font or logo is an error, never a silent omission
     started = time.monotonic()
     progress = progress or Progress()
     out = (out or config.output_dir).resolve()

@@ -250,7 +250,8 @@ class VolumeJob:
             atomic_write(target, blobs[kind])
             self.record["outputs"][kind] = {"path": str(target.relative_to(out)), "sha256": sha256_bytes(blobs[kind]),
                                             "bytes": len(blobs[kind])}
-        self.record.update(result="built", rebuilt=True, pages=output.pages,
+        # The page count is the PDF volume's: Word lays its own file out, to a count no one knows here.
+        self.record.update(result="built", rebuilt=True, pages=output.pages if "pdf" in self.formats else None,
                            reports=[{"id": rid, "title": title, "start_page": page} for rid, title, page in output.starts])
         atomic_write(_cache_path(out, self.year), json.dumps(
             {"key": self.key, "record": self.record, "units": self.units_used}, ensure_ascii=False,
