@@ -149,6 +149,8 @@ class FrontMatterOptions(Strict):
     approved_status: str = "已审定"
     """Only reports in this state go into the annual volume (unless drafts are asked for)."""
     summary_max_chars: int = Field(default=300, ge=1)
+    title_max_chars: int = Field(default=100, ge=10)
+    """A title longer than this is refused (FM126): titles are set on the cover, in headers and in the TOC."""
     keywords_max: int = Field(default=8, ge=1)
 
     @field_validator("required")
@@ -198,6 +200,16 @@ class CheckOptions(Strict):
     """Deepest nesting of block quotes and lists."""
     max_table_rows: int = Field(default=1000, ge=1)
     max_table_columns: int = Field(default=40, ge=1)
+    max_lines: int = Field(default=10_000, ge=100)
+    """Lines a draft may have (RND609)."""
+    max_list_items: int = Field(default=2_000, ge=10)
+    """List items a draft may have (RND610)."""
+    max_footnotes: int = Field(default=300, ge=1)
+    """Footnotes a draft may define (RND611): Markdown's footnotes take time quadratic in their number."""
+    max_inline_nesting: int = Field(default=32, ge=2)
+    """Deepest nesting of brackets and parentheses on a line, and the longest run of emphasis marks (RND612)."""
+    max_line_chars: int = Field(default=10_000, ge=200)
+    """Characters one line (a paragraph written on one line) may have (RND613)."""
 
 
 class BuildOptions(Strict):

@@ -65,6 +65,7 @@ EXPECTED = {
     "TXT408_invisible_character.md": [("TXT408", 15, 3, "U+200B"), ("TXT408", 15, 10, "U+202E")],
     "TXT409_xml_invalid_character.md": [("TXT409", 15, 5, "U+000B")],
     "TXT410_glyph_not_in_font.md": [("TXT410", 15, 5, "U+1F600")],
+    "FM126_title_too_long.md": [("FM126", 2, 8, "最多允许 100 个")],
     "TXT411_ascii_quotes.md": [("TXT411", 15, 3, "英文引号")],
     # Drafts that must be clean.
     "no_coercion.md": [],
