@@ -30,11 +30,13 @@ def atomic_write(path: Path, data: bytes) -> None:
         else:
             os.chmod(temporary, 0o644)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         try:
             os.unlink(temporary)
         except FileNotFoundError:
             pass
+        if isinstance(error, OSError) and error.filename is None:
+            error.filename = str(path)  # a full disk says so without a name: the user needs to know where
         raise
 
 

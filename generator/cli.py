@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import ConfigError, ReportgenError, Terminated
-from .i18n import _, language_from_environment, route_argparse_messages, set_language
+from .i18n import _, describe_os_error, language_from_environment, route_argparse_messages, set_language
 
 if TYPE_CHECKING:
     from .build import Progress
@@ -345,6 +345,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Terminated:
         return Terminated.exit_code
+    except OSError as error:  # the environment (output path, permissions, a full disk), never a draft
+        log.debug("environment problem", exc_info=True)
+        where = error.filename if error.filename is not None else error.filename2
+        print(_("reportgen: error: cannot use {path}: {reason}").format(
+            path=where if where is not None else "?", reason=describe_os_error(error)), file=sys.stderr)
+        return EXIT_ERROR
     except Exception as error:  # noqa: BLE001 - last line of defence: exit code 2, not a bare traceback
         log.debug("internal error", exc_info=True)
         print(_("reportgen: internal error: {error} (run with -v for details)").format(

@@ -24,7 +24,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import PydanticCustomError
 
 from .errors import ConfigError
-from .i18n import _, join_list, quote
+from .i18n import _, describe_os_error, join_list, quote
 from .project import find_config
 
 KNOWN_FIELDS = ("title", "year", "theme", "company", "counselors", "status", "submitted", "summary",
@@ -537,6 +537,8 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Confi
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(str(path), [_("configuration file not found")]) from None
+    except OSError as error:  # a directory, unreadable, …
+        raise ConfigError(str(path), [describe_os_error(error)]) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(str(path), [_("not valid TOML: {error}").format(error=describe_toml_error(error))]) from None
     except UnicodeDecodeError as error:

@@ -7,6 +7,7 @@ or an English locale in the environment (LC_ALL, LC_MESSAGES, LANG).
 
 from __future__ import annotations
 
+import errno
 import gettext
 import hashlib
 import io
@@ -136,7 +137,12 @@ def describe_os_error(error: OSError) -> str:
         return _("it is a directory, not a file")
     if isinstance(error, PermissionError):
         return _("permission denied")
-    return error.strerror or str(error)
+    if isinstance(error, (FileExistsError, NotADirectoryError)):
+        return _("a file is in the way where a directory is needed")
+    reasons = {errno.ENOSPC: _("no space left on the device"), errno.EROFS: _("the file system is read-only"),
+               errno.EDQUOT: _("the disk quota is exhausted"), errno.ELOOP: _("too many levels of symbolic links"),
+               errno.ENAMETOOLONG: _("the file name is too long"), errno.EIO: _("input/output error")}
+    return reasons.get(error.errno) or error.strerror or str(error)
 
 
 def join_list(items) -> str:

@@ -511,3 +511,30 @@ def test_sigterm_and_ctrl_c_stop_a_build_cleanly(tmp_path):
         assert not list((root / "output").rglob("*.tmp"))
         with OutputLock(root / "output"):  # released
             pass
+
+
+def test_environment_problems_are_messages_naming_the_path(tmp_path, monkeypatch, capsys):
+    import errno
+
+    root = corpus_project(tmp_path, ["r02"])
+    monkeypatch.chdir(root)
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    assert main(["build", "--jobs", "1", "--out", str(tmp_path / "a-file")]) == 2
+    err = capsys.readouterr().err
+    assert f"无法使用 {tmp_path / 'a-file'}：此处需要目录，但已有同名文件" in err and "Traceback" not in err
+
+    def full(_descriptor):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("generator.atomic.os.fsync", full)
+    assert main(["build", "--jobs", "1", "--no-volume"]) == 2
+    err = capsys.readouterr().err
+    assert "_check.json：磁盘空间已满" in err and "内部错误" not in err  # the first file the build writes
+    monkeypatch.undo()
+    assert not list((root / "output").rglob("*.tmp"))
+
+    config = tmp_path / "other" / "reportgen.toml"
+    config.mkdir(parents=True)
+    monkeypatch.chdir(config.parent)
+    assert main(["check"]) == 2
+    assert "reportgen.toml 有误" in (err := capsys.readouterr().err) and "这是目录，不是文件" in err
