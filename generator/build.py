@@ -18,18 +18,21 @@ import datetime as dt
 import json
 import logging
 import os
+import signal
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
 from .atomic import OutputLock, atomic_write, remove_temporaries
-from .cache import environment_key, report_key, sha256_bytes, sha256_file, trees_dir, units_dir
+from .cache import environment_key, rendering_marker, report_key, sha256_bytes, sha256_file, trees_dir, units_dir
 from .config import Config, require_resources
 from .discover import discover_drafts
 from .i18n import _, current_language
+from .diagnostics import diagnostic
 from .model import Diagnostic, Document, Severity, fails
 from .pool import WorkerPool, stop_fork_server
 from .worker import ReportOutput, initialise, render_report
@@ -270,7 +273,7 @@ def _report_task(record: ReportRecord, out: Path, formats: tuple[str, ...], envi
 
 def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list, *, out: Path,
                 formats: tuple[str, ...], pool: WorkerPool, progress: Progress, environment: str) -> None:
-    from .volume import merge_outputs
+    from .volume import VolumeOutput, merge_outputs
 
     pending_volumes = [job for job in volume_jobs if job.needs_render]
     for job in volume_jobs:
@@ -307,6 +310,7 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
     # came out with another page count.
     unfinished = {record.doc.path for record in to_render}
     running: dict[Future, tuple] = {}
+    supervisor = _Supervisor(config, out)
 
     def finish_volume(state: _VolumeState) -> None:
         """Store a volume once its reports are done and its PDF and Word tasks have both delivered."""
@@ -339,18 +343,26 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
             for kind in state.job.formats:
                 # The Word volume waits for the reports still queued: by then the PDF task has laid out the back
                 # matter (whose pages the Word TOC prints) and the Word task finds it in the unit cache.
-                if kind not in state.submitted and (kind != "docx" or not queue):
+                if kind not in state.submitted and (kind != "docx" or not queue) and not supervisor.isolating(running):
                     running[state.job.submit(executor, kind)] = ("volume", state, kind, state.generation)
                     state.submitted.add(kind)
             finish_volume(state)
-        while queue and sum(1 for task in running.values() if task[0] == "report") < pool.jobs:
+        if supervisor.suspects and not running:  # a worker died: each report rendering then is tried again alone
+            record = supervisor.suspects.popleft()
+            future = executor.submit(render_report, *_report_task(record, out, formats, environment))
+            running[future] = ("report", record)
+            supervisor.started(future, record)
+        while queue and not supervisor.isolating(running) and sum(
+                1 for task in running.values() if task[0] == "report") < pool.jobs:
             record = queue.popleft()
-            running[executor.submit(render_report, *_report_task(record, out, formats, environment))] = ("report",
-                                                                                                         record)
+            future = executor.submit(render_report, *_report_task(record, out, formats, environment))
+            running[future] = ("report", record)
+            supervisor.started(future, record)
         if not queue:  # every report is handed out: a volume PDF starts now and waits for its reports' units
             for job in pending_volumes:
                 state = states[id(job)]
-                if "pdf" in job.formats and "pdf" not in state.submitted and not state.missed:
+                if ("pdf" in job.formats and "pdf" not in state.submitted and not state.missed
+                        and not supervisor.isolating(running)):
                     waiting = frozenset(str(path) for path in unfinished & set(job.report_paths))
                     running[job.submit(executor, "pdf", waiting_for=waiting)] = ("volume", state, "pdf",
                                                                                  state.generation)
@@ -358,12 +370,19 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
         for state in states.values():
             if state.guess is not None and "docx" in state.job.formats and "docx" not in state.submitted:
                 _word_volume_here(state, config)  # the workers have their first tasks: this process has time
-        done, _pending = wait(running, return_when=FIRST_COMPLETED)
+        done, _pending = wait(running, timeout=supervisor.poll, return_when=FIRST_COMPLETED)
+        supervisor.stop_overdue(running)
+        broken = []
         for future in done:
             task = running.pop(future)
+            try:
+                result = future.result()
+            except BrokenProcessPool:  # a worker died: every task running then fails so
+                broken.append(task)
+                continue
             if task[0] == "report":
                 record = task[1]
-                _store_report(record, future.result(), out, formats, config, environment)
+                _store_report(record, result, out, formats, config, environment)
                 unfinished.discard(record.doc.path)
                 progress.advance(record.doc.report_id)
                 if record.failed:
@@ -372,7 +391,7 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
             _kind, state, kind, generation = task
             if generation != state.generation or not state.job.needs_render:
                 continue  # made with a report that has failed since; its replacement is on its way
-            output = future.result()
+            output = result
             if output.missing is not None:  # a report it waited for ended without its unit: again once it is done
                 state.submitted.discard(kind)
                 state.missed = True
@@ -383,6 +402,108 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
             if not failing:
                 state.outputs[kind] = output
                 finish_volume(state)
+        if broken:
+            broken += [running.pop(future) for future in list(running)]  # these fail with the same broken pool
+            executor = pool.restart()
+            for task, verdict in supervisor.after_broken_pool(broken):
+                if task[0] == "report" and verdict is not None:  # the report that killed its worker
+                    record = task[1]
+                    _store_report(record, ReportOutput(path=record.doc.path, diagnostics=[verdict]), out, formats,
+                                  config, environment)
+                    unfinished.discard(record.doc.path)
+                    progress.advance(record.doc.report_id)
+                    report_failed(record)
+                elif task[0] == "report":
+                    if task[1] not in supervisor.suspects:
+                        queue.appendleft(task[1])  # innocent: rendered again as usual
+                else:
+                    _kind, state, kind, _generation = task
+                    state.submitted.discard(kind)
+                    if verdict is not None:
+                        state.outputs[kind] = VolumeOutput(diagnostics=[verdict])
+                        state.submitted.add(kind)
+                        finish_volume(state)
+
+
+class _Supervisor:
+    """Keeps the build going whatever a worker does. A worker that dies (a crash in a C library, the kernel's
+    out-of-memory killer, a signal) breaks the whole pool, and every task running then fails with it: the
+    workers are replaced, and each report that was rendering is tried again alone; one that kills its worker
+    again fails (RND608), the others are built. A report past its time limit whose worker's own timer cannot
+    stop it (stuck inside a C library) is stopped from here: its worker is killed (RND607), and the reports
+    beside it are rendered again."""
+
+
+    def __init__(self, config: Config, out: Path):
+        self.config, self.out = config, out
+        self.poll = 1.0
+        self.suspects: deque[ReportRecord] = deque()
+        self._tried: set = set()               # tasks tried again after a broken pool
+        self._stopped: set[Path] = set()       # reports whose worker this process killed at the time limit
+        self._started: dict[Future, tuple[float, ReportRecord]] = {}
+
+    def started(self, future: Future, record: ReportRecord) -> None:
+        self._started[future] = (time.monotonic(), record)
+
+    def isolating(self, running: dict) -> bool:
+        """While suspects wait or one runs alone, nothing else is handed out."""
+        return bool(self.suspects) or any(task[0] == "report" and task[1].doc.path in self._tried
+                                          for task in running.values())
+
+    def stop_overdue(self, running: dict) -> None:
+        timeout = self.config.build.report_timeout
+        limit = timeout + min(15.0, max(2.0, timeout / 4))  # the worker's own timer first, then this process
+        for future, (started, record) in list(self._started.items()):
+            if future not in running:
+                del self._started[future]
+            elif time.monotonic() - started > limit and record.doc.path not in self._stopped:
+                marker = rendering_marker(units_dir(self.out, record.doc.draft.year_dir), record.doc.path)
+                try:
+                    os.kill(int(marker.read_text(encoding="ascii")), signal.SIGKILL)
+                except (OSError, ValueError):  # not started yet (queued behind a volume task): count from now
+                    self._started[future] = (time.monotonic(), record)
+                    continue
+                log.warning("stopped the worker rendering %s: past %s s", record.doc.path, limit)
+                self._stopped.add(record.doc.path)
+
+    def after_broken_pool(self, tasks: list[tuple]) -> list[tuple[tuple, Diagnostic | None]]:
+        """What becomes of the tasks that were running when their pool broke: each with None (to run again) or
+        the diagnostic it fails with. A report whose worker this process killed is to blame, and the others run
+        again as usual; otherwise every report is a suspect, tried again alone, and fails if it breaks the pool
+        a second time."""
+        stopped = {task[1].doc.path for task in tasks if task[0] == "report"} & self._stopped
+        verdicts = []
+        for task in tasks:
+            if task[0] == "report":
+                record = task[1]
+                rendering_marker(units_dir(self.out, record.doc.draft.year_dir), record.doc.path).unlink(
+                    missing_ok=True)
+                if record.doc.path in stopped:
+                    verdicts.append((task, diagnostic("RND607", record.doc.path, (1, 1), _(
+                        "rendering took longer than {seconds} s and was stopped").format(
+                        seconds=self.config.build.report_timeout))))
+                elif stopped:
+                    verdicts.append((task, None))
+                elif record.doc.path in self._tried:
+                    verdicts.append((task, diagnostic("RND608", record.doc.path, (1, 1), _(
+                        "the process rendering this report ended abruptly, twice (a crash, or more memory than the "
+                        "{limit} MB a worker may use); the other reports were built").format(
+                        limit=self.config.build.worker_memory_mb))))
+                else:
+                    self._tried.add(record.doc.path)
+                    self.suspects.append(record)
+                    verdicts.append((task, None))
+                continue
+            _kind, state, kind, _generation = task
+            key = (state.job.year, kind)
+            if key in self._tried and not stopped:
+                verdicts.append((task, diagnostic("RND608", self.config.sources_dir / state.job.year, (1, 1), _(
+                    "the process making this volume ended abruptly, twice (a crash, or more memory than the "
+                    "{limit} MB a worker may use)").format(limit=self.config.build.worker_memory_mb))))
+            else:
+                self._tried.add(key)
+                verdicts.append((task, None))
+        return verdicts
 
 
 def _work_while_workers_start(queue: deque[ReportRecord], states, out: Path, pool: WorkerPool) -> None:

@@ -56,12 +56,17 @@ def die_with_parent() -> None:
 def stop_workers(executor: ProcessPoolExecutor) -> None:
     """Kill the executor's workers at once (an interrupted build must not wait for a layout to end), then let
     it go. `ProcessPoolExecutor` offers no public way to do this before Python 3.14 (`terminate_workers`)."""
-    for process in list(getattr(executor, "_processes", {}).values()):
+    _kill(executor)
+    executor.shutdown(wait=True, cancel_futures=True)  # prompt now: its queues' semaphores are released
+
+
+def _kill(executor: ProcessPoolExecutor) -> None:
+    processes = getattr(executor, "_processes", None) or {}
+    for process in list(processes.values()):
         try:
             process.kill()
         except (OSError, AttributeError):
             pass
-    executor.shutdown(wait=True, cancel_futures=True)  # prompt now: its queues' semaphores are released
 
 
 def stop_fork_server() -> None:
@@ -121,6 +126,13 @@ class WorkerPool:
                 executor.submit(warm_up)
             self.executor = executor
         return self.executor
+
+    def restart(self) -> ProcessPoolExecutor | None:
+        """Fresh workers after one died (a pool with a dead worker is broken: it takes no more tasks)."""
+        if self.executor is not None:
+            stop_workers(self.executor)
+            self.executor = None
+        return self.start()
 
     def __exit__(self, exc_type, *exc):
         interrupted = exc_type is not None and not issubclass(exc_type, Exception)  # Ctrl-C, SIGTERM

@@ -205,7 +205,9 @@ def _render_report(path: Path, formats: tuple[str, ...], units: Path | None, env
     marker = rendering_marker(units, path) if units is not None else None
     if marker is not None:
         marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.touch()  # a volume task may be waiting for this report's unit (`units.render_unit`)
+        # A volume task may be waiting for this report's unit (`units.render_unit`); the build reads the pid to
+        # stop a worker stuck past the time limit where its own timer cannot reach (inside a C library).
+        marker.write_text(str(os.getpid()), encoding="ascii")
     try:
         with keep_trees_in(trees_dir(units)):
             doc = parse(read_draft(path, max_bytes=config.check.max_draft_bytes), config)

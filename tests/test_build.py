@@ -538,3 +538,43 @@ def test_environment_problems_are_messages_naming_the_path(tmp_path, monkeypatch
     monkeypatch.chdir(config.parent)
     assert main(["check"]) == 2
     assert "reportgen.toml 有误" in (err := capsys.readouterr().err) and "这是目录，不是文件" in err
+
+
+def _faulty_build(root, fault: str, *, timeout: int = 120) -> subprocess.CompletedProcess:
+    faults = str(__import__("pathlib").Path(__file__).parent / "faults")
+    environment = {**os.environ, "REPORTGEN_FAULT": fault,
+                   "PYTHONPATH": os.pathsep.join(filter(None, [faults, os.environ.get("PYTHONPATH")]))}
+    return subprocess.run([sys.executable, "-m", "generator", "build", "--jobs", "2", "--format", "json"], cwd=root,
+                          capture_output=True, text=True, env=environment, timeout=timeout)
+
+
+def test_a_report_whose_worker_dies_fails_alone_and_everything_else_is_built(tmp_path):
+    root = corpus_project(tmp_path, ["r02", "r05", "r13", "r14"])
+    result = _faulty_build(root, "kill:r05.md")
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert {r["id"]: r["result"] for r in manifest["reports"]} == {
+        "r02": "built", "r05": "failed", "r13": "built", "r14": "built"}
+    failed = next(r for r in manifest["reports"] if r["id"] == "r05")
+    assert [d["code"] for d in failed["diagnostics"]] == ["RND608"]
+    volume = manifest["volumes"][0]
+    assert volume["result"] == "built" and volume["excluded"] == ["r05"]
+    assert all((root / "output" / r["outputs"]["pdf"]["path"]).is_file() for r in manifest["reports"]
+               if r["result"] == "built")
+    assert "Traceback" not in result.stderr and _none_left_within(root, 5) == []
+
+
+def test_a_report_stuck_where_its_own_timer_cannot_reach_is_stopped_by_the_build(tmp_path):
+    root = corpus_project(tmp_path, ["r02", "r05", "r13"])
+    config = root / "reportgen.toml"
+    config.write_text(re.sub(r"report_timeout = \d+", "report_timeout = 4", config.read_text(encoding="utf-8")),
+                      encoding="utf-8")
+    started = time.monotonic()
+    result = _faulty_build(root, "hang:r05.md")
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert {r["id"]: r["result"] for r in manifest["reports"]} == {"r02": "built", "r05": "failed", "r13": "built"}
+    failed = next(r for r in manifest["reports"] if r["id"] == "r05")
+    assert [d["code"] for d in failed["diagnostics"]] == ["RND607"] and "4" in failed["diagnostics"][0]["message"]
+    assert time.monotonic() - started < 120
+    assert _none_left_within(root, 5) == []
