@@ -1,0 +1,215 @@
+"""Text that came out wrong in drafts written by other people (issue 14, items 4–10).
+
+The golden corpus `tests/realworld/text/` holds small drafts in the style of pasted web text, weekly newsletters
+and style guides. They are built end to end once (`reportgen build`), and each test reads what was printed:
+the PDF's text (pdftotext), its fonts (pdffonts) and the DOCX's paragraphs and runs.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+
+from generator.check import check_paths
+from generator.cli import main
+from generator.config import load_config
+from generator.registry import load_registry
+
+from .conftest import PROJECT, REPO
+
+CORPUS = Path(__file__).parent / "realworld" / "text"
+CONFIGURED_FACES = ("notoserifcjk", "notosanscjk", "notosansmonocjk", "arplukai")  # PostScript names, folded
+
+
+def realworld_project(root: Path, names: list[str] | None = None) -> Path:
+    """A project with the test project's configuration (templates and logo of the repository) and the golden
+    drafts `names` (default: all of them)."""
+    drafts = root / "reports_src" / "2022"
+    drafts.mkdir(parents=True)
+    config = (PROJECT / "reportgen.toml").read_text(encoding="utf-8").replace("../../templates", str(REPO / "templates"))
+    (root / "reportgen.toml").write_text(config, encoding="utf-8")
+    shutil.copy(PROJECT / "reports_src" / "registry.yaml", root / "reports_src")
+    shutil.copytree(PROJECT / "reports_src" / "2022" / "assets", drafts / "assets")
+    for path in sorted(CORPUS.glob("*.md")):
+        if names is None or path.stem in names:
+            shutil.copy(path, drafts / path.name)
+    return root
+
+
+class Built:
+    def __init__(self, root: Path):
+        self.root = root
+        self.reports = root / "output" / "2022" / "reports"
+        self.config = load_config(root / "reportgen.toml")
+
+    def pdf_text(self, report_id: str) -> str:
+        """The PDF's text as printed, lines of a paragraph joined (a gap shows as a space)."""
+        result = subprocess.run(["pdftotext", "-enc", "UTF-8", str(self.reports / f"{report_id}.pdf"), "-"],
+                                capture_output=True, text=True, check=True)
+        return result.stdout.replace("\n", "")
+
+    def docx_paragraphs(self, report_id: str) -> list[str]:
+        document = docx.Document(str(self.reports / f"{report_id}.docx"))
+        paragraphs = [paragraph.text for paragraph in document.paragraphs]
+        for table in document.tables:
+            paragraphs += [cell.text for row in table.rows for cell in row.cells]
+        return paragraphs
+
+    def docx_xml(self, report_id: str) -> str:
+        return zipfile.ZipFile(self.reports / f"{report_id}.docx").read("word/document.xml").decode()
+
+    def diagnostics(self, report_id: str):
+        path = self.root / "reports_src" / "2022" / f"{report_id}.md"
+        _documents, found = check_paths([path], self.config, load_registry(self.config.registry_path),
+                                        whole_corpus=False)
+        return found
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Built:
+    root = realworld_project(tmp_path_factory.mktemp("realworld") / "project")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        code = main(["build", "--jobs", "2", "--no-volume"])
+    assert code == 0
+    return Built(root)
+
+
+def test_golden_corpus_builds_with_configured_faces_only(built):
+    for path in sorted(CORPUS.glob("*.md")):
+        pdf = built.reports / f"{path.stem}.pdf"
+        result = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True)
+        names = [line.split()[0].split("+")[-1].replace("-", "").lower()
+                 for line in result.stdout.splitlines()[2:] if line.strip()]
+        assert names and all(name.startswith(CONFIGURED_FACES) for name in names), (path.stem, names)
+        assert (built.reports / f"{path.stem}.docx").is_file()
+
+
+# ---- item 4: code spans are printed as written ----------------------------------------------------------------
+
+def test_code_spans_print_ampersands_and_angle_brackets_once(built):
+    text = built.pdf_text("codespan")
+    paragraphs = "\n".join(built.docx_paragraphs("codespan"))
+    for output in (text, paragraphs):
+        assert "a && b < c" in output and "cmd > out.txt" in output and "实体写作&lt;。" in output
+        assert "if (a && b < c) { return x > y; }" in output  # indented code block
+        assert "&amp;" not in output and "&gt;" not in output
+
+
+# ---- item 5: e-mail autolinks ------------------------------------------------------------------------------------
+
+def test_email_autolink_prints_the_address_and_links_to_it(built):
+    for output in (built.pdf_text("email"), "\n".join(built.docx_paragraphs("email"))):
+        assert "发邮件至dangjian@example.com，" in output and "amp;" not in output and "#" not in output
+    assert 'Target="mailto:dangjian@example.com"' in zipfile.ZipFile(
+        built.reports / "email.docx").read("word/_rels/document.xml.rels").decode()
+    assert "AST504" not in {item.code for item in built.diagnostics("email")}
+
+
+# ---- item 9: soft line breaks next to other elements ---------------------------------------------------------
+
+def test_soft_breaks_next_to_code_spans_and_latin_words_leave_no_gap(built):
+    for output in (built.pdf_text("softbreaks"), "\n".join(built.docx_paragraphs("softbreaks"))):
+        assert "调用init()方法，然后启动Docker容器，" in output
+
+
+def test_spaces_around_bold_between_chinese_are_reported_and_fixed(built):
+    found = [item for item in built.diagnostics("softbreaks") if item.code == "TXT407"]
+    assert [(item.line, item.col) for item in found] == [(17, 6), (17, 15)]
+
+
+# ---- item 10: GFM and pandoc extensions ----------------------------------------------------------------------
+
+def test_strikethrough_and_task_lists_are_drawn_in_pdf_and_docx(built):
+    text = built.pdf_text("extensions")
+    paragraphs = built.docx_paragraphs("extensions")
+    for output in (text, "\n".join(paragraphs)):
+        assert "原计划三个月两个月完成。" in output and "~~" not in output
+        assert "■ 完成隐患排查" in output and "□ 完成整改销号" in output and "[x]" not in output
+    xml = built.docx_xml("extensions")
+    struck = re.search(r"<w:r><w:rPr><w:strike/></w:rPr><w:t[^>]*>三个月</w:t></w:r>", xml)
+    assert struck, "the deleted words are struck through in Word"
+
+
+def test_strikethrough_reaches_the_pdf_as_deleted_text(built):
+    from generator.parse import parse
+    from generator.reader import read_draft
+    from generator.render.html import body_html
+
+    doc = parse(read_draft(built.root / "reports_src" / "2022" / "extensions.md"), built.config)
+    assert "<del>三个月</del>" in body_html(doc, anchor_prefix="r")  # line-through in WeasyPrint's HTML styles
+
+
+def test_unsupported_extensions_are_reported(built):
+    found = {(item.code, item.line) for item in built.diagnostics("extensions")}
+    assert ("TXT413", 20) in found  # {width=50%}
+    assert ("TXT413", 22) in found  # [TOC]
+
+
+# ---- item 6: HTML entities from pasted web text ------------------------------------------------------------
+
+def test_entities_print_as_characters_and_are_reported(built):
+    for output in (built.pdf_text("entities"), "\n".join(built.docx_paragraphs("entities"))):
+        assert "版权©西南水泥" in output and "风险等级<二级的隐患当日整改&销号。" in output
+        assert "代码中的实体不解码：&copy;。" in output  # code is printed as written
+        assert "&emsp;" not in output and "&nbsp;" not in output and "&copy;西南" not in output
+    found = [(item.code, item.line, item.col) for item in built.diagnostics("entities") if item.code == "TXT412"]
+    assert found == [("TXT412", 15, 1), ("TXT412", 17, 3), ("TXT412", 17, 25)]
+
+
+def _fixed(built: Built, name: str) -> str:
+    from generator.fixes import fix_text
+    from generator.rules.context import CheckContext
+
+    path = built.root / "reports_src" / "2022" / f"{name}.md"
+    ctx = CheckContext(config=built.config, registry=load_registry(built.config.registry_path), whole_corpus=False)
+    text, _count = fix_text(path, path.read_text(encoding="utf-8"), ctx)
+    again, count = fix_text(path, text, ctx)
+    assert (again, count) == (text, 0)  # a second run changes nothing
+    return text
+
+
+def test_fix_writes_entities_as_text_and_removes_the_hand_made_indent(built):
+    fixed = _fixed(built, "entities")
+    assert "\n公司党委高度重视安全生产工作" in fixed and "版权©西南水泥" in fixed and "2021年12月" in fixed
+    assert "`&copy;`" in fixed and "&lt;二级" in fixed and "&amp;销号" in fixed
+
+
+# ---- item 7: a fix never changes what the Markdown means ------------------------------------------------------
+
+def test_fix_keeps_link_definitions_autolinks_code_tables_and_html_like_text(built):
+    fixed = _fixed(built, "linkdefs")
+    assert '[guide]: http://x.example/guide "编写规范"' in fixed and "[site]: http://x.example/ '公司\"官网\"'" in fixed
+    assert "<https://example.com/a,b>" in fixed and '`"中文"`' in fixed and '<span title="中文">' in fixed
+    assert "| 引号 | 他说“安全第一” |" in fixed  # prose in a table is still fixed
+    from generator.parse import markdown_tree
+
+    links = [link.get("href") for link in markdown_tree(fixed.split("---\n", 2)[2])[0].iter("a")]
+    assert links == ["http://x.example/guide", "http://x.example/", "https://example.com/a,b"]
+
+
+# ---- item 8: consistent spacing fixes, ideographic spaces kept, code untouched, --diff honest ------------------
+
+def test_fix_spacing_is_consistent_and_leaves_code_and_letter_spacing(built):
+    fixed = _fixed(built, "spacing")
+    assert "围绕`AVObject`进行开发，转过90°的角，他说“喵”了。" in fixed
+    assert "“综　合”" in fixed
+    assert ">         缩进代码 , 不改" in fixed
+
+
+def test_diff_alone_says_nothing_was_written(tmp_path, capsys, monkeypatch):
+    root = realworld_project(tmp_path / "project", ["spacing"])
+    draft = root / "reports_src" / "2022" / "spacing.md"
+    before = draft.read_bytes()
+    monkeypatch.chdir(root)
+    main(["check", "--diff", "reports_src/2022/spacing.md"])
+    out, _err = capsys.readouterr()
+    assert "+围绕`AVObject`进行开发" in out and draft.read_bytes() == before
+    assert "已自动修复" not in out and "以上显示了 5 处修复，未写入任何文件。" in out
