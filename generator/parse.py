@@ -191,7 +191,7 @@ def _decode_substituted_references(element) -> None:
         if value and AMP_SUBSTITUTE in value:
             setattr(element, attribute, decode(value))
     for name, value in element.attrib.items():
-        if AMP_SUBSTITUTE in value:
+        if value and AMP_SUBSTITUTE in value:  # attr_list may leave an attribute without a value
             element.set(name, decode(value))
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import docx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from generator.check import check_paths
 from generator.cli import main
@@ -213,3 +215,90 @@ def test_diff_alone_says_nothing_was_written(tmp_path, capsys, monkeypatch):
     out, _err = capsys.readouterr()
     assert "+围绕`AVObject`进行开发" in out and draft.read_bytes() == before
     assert "已自动修复" not in out and "以上显示了 5 处修复，未写入任何文件。" in out
+
+
+# ---- every fix, against every kind of syntax (a property) ------------------------------------------------------
+
+SYNTAX_FRAGMENTS = [
+    '详见[规范][id]和[手册][id2]。\n\n[id]: http://x.example/ "标题"\n[id2]: http://y.example/ \'公司"官网"\'',
+    "请写信至<a@example.com>，或访问<https://example.com/a,b>。",
+    '代码`"中文" , 中 a`不改，``a `b` 中``也不改。',
+    '表1 对照表\n\n| 列 | 说明 |\n|---|---|\n| 引号 | 他说"安全" |\n| 代码 | `"中文"` |',
+    "    缩进代码 , 不改 “x” \n",
+    "> 1. 引用中的列表\n>\n>         缩进代码 , 不改",
+    "- 项目\n\n        列表中的代码 , 不改",
+    "就能 **免费领取** 这份，说 “喵” 了，转过90° 的角。",
+    "&emsp;&emsp;首行缩进，版权&copy;所有，空格&nbsp;这里，&lt;b&gt;与&amp;。",
+    "原计划~~三个月~~两个月，围绕 `AVObject` 进行。",
+    "![图1 趋势](assets/chart.png)",
+    "脚注[^1]。\n\n[^1]: 注释 内容,说明。",
+    "* 列表 项\n* 第二 项\n\n1. 有序 项",
+    "综　合，\u200b零宽。",
+]
+PROSE_FRAGMENT = '中文,英文; 创(chuàng)新 ERP 系统 １２３ 。。"党建"'  # in every draft: something to fix
+HTML_LIKE_FRAGMENT = '形似标签<span title="中文">文字</span>照印。'
+
+
+def _draft(fragments: list[str]) -> str:
+    text = (CORPUS / "softbreaks.md").read_text(encoding="utf-8")
+    head, rest = text.split("## 一、课题背景\n", 1)
+    return head + "## 一、课题背景\n\n" + "\n\n".join([*fragments, PROSE_FRAGMENT]) + "\n" + rest.split("\n## ", 1)[1].join(["\n## ", ""])
+
+
+@pytest.fixture(scope="module")
+def fix_context(tmp_path_factory):
+    from generator.rules.context import CheckContext
+
+    root = realworld_project(tmp_path_factory.mktemp("fixes") / "project", [])
+    config = load_config(root / "reportgen.toml")
+    return FixContext(root / "reports_src" / "2022" / "property.md", CheckContext(
+        config=config, registry=load_registry(config.registry_path), whole_corpus=False))
+
+
+class FixContext(tuple):
+    def __new__(cls, path, ctx):
+        return super().__new__(cls, (path, ctx))
+
+    def __repr__(self) -> str:  # hypothesis prints the fixture with a failing example
+        return "FixContext()"
+
+
+def _syntax(path, text, config):
+    from generator.fixes import markdown_syntax
+    from generator.parse import parse
+    from generator.reader import draft_from_text
+
+    return markdown_syntax(parse(draft_from_text(path, text), config))
+
+
+@given(st.lists(st.sampled_from(SYNTAX_FRAGMENTS), min_size=1, max_size=5))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_every_rule_proposes_only_fixes_that_keep_the_syntax(fix_context, fragments):
+    """The rules themselves never offer an edit inside syntax (the fixer's own check is only a safety net)."""
+    from generator.check import apply_severity, check_document
+    from generator.fixes import apply_edits
+    from generator.parse import parse
+    from generator.reader import draft_from_text
+
+    path, ctx = fix_context
+    text = _draft(fragments)
+    doc = parse(draft_from_text(path, text), ctx.config)
+    edits = [edit for item in apply_severity(check_document(doc, ctx), ctx.config) for edit in item.fix]
+    assert edits
+    for edit in edits:
+        assert _syntax(path, apply_edits(text, [edit])[0], ctx.config) == _syntax(path, text, ctx.config), edit
+
+
+@given(st.lists(st.sampled_from([*SYNTAX_FRAGMENTS, HTML_LIKE_FRAGMENT]), min_size=1, max_size=5))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_fix_keeps_the_syntax_fixes_the_prose_and_is_idempotent(fix_context, fragments):
+    from generator.fixes import fix_text
+
+    path, ctx = fix_context
+    text = _draft(fragments)
+    fixed, count = fix_text(path, text, ctx)
+    assert count > 0 and _syntax(path, fixed, ctx.config) == _syntax(path, text, ctx.config)
+    assert fix_text(path, fixed, ctx) == (fixed, 0)
+    assert "中文，英文；创新ERP系统123。“党建”" in fixed, fixed
+    if HTML_LIKE_FRAGMENT in fragments:
+        assert '<span title="中文">' in fixed

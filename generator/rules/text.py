@@ -31,10 +31,16 @@ FULL_PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", ".": "
 REPEATED = LazyPattern(r"([。，、；：？！])\1+")
 FULLWIDTH_ALNUM = LazyPattern(r"[０-９Ａ-Ｚａ-ｚ]+")
 # Spaces between Chinese characters or punctuation, also when emphasis or strikethrough marks stand between the
-# space and the character (`就能 **免费领取** 这份`; not `_`, which does not emphasise inside Chinese words).
+# space and a Han character (`就能 **免费领取** 这份`; not `_`, which does not emphasise inside Chinese words). A
+# bold lead-in sentence ending in punctuation (`**一是……。** 正文`) keeps its space, by convention.
 SPACE_HAN = LazyPattern(
-    rf"(?:(?<=[{CJK}])|(?<=[{CJK}]\*)|(?<=[{CJK}]\*\*)|(?<=[{CJK}]\*\*\*)|(?<=[{CJK}]~~))"
-    rf"[ \t]+(?=(?:\*{{1,3}}|~~)?[{CJK}])")
+    rf"(?:(?<=[{CJK}])|(?<=[{HAN}]\*)|(?<=[{HAN}]\*\*)|(?<=[{HAN}]\*\*\*)|(?<=[{HAN}]~~))"
+    rf"[ \t]+(?=[{CJK}]|(?:\*{{1,3}}|~~)[{HAN}])")
+# A space before Chinese closing punctuation or after opening punctuation, next to Latin text or code
+# (`系统123 。`, `（ ERP）`); between CJK characters SPACE_HAN reports it.
+CJK_CLOSING = "，。、；：？！）》」』】〕〉"
+CJK_OPENING = "（《「『【〔〈"
+SPACE_CJK_PUNCT = LazyPattern(rf"(?<=[^\s{CJK}*~])[ \t]+(?=[{CJK_CLOSING}])|(?<=[{CJK_OPENING}])[ \t]+(?=[^\s{CJK}*~])")
 # Latin letters and digits, with the signs written after numbers (50%, 90°, 5‰); a code span (masked) counts
 # as Latin text when its first or last character is (see `_code_span_is_latin`).
 LATIN_AFTER = "A-Za-z0-9%°‰"
@@ -207,7 +213,7 @@ def fullwidth_alphanumeric(doc: Document, ctx: CheckContext) -> Iterator[Diagnos
 
 @rule("TXT407", "space-between-han", Severity.WARNING)
 def space_between_han(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
-    """A stray space between two Han characters."""
+    """A stray space between two Chinese characters, or next to Chinese punctuation."""
     for segment in _segments(doc):
         for match in SPACE_HAN.finditer(segment.text):
             if segment.role.startswith("heading:") and not strip_numbering(
@@ -215,6 +221,9 @@ def space_between_han(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
                 continue  # “第三部分 辅导过程”: a space after a heading's numbering is conventional
             yield diagnostic("TXT407", doc.path, _at(doc, segment, match.start()), _(
                 "space between Chinese characters"), fix=[_edit(segment, match.start(), match.end(), "")])
+        for match in SPACE_CJK_PUNCT.finditer(segment.text):
+            yield diagnostic("TXT407", doc.path, _at(doc, segment, match.start()), _(
+                "space next to Chinese punctuation"), fix=[_edit(segment, match.start(), match.end(), "")])
 
 
 @rule("TXT408", "invisible-character", Severity.WARNING)
