@@ -102,7 +102,17 @@ def test_code_spans_print_ampersands_and_angle_brackets_once(built):
     for output in (text, paragraphs):
         assert "a && b < c" in output and "cmd > out.txt" in output and "实体写作&lt;。" in output
         assert "if (a && b < c) { return x > y; }" in output  # indented code block
+        assert "（一）x < y && z的写法" in output  # a heading
         assert "&amp;" not in output and "&gt;" not in output
+    assert "脚注中的代码p && q照原样印出。" in text
+    footnotes = zipfile.ZipFile(built.reports / "codespan.docx").read("word/footnotes.xml").decode()
+    assert "p &amp;&amp; q" in footnotes and "&amp;amp;" not in footnotes  # the XML's own escaping, once
+    from pypdf import PdfReader
+
+    def titles(items) -> list[str]:
+        return [title for item in items for title in (titles(item) if isinstance(item, list) else [item.title])]
+
+    assert "（一）x < y && z的写法" in titles(PdfReader(built.reports / "codespan.pdf").outline)  # the bookmark
 
 
 # ---- item 5: e-mail autolinks ------------------------------------------------------------------------------------
@@ -302,3 +312,24 @@ def test_fix_keeps_the_syntax_fixes_the_prose_and_is_idempotent(fix_context, fra
     assert "中文，英文；创新ERP系统123。“党建”" in fixed, fixed
     if HTML_LIKE_FRAGMENT in fragments:
         assert '<span title="中文">' in fixed
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_libreoffice_prints_the_word_files_as_the_pdfs_do(built, tmp_path):
+    """The DOCX files as LibreOffice lays them out print the same text as the PDFs (items 4, 5, 6, 9, 10)."""
+    names = ["codespan", "email", "entities", "softbreaks", "extensions"]
+    result = subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to",
+                             "pdf", "--outdir", str(tmp_path), *(str(built.reports / f"{name}.docx") for name in names)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+
+    def printed(name: str) -> str:  # without spaces: LibreOffice sets Chinese and Latin apart (autoSpaceDE)
+        text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / f"{name}.pdf"), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        return re.sub(r"\s+", "", text)
+
+    assert "a&&b<c" in printed("codespan") and "&amp;" not in printed("codespan")
+    assert "发邮件至dangjian@example.com，" in printed("email") and "amp;" not in printed("email")
+    assert "版权©西南水泥" in printed("entities") and "&emsp;" not in printed("entities")
+    assert "调用init()方法，然后启动Docker容器，" in printed("softbreaks")
+    assert "原计划三个月两个月完成。" in printed("extensions") and "■完成隐患排查" in printed("extensions")
