@@ -27,6 +27,7 @@ CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 MASKED_INLINE = re.compile(
     r"(`+)(?:(?!\1).)+?\1"            # code spans
     r"|\]\([^)\n]*\)"                 # link and image targets
+    r"|!(?=\[[^\]\n]*\][(\[])"          # the `!` of an image (TXT403 made it `！`, a link)
     r"|<[a-z][a-z0-9+.-]*:[^>\s]*>"   # autolinks
     r"|<[^<> !]+@[^@<> ]+>"           # e-mail autolinks (Python-Markdown's AUTOMAIL_RE)
     r"|\b(?:https?|ftp|file|mailto):[^\s，。；）)\]]+"  # bare URLs
@@ -104,6 +105,7 @@ def lines_outside_code(draft: Draft) -> Iterator[tuple[int, str]]:
     code_indent = None  # the indentation of the indented code block being skipped
     list_indent = None  # the marker's indentation of the list the following blocks belong to
     after_blank = True
+    quote_depth = 0  # lists and code blocks belong to the quote they are in
     for number, line in enumerate(draft.body.split("\n"), start=draft.body_line):
         if fence:
             if line.strip().startswith(fence) and set(line.strip()) <= {fence[0]}:
@@ -112,11 +114,15 @@ def lines_outside_code(draft: Draft) -> Iterator[tuple[int, str]]:
         if match := FENCE.match(line):
             fence = match.group(1)
             continue
-        content = QUOTE_MARKS.sub("", line).expandtabs(TAB_LENGTH)
+        quotes = QUOTE_MARKS.match(line)
+        content = line[quotes.end():].expandtabs(TAB_LENGTH) if quotes else line.expandtabs(TAB_LENGTH)
         if not content.strip():
             after_blank = True
             yield number, line
             continue
+        depth = quotes.group(0).count(">") if quotes else 0
+        if depth != quote_depth:
+            quote_depth, list_indent, code_indent = depth, None, None
         indent = len(content) - len(content.lstrip(" "))
         if code_indent is not None and indent >= code_indent:
             continue

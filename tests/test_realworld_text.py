@@ -244,6 +244,12 @@ SYNTAX_FRAGMENTS = [
     "脚注[^1]。\n\n[^1]: 注释 内容,说明。",
     "* 列表 项\n* 第二 项\n\n1. 有序 项",
     "综　合，\u200b零宽。",
+    '见[链接](http://x.example/ "链接 标题")和![图2 趋势,说明](assets/chart.png "图 题")。',
+    "*强调* 文字，**粗体** ，~~删除~~ 的字，中 *斜* 文。",
+    "### （一） 标题 之后\n\n#### 1. 小节 标题",
+    "> 引用 中的 “话” 。\n>\n> - 列表 项\n>\n>     > 嵌套 引用",
+    "| `a|b` | 说明 , 文字 |\n|---|---|\n| 1 | 2 |",
+    "1. 第一\n\n    续段 , 文字\n\n        代码 , 不改",
 ]
 PROSE_FRAGMENT = '中文,英文; 创(chuàng)新 ERP 系统 １２３ 。。"党建"'  # in every draft: something to fix
 HTML_LIKE_FRAGMENT = '形似标签<span title="中文">文字</span>照印。'
