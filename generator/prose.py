@@ -25,6 +25,9 @@ ATTRIBUTE = r"(?:[#.][\w-]+|[\w-]+=(?:\"[^\"\n]*\"|[^\s}]*))"
 ATTRIBUTE_LIST = rf"\{{[ \t]*{ATTRIBUTE}(?:[ \t]+{ATTRIBUTE})*[ \t]*\}}"
 CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 MASKED_INLINE = re.compile(
+    # Every alternative starts with one of these characters: one class test rejects the other positions (most
+    # of them, Han characters) at once instead of trying each alternative there.
+    r"(?=[`\]!<hfm\[#>*+\-0-9{&\s])(?:"
     r"(`+)(?:(?!\1).)+?\1"            # code spans
     r"|\]\([^)\n]*\)"                 # link and image targets
     r"|!(?=\[[^\]\n]*\][(\[])"          # the `!` of an image (TXT403 made it `！`, a link)
@@ -38,7 +41,7 @@ MASKED_INLINE = re.compile(
     r"|^\s*>+"                        # quote marks
     r"|\{:[^}\n]*\}"                  # attribute lists (kramdown's, and pandoc's below)
     r"|" + ATTRIBUTE_LIST +
-    r"|(?P<reference>" + CHARACTER_REFERENCE + ")",  # printed as the character they name (TXT412)
+    r"|(?P<reference>" + CHARACTER_REFERENCE + "))",  # printed as the character they name (TXT412)
     re.M,
 )
 
@@ -94,6 +97,7 @@ def prose_segments(draft: Draft) -> list[Segment]:
 
 QUOTE_MARKS = re.compile(r"^(?:[ ]{0,3}>[ ]?)+")
 LIST_MARKER = re.compile(r"^[ ]*(?:[-*+]|\d+[.)])[ \t]")
+LIST_MARKER_STARTS = frozenset("-*+0123456789")
 TAB_LENGTH = 4  # Python-Markdown's: list content is indented by 4 more than its marker, code by 8
 
 
@@ -114,20 +118,26 @@ def lines_outside_code(draft: Draft) -> Iterator[tuple[int, str]]:
         if match := FENCE.match(line):
             fence = match.group(1)
             continue
-        quotes = QUOTE_MARKS.match(line)
-        content = line[quotes.end():].expandtabs(TAB_LENGTH) if quotes else line.expandtabs(TAB_LENGTH)
-        if not content.strip():
+        if not line.strip():
             after_blank = True
             yield number, line
             continue
-        depth = quotes.group(0).count(">") if quotes else 0
+        if line[0] in " \t>":
+            quotes = QUOTE_MARKS.match(line)
+            content = (line[quotes.end():] if quotes else line).expandtabs(TAB_LENGTH)
+            if not content.strip():
+                after_blank = True
+                yield number, line
+                continue
+            depth, indent = quotes.group(0).count(">") if quotes else 0, len(content) - len(content.lstrip(" "))
+        else:  # most lines: text from the first column
+            content, depth, indent = line, 0, 0
         if depth != quote_depth:
             quote_depth, list_indent, code_indent = depth, None, None
-        indent = len(content) - len(content.lstrip(" "))
         if code_indent is not None and indent >= code_indent:
             continue
         code_indent = None
-        if LIST_MARKER.match(content):
+        if content.lstrip(" ")[:1] in LIST_MARKER_STARTS and LIST_MARKER.match(content):
             list_indent = indent
         elif after_blank:
             required = TAB_LENGTH if list_indent is None else list_indent + 2 * TAB_LENGTH

@@ -33,14 +33,15 @@ FULLWIDTH_ALNUM = LazyPattern(r"[０-９Ａ-Ｚａ-ｚ]+")
 # Spaces between Chinese characters or punctuation, also when emphasis or strikethrough marks stand between the
 # space and a Han character (`就能 **免费领取** 这份`; not `_`, which does not emphasise inside Chinese words). A
 # bold lead-in sentence ending in punctuation (`**一是……。** 正文`) keeps its space, by convention.
-SPACE_HAN = LazyPattern(
-    rf"(?:(?<=[{CJK}])|(?<=[{HAN}]\*)|(?<=[{HAN}]\*\*)|(?<=[{HAN}]\*\*\*)|(?<=[{HAN}]~~))"
+SPACE_HAN = LazyPattern(  # `(?=[ \t])` first: a position that is no space fails before the five lookbehinds
+    rf"(?=[ \t])(?:(?<=[{CJK}])|(?<=[{HAN}]\*)|(?<=[{HAN}]\*\*)|(?<=[{HAN}]\*\*\*)|(?<=[{HAN}]~~))"
     rf"[ \t]+(?=[{CJK}]|(?:\*{{1,3}}|~~)[{HAN}])")
 # A space before Chinese closing punctuation or after opening punctuation, next to Latin text or code
 # (`系统123 。`, `（ ERP）`); between CJK characters SPACE_HAN reports it.
 CJK_CLOSING = "，。、；：？！）》」』】〕〉"
 CJK_OPENING = "（《「『【〔〈"
-SPACE_CJK_PUNCT = LazyPattern(rf"(?<=[^\s{CJK}*~])[ \t]+(?=[{CJK_CLOSING}])|(?<=[{CJK_OPENING}])[ \t]+(?=[^\s{CJK}*~])")
+SPACE_CJK_PUNCT = LazyPattern(
+    rf"(?=[ \t])(?:(?<=[^\s{CJK}*~])[ \t]+(?=[{CJK_CLOSING}])|(?<=[{CJK_OPENING}])[ \t]+(?=[^\s{CJK}*~]))")
 # Latin letters and digits, with the signs written after numbers (50%, 90°, 5‰); a code span (masked) counts
 # as Latin text when its first or last character is (see `_code_span_is_latin`).
 LATIN_AFTER = "A-Za-z0-9%°‰"
