@@ -23,6 +23,7 @@ HEADING = re.compile(r"^\s{0,3}(#{1,6})\s")
 # `{width=50%}`, `{#id .class}`: pandoc's and Python-Markdown's attribute lists (TXT413 reports them).
 ATTRIBUTE = r"(?:[#.][\w-]+|[\w-]+=(?:\"[^\"\n]*\"|[^\s}]*))"
 ATTRIBUTE_LIST = rf"\{{[ \t]*{ATTRIBUTE}(?:[ \t]+{ATTRIBUTE})*[ \t]*\}}"
+REFERENCE = re.compile(CHARACTER_REFERENCE)
 CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 MASKED_INLINE = re.compile(
     # Every alternative starts with one of these characters: one class test rejects the other positions (most
@@ -83,7 +84,11 @@ def prose_segments(draft: Draft) -> list[Segment]:
         if raw[:1] in ("'", '"'):
             col, raw = col + 1, raw[1:].rstrip()[:-1] if raw.rstrip().endswith(raw[0]) else raw[1:]
         if raw.strip() and field.value.startswith(raw.strip()[:8]):
-            segments.append(Segment(index + 1, col + 1, starts[index] + col, raw, name))
+            # Front matter is not Markdown: references there are printed as written (TXT412 says so).
+            references = tuple(match.span() for match in REFERENCE.finditer(raw))
+            for start, end in references:
+                raw = raw[:start] + MASK * (end - start) + raw[end:]
+            segments.append(Segment(index + 1, col + 1, starts[index] + col, raw, name, references))
     for number, line in lines_outside_code(draft):
         if not line.strip() or TABLE_RULE.match(line):
             continue

@@ -173,7 +173,8 @@ def test_entities_print_as_characters_and_are_reported(built):
         assert "代码中的实体不解码：&copy;。" in output  # code is printed as written
         assert "&emsp;" not in output and "&nbsp;" not in output and "&copy;西南" not in output
     found = [(item.code, item.line, item.col) for item in built.diagnostics("entities") if item.code == "TXT412"]
-    assert found == [("TXT412", 15, 1), ("TXT412", 17, 3), ("TXT412", 17, 25)]
+    assert found == [("TXT412", 2, 23), ("TXT412", 15, 1), ("TXT412", 17, 3), ("TXT412", 17, 25)]
+    assert "网页粘贴文字&mdash;示例" in built.pdf_text("entities")  # front matter is not Markdown: as written
 
 
 def _fixed(built: Built, name: str) -> str:
@@ -190,6 +191,7 @@ def _fixed(built: Built, name: str) -> str:
 
 def test_fix_writes_entities_as_text_and_removes_the_hand_made_indent(built):
     fixed = _fixed(built, "entities")
+    assert "title: 带有HTML实体的网页粘贴文字—示例\n" in fixed
     assert "\n公司党委高度重视安全生产工作" in fixed and "版权©西南水泥" in fixed and "2021年12月" in fixed
     assert "`&copy;`" in fixed and "&lt;二级" in fixed and "&amp;销号" in fixed
 

@@ -17,7 +17,7 @@ from ..diagnostics import diagnostic, rule
 from ..fonts import coverage
 from ..i18n import _
 from ..model import Diagnostic, Document, Edit, Severity
-from ..prose import ATTRIBUTE_LIST, CODE_SPAN, MASK, Segment, prose_segments
+from ..prose import ATTRIBUTE_LIST, CODE_SPAN, MASK, PRINTED_FIELDS, Segment, prose_segments
 from ..sections import strip_numbering
 from ..textnorm import CJK, HAN, LazyPattern, decode_reference
 from .context import CheckContext, memo
@@ -343,6 +343,13 @@ def html_character_reference(doc: Document, ctx: CheckContext) -> Iterator[Diagn
             reference = source[segment.offset + start: segment.offset + end]
             text = decode_reference(reference)
             at = _at(doc, segment, start)
+            if segment.role in PRINTED_FIELDS:
+                # Not Markdown: printed as written. Only a character YAML reads as text replaces the reference.
+                safe = text is not None and not text.isascii() and not text.isspace()
+                yield diagnostic("TXT412", doc.path, at, _(
+                    "“{reference}” is printed as written: front matter is not Markdown; write the character "
+                    "itself").format(reference=reference), fix=[_edit(segment, start, end, text)] if safe else ())
+                continue
             if text is None:
                 yield diagnostic("TXT412", doc.path, at, _(
                     "“{reference}” names no character that can be printed; it is printed as written").format(
