@@ -54,6 +54,7 @@ SETEXT = re.compile(r"^(=+|-+)[ \t]*$")
 # Python-Markdown's tree is made for its own serialiser: code text is stored HTML-escaped (`code_escape`), and
 # e-mail autolinks are spelled as character references behind a placeholder for `&` (AMP_SUBSTITUTE), which the
 # serialiser turns back into `&`. Both renderers read text from the tree, so TreeCleanup decodes both.
+REFERENCE_RE = re.compile(r"(?<!\\)" + CHARACTER_REFERENCE)
 CODE_ESCAPED = re.compile(r"&(amp|lt|gt);")
 CODE_UNESCAPE = {"amp": "&", "lt": "<", "gt": ">"}
 SUBSTITUTED_REFERENCE = re.compile(re.escape(AMP_SUBSTITUTE) + r"(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
@@ -142,6 +143,10 @@ class TreeCleanup(Treeprocessor):
             element.attrib.pop("href", None)  # file:, javascript:, data: … links are kept as plain text
         if element.tag == "img" and not RELATIVE_PATH.match(element.get("src", "")):
             element.attrib.pop("src", None)  # only relative paths reach a renderer (AST501 reports the rest)
+        if element.tag == "img" and "&" in element.get("alt", ""):
+            # Python-Markdown keeps an image's alt text raw; it is printed as the figure's caption.
+            element.set("alt", REFERENCE_RE.sub(lambda match: decode_reference(match.group(0)) or match.group(0),
+                                                element.get("alt")))
         if element.tag in ("th", "td") and (match := ALIGN.search(style)):
             element.set("align", match.group(1))
 
@@ -245,6 +250,7 @@ class ReportgenMarkdown(Extension):
         md.inlinePatterns.deregister("html")
         md.inlinePatterns.deregister("entity")
         md.inlinePatterns.register(CharacterReferenceProcessor(CHARACTER_REFERENCE, md), "reportgen_reference", 80)
+        md.ESCAPED_CHARS.append("&")  # `\&copy;` is the text “&copy;” (CommonMark escapes any punctuation)
         md.treeprocessors.deregister("prettify")  # whitespace between blocks is the renderers' business
         # GFM strikethrough, both renderers draw <del>; after `strong` (70) like `*`'s emphasis.
         md.inlinePatterns.register(SimpleTagInlineProcessor(STRIKETHROUGH, "del"), "reportgen_del", 65)

@@ -42,7 +42,7 @@ MASKED_INLINE = re.compile(
     r"|^\s*>+"                        # quote marks
     r"|\{:[^}\n]*\}"                  # attribute lists (kramdown's, and pandoc's below)
     r"|" + ATTRIBUTE_LIST +
-    r"|(?P<reference>" + CHARACTER_REFERENCE + "))",  # printed as the character they name (TXT412)
+    r"|(?<!\\)(?P<reference>" + CHARACTER_REFERENCE + "))",  # printed as the character they name (TXT412)
     re.M,
 )
 

@@ -170,10 +170,11 @@ def test_unsupported_extensions_are_reported(built):
 def test_entities_print_as_characters_and_are_reported(built):
     for output in (built.pdf_text("entities"), "\n".join(built.docx_paragraphs("entities"))):
         assert "版权©西南水泥" in output and "风险等级<二级的隐患当日整改&销号。" in output
-        assert "代码中的实体不解码：&copy;。" in output  # code is printed as written
+        assert "代码中的实体不解码：&copy;。写作&copy;即印出实体本身。" in output  # code, and an escaped `&`
+        assert "图1 隐患排查—趋势" in output  # the caption, from the image's alt text
         assert "&emsp;" not in output and "&nbsp;" not in output and "&copy;西南" not in output
     found = [(item.code, item.line, item.col) for item in built.diagnostics("entities") if item.code == "TXT412"]
-    assert found == [("TXT412", 2, 23), ("TXT412", 15, 1), ("TXT412", 17, 3), ("TXT412", 17, 25)]
+    assert found == [("TXT412", 2, 23), ("TXT412", 15, 1), ("TXT412", 17, 3), ("TXT412", 17, 25), ("TXT412", 21, 10)]
     assert "网页粘贴文字&mdash;示例" in built.pdf_text("entities")  # front matter is not Markdown: as written
 
 
