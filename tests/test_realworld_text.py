@@ -342,3 +342,15 @@ def test_libreoffice_prints_the_word_files_as_the_pdfs_do(built, tmp_path):
     assert "版权©西南水泥" in printed("entities") and "&emsp;" not in printed("entities")
     assert "调用init()方法，然后启动Docker容器，" in printed("softbreaks")
     assert "原计划三个月两个月完成。" in printed("extensions") and "■完成隐患排查" in printed("extensions")
+
+
+def test_fix_spacing_with_the_require_policy_treats_code_spans_and_degrees_alike(built, tmp_path):
+    from generator.fixes import fix_text
+    from generator.rules.context import CheckContext
+
+    config = built.config.model_copy(update={"text": built.config.text.model_copy(
+        update={"cjk_latin_spacing": "require"})})
+    ctx = CheckContext(config=config, registry=load_registry(config.registry_path), whole_corpus=False)
+    path = built.root / "reports_src" / "2022" / "spacing.md"
+    fixed, _count = fix_text(path, path.read_text(encoding="utf-8"), ctx)
+    assert "围绕 `AVObject` 进行开发，转过 90° 的角，他说“喵”了。" in fixed
