@@ -22,7 +22,7 @@ TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 HEADING = re.compile(r"^\s{0,3}(#{1,6})\s")
 # `{width=50%}`, `{#id .class}`: pandoc's and Python-Markdown's attribute lists (TXT413 reports them).
 ATTRIBUTE = r"(?:[#.][\w-]+|[\w-]+=(?:\"[^\"\n]*\"|[^\s}]*))"
-ATTRIBUTE_LIST = rf"\{{[ \t]*{ATTRIBUTE}(?:[ \t]+{ATTRIBUTE})*[ \t]*\}}"
+ATTRIBUTE_LIST = rf"\{{:?[ \t]*{ATTRIBUTE}(?:[ \t]+{ATTRIBUTE})*[ \t]*\}}"
 REFERENCE = re.compile(CHARACTER_REFERENCE)
 CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 MASKED_INLINE = re.compile(

@@ -161,6 +161,7 @@ def test_strikethrough_reaches_the_pdf_as_deleted_text(built):
 
 def test_unsupported_extensions_are_reported(built):
     found = {(item.code, item.line) for item in built.diagnostics("extensions")}
+    assert ("TXT413", 18) in found  # {: .note}, kramdown's
     assert ("TXT413", 20) in found  # {width=50%}
     assert ("TXT413", 22) in found  # [TOC]
 
