@@ -140,9 +140,10 @@ def _cmd_check(args, config: Config) -> int:
         sources = {} if args.no_source else {doc.path: doc.draft.text for doc in documents}
         if not args.no_source and config.registry_path.is_file():
             sources[config.registry_path] = config.registry_path.read_text(encoding="utf-8", errors="replace")
-        print(format_text(diagnostics, files_checked=len(paths), sources=sources, fixed=fixed))
+        print(format_text(diagnostics, files_checked=len(paths), sources=sources, fixed=0 if args.diff else fixed,
+                          previewed=fixed if args.diff else 0))
     elif args.format == "json":
-        print(format_json(diagnostics, files_checked=len(paths), fixed=fixed))
+        print(format_json(diagnostics, files_checked=len(paths), fixed=0 if args.diff else fixed))
     elif args.format == "junit":
         print(format_junit(diagnostics, files=paths, strict=args.strict))
     else:

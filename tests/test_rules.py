@@ -67,6 +67,9 @@ EXPECTED = {
     "TXT410_glyph_not_in_font.md": [("TXT410", 15, 5, "U+1F600")],
     "FM126_title_too_long.md": [("FM126", 2, 8, "最多允许 100 个")],
     "TXT411_ascii_quotes.md": [("TXT411", 15, 3, "英文引号")],
+    "TXT412_html_character_reference.md": [("TXT412", 15, 1, "段首用“&emsp;&emsp;”缩进"),
+                                           ("TXT412", 15, 23, "将排印为“©”")],
+    "TXT413_unsupported_markdown_extension.md": [("TXT413", 15, 8, "属性列表“{.lead}”"), ("TXT413", 17, 1, "“[TOC]”")],
     # Drafts that must be clean.
     "no_coercion.md": [],
     "bom_crlf.md": [],
