@@ -106,18 +106,18 @@ def test_outputs_are_made_from_the_bytes_that_were_checked_and_hashed(tmp_path, 
 
 
 def test_each_input_rebuilds_exactly_what_depends_on_it_and_equals_a_clean_build(tmp_path, monkeypatch, capsys):
-    root = corpus_project(tmp_path, ["r02", "r05"])
+    root = corpus_project(tmp_path, ["r05", "r07"])  # r07: 黔峰公司, 王建国 (安全环保部)
     sources = root / "reports_src"
     assert _build(root, monkeypatch=monkeypatch, capsys=capsys)[0] == 0
-    everything = {"r02": "built", "r05": "built", "volume 2022": "built"}
-    volume_only = {"r02": "reused", "r05": "reused", "volume 2022": "built"}
+    everything = {"r07": "built", "r05": "built", "volume 2022": "built"}
+    volume_only = {"r07": "reused", "r05": "reused", "volume 2022": "built"}
     changes = [
         ("a draft", lambda: _edit(sources / "2022" / "r05.md", "## 六、经验启示", "## 六、经验启示\n\n补充一句。"),
-         {"r02": "reused", "r05": "built", "volume 2022": "built"}, "补充一句"),
+         {"r07": "reused", "r05": "built", "volume 2022": "built"}, "补充一句"),
         ("the volume's front matter", lambda: _edit(sources / "2022" / "_volume.md", "## 前言\n", "## 前言\n\n前言新增一句。\n"),
          volume_only, "前言新增一句"),
-        ("a company's short name", lambda: _edit(sources / "registry.yaml", "short: 云岭公司", "short: 云岭分公司"),
-         volume_only, "云岭分公司"),
+        ("a company's short name", lambda: _edit(sources / "registry.yaml", "short: 黔峰公司", "short: 黔峰分公司"),
+         volume_only, "黔峰分公司"),
         ("a counselor's department", lambda: _edit(sources / "registry.yaml", "department: 安全环保部, title: 安全环保部部长",
                                                    "department: 安全质量部, title: 安全环保部部长"),
          volume_only, "安全质量部"),
@@ -125,7 +125,7 @@ def test_each_input_rebuilds_exactly_what_depends_on_it_and_equals_a_clean_build
                                             'header_text = "西南水泥党建辅导员课题报告"'), everything, None),
         ("a template", lambda: _edit(root / "templates" / "report.css.j2", "\n", "\n/* changed */\n"), everything, None),
         ("the logo for Word", lambda: (root / "templates" / "logo.png").write_bytes(
-            (root / "templates" / "logo.png").read_bytes() + b"\0"), {"r02": "built", "r05": "built",
+            (root / "templates" / "logo.png").read_bytes() + b"\0"), {"r07": "built", "r05": "built",
                                                                       "volume 2022": "built"}, None),
     ]
     for number, (name, change, expected, shown) in enumerate(changes):
@@ -157,8 +157,6 @@ def test_fonts_and_tool_versions_are_in_every_key(tmp_path, monkeypatch):
 
 
 def test_an_unreadable_source_directory_is_an_error_and_keeps_every_output(tmp_path, monkeypatch, capsys):
-    from generator import discover
-
     root = corpus_project(tmp_path, ["r02"])
     assert _build(root, monkeypatch=monkeypatch, capsys=capsys)[0] == 0
     before = _outputs(root / "output")
@@ -171,7 +169,7 @@ def test_an_unreadable_source_directory_is_an_error_and_keeps_every_output(tmp_p
             raise PermissionError(13, "Permission denied", str(path))
         return original(path)
 
-    monkeypatch.setattr(discover.os, "scandir", scandir)
+    monkeypatch.setattr(os, "scandir", scandir)
     try:
         code, out = _build(root, monkeypatch=monkeypatch, capsys=capsys)
     finally:
@@ -202,8 +200,10 @@ def test_a_build_into_a_directory_with_other_files_removes_none_of_them(tmp_path
 
 def test_a_failed_report_lists_its_previous_outputs_as_stale(tmp_path, monkeypatch, capsys):
     root = corpus_project(tmp_path, ["r02", "r05"])
+    _edit(root / "reportgen.toml", 'on_failed_report = "exclude"', 'on_failed_report = "keep-previous"')
     assert _build(root, monkeypatch=monkeypatch, capsys=capsys)[0] == 0
     previous = _manifest(root)["reports"][0]["outputs"]
+    previous_volume = _manifest(root)["volumes"][0]["outputs"]
     _edit(root / "reports_src" / "2022" / "r02.md", "theme: ", "theme: 不存在的主题")
     code, _out = _build(root, monkeypatch=monkeypatch, capsys=capsys)
     report = _manifest(root)["reports"][0]
@@ -213,6 +213,8 @@ def test_a_failed_report_lists_its_previous_outputs_as_stale(tmp_path, monkeypat
         data = (root / "output" / entry["path"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
     assert "stale_outputs" not in _manifest(root)["reports"][1]
+    volume = _manifest(root)["volumes"][0]  # the previous volume is kept: it is stale too
+    assert volume["result"] == "failed" and volume["outputs"] == {} and volume["stale_outputs"] == previous_volume
 
 
 # ---- every kept thing is verified before use -------------------------------------------------------------
