@@ -8,6 +8,7 @@ configuration and checks the drafts; workers themselves start only when a report
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -85,7 +86,8 @@ class WorkerPool:
             from .worker import initialise_worker, warm_up
 
             executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context(), initializer=initialise_worker,
-                                           initargs=(self.config, current_language(), dict(os.environ), os.getcwd()))
+                                           initargs=(self.config, current_language(), dict(os.environ), os.getcwd(),
+                                                     logging.getLogger().isEnabledFor(logging.DEBUG)))
             for _worker in range(self.jobs):
                 executor.submit(warm_up)
             self.executor = executor

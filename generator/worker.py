@@ -53,11 +53,16 @@ def _leave_quickly() -> None:
     os._exit(0)
 
 
-def initialise_worker(config: Config, language: str, environment: dict[str, str], directory: str) -> None:
+def initialise_worker(config: Config, language: str, environment: dict[str, str], directory: str,
+                      verbose: bool = False) -> None:
     """The initializer of the build's worker processes (this module imports nothing the workers do not need).
     A worker forks from the fork server, which may have been started by an earlier build of this process: it
     takes this build's environment variables (SOURCE_DATE_EPOCH …) and working directory, as a spawned process
-    would."""
+    would, and with `-v` logs details as the command does (a kept entry discarded, a traceback)."""
+    if verbose:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
     os.environ.clear()
     os.environ.update(environment)
     os.chdir(directory)
