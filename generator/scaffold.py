@@ -11,6 +11,7 @@ from .errors import ReportgenError
 from .i18n import _, join_list
 from .registry import Registry
 from .rules.frontmatter import SAFE_REPORT_ID
+from .rules.sections import SECTION_PLACEHOLDER, SUMMARY_PLACEHOLDER
 
 CHINESE_NUMERALS = "一二三四五六七八九十"
 
@@ -30,16 +31,16 @@ def render_scaffold(config: Config, *, year: int, company: str, counselors: list
         f"company: {_yaml_text(company)}",
         "counselors: [" + ", ".join(_yaml_text(name) for name in counselors) + "]",
         f"status: {config.front_matter.statuses[0]}",
-        f"submitted: {today.isoformat()}",
-        "summary: " + _yaml_text(_("(summary of the report, at most {limit} characters)").format(
-            limit=config.front_matter.summary_max_chars)),
+        # Today is the submission date only of a report of this year; another year's is left for the writer.
+        f"submitted: {today.isoformat() if today.year == year else ''}".rstrip(),
+        "summary: " + _yaml_text(_(SUMMARY_PLACEHOLDER).format(limit=config.front_matter.summary_max_chars)),
         "keywords: [" + _yaml_text(theme.split("+")[-1]) + "]",
         "---",
         "",
     ]
     for index, spec in enumerate(config.sections):
         numeral = CHINESE_NUMERALS[index] if index < len(CHINESE_NUMERALS) else str(index + 1)
-        lines += ["#" * spec.level + f" {numeral}、{spec.title}", "", _("(write this section)"), ""]
+        lines += ["#" * spec.level + f" {numeral}、{spec.title}", "", _(SECTION_PLACEHOLDER), ""]
     return "\n".join(lines)
 
 
