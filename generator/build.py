@@ -35,6 +35,7 @@ from .i18n import _, current_language
 from .diagnostics import diagnostic
 from .model import Diagnostic, Document, Severity, fails
 from .pool import WorkerPool, stop_fork_server
+from .verify import DIAGNOSTIC, OUTPUT, Each, discard, read_json
 from .worker import ReportOutput, initialise, render_report
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class ReportRecord:
     outputs: dict[str, dict] = field(default_factory=dict)
     pages: int = 0
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    stale: dict[str, dict] = field(default_factory=dict)  # previous outputs left in place by a failure
 
     @property
     def failed(self) -> bool:
@@ -84,23 +86,39 @@ def _cache_path(out: Path, doc: Document) -> Path:
     return out / ".cache" / doc.draft.year_dir / f"{doc.report_id}.json"
 
 
-def _reusable(record: ReportRecord, out: Path, targets: dict[str, Path]) -> bool:
-    cache = _cache_path(out, record.doc)
+# A report's cache entry: what its last successful build wrote (also the record of which files it owns).
+REPORT_CACHE = {"key": str, "outputs": Each(OUTPUT), "pages": int, "units": [str], "diagnostics": [DIAGNOSTIC],
+                "draft": str}
+
+
+def _report_cache(path: Path) -> dict | None:
+    """A report's cache entry, verified (None if it is missing or not of the expected form)."""
+    cached = read_json(path, REPORT_CACHE)
+    if cached is None:
+        return None
     try:
-        cached = json.loads(cache.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        cached["diagnostics"] = [Diagnostic.from_json(item) for item in cached["diagnostics"]]
+    except (ValueError, TypeError):
+        discard(path, "a diagnostic of another form")
+        return None
+    return cached
+
+
+def _intact(target: Path, entry: dict) -> bool:
+    """Whether `target` is still exactly the file recorded in `entry` (path, size, SHA-256)."""
+    return target.is_file() and target.stat().st_size == entry["bytes"] and sha256_file(target) == entry["sha256"]
+
+
+def _reusable(record: ReportRecord, out: Path, targets: dict[str, Path]) -> bool:
+    cached = _report_cache(_cache_path(out, record.doc))
+    if cached is None or cached["key"] != record.key or set(cached["outputs"]) != set(targets):
         return False
-    if cached.get("key") != record.key or set(cached.get("outputs", {})) != set(targets):
+    if not all(_intact(target, cached["outputs"][kind]) for kind, target in targets.items()):
         return False
-    for kind, target in targets.items():
-        entry = cached["outputs"][kind]
-        if not target.is_file() or target.stat().st_size != entry["bytes"] or sha256_file(target) != entry["sha256"]:
-            return False
-    record.outputs, record.pages, record.units = cached["outputs"], cached.get("pages", 0), cached.get("units", [])
+    record.outputs, record.pages, record.units = cached["outputs"], cached["pages"], cached["units"]
     # What rendering reported (a refused image, a character no configured font has) still holds for the outputs.
     # They are all about the draft itself, wherever the project has moved since.
-    record.diagnostics.extend(dataclasses.replace(Diagnostic.from_json(item), path=record.doc.path)
-                              for item in cached.get("diagnostics", []))
+    record.diagnostics.extend(dataclasses.replace(item, path=record.doc.path) for item in cached["diagnostics"])
     return True
 
 
@@ -120,13 +138,13 @@ def _probably_stale(drafts: list[Path], out: Path) -> bool:
     """A cheap guess, before anything is checked, whether a report will be rendered (to start workers early): a
     draft changed or an output is missing. A wrong guess costs only time: workers start when they are needed."""
     for path in drafts:
+        cached = read_json(out / ".cache" / path.parent.name / f"{path.stem}.json", REPORT_CACHE)
         try:
-            cached = json.loads((out / ".cache" / path.parent.name / f"{path.stem}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return True
-        if cached.get("draft") != sha256_bytes(path.read_bytes()):
-            return True
-        if any(not (out / entry["path"]).is_file() for entry in cached.get("outputs", {}).values()):
+            if cached is None or cached["draft"] != sha256_bytes(path.read_bytes()):
+                return True
+        except OSError:
+            return True  # the check reports it
+        if any(not (out / entry["path"]).is_file() for entry in cached["outputs"].values()):
             return True
     return False
 
@@ -165,9 +183,10 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
 
         environment = environment_key(config)
         registry = load_registry(config.registry_path)
-        registry_digest = sha256_file(config.registry_path) if config.registry_path.is_file() else "none"
-        memo = CheckMemo(out / ".cache" / "_check.json", f"{environment}\0{registry_digest}\0{not paths}")
-        documents, diagnostics = check_paths(drafts, config, registry, whole_corpus=not paths, memo=memo)
+        memo = CheckMemo(out / ".cache" / "_check.json", f"{environment}\0{registry.digest or 'none'}\0{not paths}")
+        volume_sources: dict = {}
+        documents, diagnostics = check_paths(drafts, config, registry, whole_corpus=not paths, memo=memo,
+                                             volume_sources=volume_sources)
         if years:
             documents = [doc for doc in documents if doc.draft.year_dir in years]
         by_path: dict[Path, list[Diagnostic]] = {}
@@ -182,8 +201,8 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
             if fails(record.diagnostics, strict=strict):
                 record.result = "failed"
                 continue
-            record.key = report_key(record.doc.draft.path.read_bytes(), asset_files(record.doc, context), environment,
-                                    formats)
+            # The bytes that were read and checked (the draft is never read again: `reader.read_source`).
+            record.key = report_key(record.doc.draft.digest, asset_files(record.doc, context), environment, formats)
             if not reports:
                 record.result = "skipped"
                 continue
@@ -197,13 +216,14 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
         # line would overwrite the full volume with a partial one.
         if volume and not paths:
             volume_jobs = plan_volumes(config, records, out=out, formats=formats, include_drafts=include_drafts,
-                                       environment=environment)
+                                       environment=environment, registry=registry, sources=volume_sources)
         progress.start(len(to_render) + len(volume_jobs), _("Building"))
         _render_all(config, to_render, volume_jobs, out=out, formats=formats, pool=pool, progress=progress,
                     environment=environment)
         progress.finish()
 
         volumes = [job.record for job in volume_jobs]
+        _mark_stale_outputs(out, records, volumes)
         if whole_corpus:
             _prune_stale_outputs(out, records)
             _prune_units(out, records, volume_jobs)
@@ -264,11 +284,11 @@ def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats
     atomic_write(_cache_path(out, record.doc), json.dumps(
         {"key": record.key, "outputs": record.outputs, "pages": record.pages, "units": record.units,
          "diagnostics": [item.to_json() for item in rendering],
-         "draft": sha256_bytes(record.doc.draft.path.read_bytes()), "environment": environment}, indent=1).encode())
+         "draft": record.doc.draft.digest, "environment": environment}, indent=1).encode())
 
 
 def _report_task(record: ReportRecord, out: Path, formats: tuple[str, ...], environment: str) -> tuple:
-    return record.doc.path, formats, units_dir(out, record.doc.draft.year_dir), environment
+    return record.doc.draft, formats, units_dir(out, record.doc.draft.year_dir), environment
 
 
 def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list, *, out: Path,
@@ -569,10 +589,10 @@ def _known_page_counts(job, to_render: dict[Path, ReportRecord], out: Path, *,
     for path in job.report_paths:
         record = to_render.get(path)
         if record is not None and previous:
-            try:
-                pages = json.loads(_cache_path(out, record.doc).read_text(encoding="utf-8")).get("pages", 0)
-            except (OSError, ValueError):
+            cached = read_json(_cache_path(out, record.doc), REPORT_CACHE)
+            if cached is None:
                 return None
+            pages = cached["pages"]
         elif record is not None:
             pages = record.pages
         else:
@@ -585,29 +605,54 @@ def _known_page_counts(job, to_render: dict[Path, ReportRecord], out: Path, *,
 
 def _keep_previous_reports(manifest: dict, previous_path: Path) -> None:
     """`reportgen volume` renders no report: keep the reports of the previous manifest instead of “skipped”."""
-    try:
-        previous = json.loads(previous_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    previous = read_json(previous_path, {"reports": [dict], "volumes": [{"year": str}]})
+    if previous is None:
         return
-    manifest["reports"] = previous.get("reports", manifest["reports"])
+    manifest["reports"] = previous["reports"]
     years = {volume["year"] for volume in manifest["volumes"]}
-    manifest["volumes"] = sorted([v for v in previous.get("volumes", []) if v.get("year") not in years]
+    manifest["volumes"] = sorted([v for v in previous["volumes"] if v["year"] not in years]
                                  + manifest["volumes"], key=lambda volume: volume["year"])
 
 
+def _owned_outputs(out: Path, year: str, report_id: str, cached: dict | None) -> dict[str, Path]:
+    """The outputs a report's cache entry says the build wrote for it, that are still exactly what it wrote
+    (ownership is by that record: a file the build did not write, or that was changed since, is not its own)."""
+    owned = {}
+    for kind, entry in (cached or {}).get("outputs", {}).items():
+        target = out / year / "reports" / f"{report_id}.{kind}"
+        if entry["path"] == str(target.relative_to(out)) and _intact(target, entry):
+            owned[kind] = target
+    return owned
+
+
 def _prune_stale_outputs(out: Path, records: list[ReportRecord]) -> None:
-    """Remove report outputs and cache entries whose draft no longer exists (a whole-corpus build only)."""
+    """Remove the outputs and cache entries of drafts that no longer exist (a whole-corpus build only): only
+    files this build wrote, as their cache entries record, and only while they are as it wrote them."""
     current = {(record.doc.draft.year_dir, record.doc.report_id) for record in records}
-    for directory in out.iterdir() if out.is_dir() else []:
-        if not (directory.is_dir() and directory.name.isdigit()):
+    for entry in sorted((out / ".cache").glob("*/*.json")):
+        year, report_id = entry.parent.name, entry.stem
+        if report_id.startswith("_") or (year, report_id) in current:
             continue
-        for path in (directory / "reports").glob("*"):
-            if path.suffix in (".pdf", ".docx") and (directory.name, path.stem) not in current:
-                log.info("removing %s: its draft is gone", path)
-                path.unlink()
-        for path in (out / ".cache" / directory.name).glob("*.json"):
-            if not path.name.startswith("_") and (directory.name, path.stem) not in current:
-                path.unlink()
+        for path in _owned_outputs(out, year, report_id, _report_cache(entry)).values():
+            log.info("removing %s: its draft is gone", path)
+            path.unlink()
+        entry.unlink()
+
+
+def _mark_stale_outputs(out: Path, records: list[ReportRecord], volumes: list[dict]) -> None:
+    """A report or volume that failed leaves its previous outputs in place: the manifest lists them as
+    `stale_outputs` (with their hashes), so that nothing takes them for outputs of these sources."""
+    from .volume import cached_volume_outputs
+
+    for record in records:
+        if record.failed:
+            cached = _report_cache(_cache_path(out, record.doc))
+            owned = _owned_outputs(out, record.doc.draft.year_dir, record.doc.report_id, cached)
+            if owned:
+                record.stale = {kind: cached["outputs"][kind] for kind in owned}
+    for volume in volumes:
+        if volume.get("result") == "failed" and (stale := cached_volume_outputs(out, volume["year"])):
+            volume["stale_outputs"] = stale
 
 
 def _manifest(config: Config, records: list[ReportRecord], volumes: list[dict],
@@ -630,6 +675,7 @@ def _manifest(config: Config, records: list[ReportRecord], volumes: list[dict],
             "result": record.result,
             "rebuilt": record.result == "built",
             "outputs": record.outputs,
+            **({"stale_outputs": record.stale} if record.stale else {}),
             "pages": record.pages,
             "diagnostics": [_diagnostic_record(item, root) for item in record.diagnostics],
         } for record in records],

@@ -36,15 +36,21 @@ def _catalog(language: str) -> gettext.NullTranslations:
     from .usercache import recall, remember
 
     name = f"catalog-{language}-{hashlib.sha256(source).hexdigest()[:16]}.mo"
-    compiled = recall(name)
-    if compiled is None:
-        from babel.messages.mofile import write_mo
-        from babel.messages.pofile import read_po
+    compiled = recall(name)  # verified: an entry that is not what its name says is compiled again
+    if compiled is not None:
+        try:
+            return gettext.GNUTranslations(io.BytesIO(compiled))
+        except (OSError, ValueError, UnicodeDecodeError, IndexError):
+            from .verify import discard
 
-        buffer = io.BytesIO()
-        write_mo(buffer, read_po(io.BytesIO(source), locale=language))
-        compiled = buffer.getvalue()
-        remember(name, compiled)
+            discard(name, "not a message catalog")
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    buffer = io.BytesIO()
+    write_mo(buffer, read_po(io.BytesIO(source), locale=language))
+    compiled = buffer.getvalue()
+    remember(name, compiled)
     return gettext.GNUTranslations(io.BytesIO(compiled))
 
 

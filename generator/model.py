@@ -109,6 +109,7 @@ class Draft:
     front_matter_parsed: bool = True
     has_bom: bool = False
     had_crlf: bool = False
+    digest: str = ""  # SHA-256 of the bytes read (`reader.read_source`): what was checked is what is rendered
 
 
 @dataclass(frozen=True, slots=True)

@@ -304,16 +304,15 @@ def tree_key(body: str) -> str:
 def markdown_tree(body: str) -> tuple[etree.Element, list[tuple[str, etree.Element]]]:
     """The cleaned tree and footnotes of `body`: read from the tree store, or parsed (and then stored)."""
     store = _TREE_STORE
-    path = store / f"{tree_key(body)}.xml" if store is not None else None
+    key = tree_key(body)
+    path = store / f"{key}.xml" if store is not None else None
     if path is not None and path.is_file():
-        try:
-            root = etree.fromstring(path.read_bytes())
-            return root[0], [(holder.get("id", ""), holder[0]) for holder in root[1:]]
-        except (etree.ParseError, IndexError, OSError):
-            pass  # parsed again below, and stored afresh
+        stored = _stored_tree(path, key)
+        if stored is not None:
+            return stored
     body_tree, footnotes = _parse_markdown(body)
     if path is not None:
-        root = etree.Element("reportgen-tree")
+        root = etree.Element("reportgen-tree", key=key)  # the key inside: a file swapped with another shows
         root.append(body_tree)
         for identifier, item in footnotes:
             etree.SubElement(root, "footnote", id=identifier).append(item)
@@ -322,6 +321,22 @@ def markdown_tree(body: str) -> tuple[etree.Element, list[tuple[str, etree.Eleme
         except (OSError, ValueError):
             pass  # only a cache
     return body_tree, footnotes
+
+
+def _stored_tree(path: Path, key: str) -> tuple[etree.Element, list[tuple[str, etree.Element]]] | None:
+    """A tree from the store, if it is whole and is the tree of `key`; otherwise None (it is parsed again)."""
+    from .verify import discard
+
+    try:
+        root = etree.fromstring(path.read_bytes())
+    except (etree.ParseError, OSError) as error:
+        discard(path, type(error).__name__)
+        return None
+    if root.tag != "reportgen-tree" or root.get("key") != key or len(root) < 1 or root[0].tag != "div" \
+            or any(holder.tag != "footnote" or len(holder) != 1 for holder in root[1:]):
+        discard(path, "not the tree of this draft")
+        return None
+    return root[0], [(holder.get("id", ""), holder[0]) for holder in root[1:]]
 
 
 def _parse_markdown(body: str) -> tuple[etree.Element, list[tuple[str, etree.Element]]]:

@@ -8,6 +8,7 @@ configuration and checks the drafts; workers themselves start only when a report
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -121,7 +122,8 @@ class WorkerPool:
             if threading.current_thread() is not self._starting:
                 start_fork_server()
             executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context(), initializer=initialise_worker,
-                                           initargs=(self.config, current_language(), dict(os.environ), os.getcwd()))
+                                           initargs=(self.config, current_language(), dict(os.environ), os.getcwd(),
+                                                     logging.getLogger().isEnabledFor(logging.DEBUG)))
             for _worker in range(self.jobs):
                 executor.submit(warm_up)
             self.executor = executor

@@ -222,7 +222,7 @@ def test_killed_build_leaves_no_corrupt_file_and_the_next_build_repairs(tmp_path
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     _valid_outputs(root / "output")
-    (root / "output" / "2022" / "reports" / ".r02.pdf.interrupted.tmp").write_bytes(b"%PDF-1.7 half")
+    (root / "output" / "2022" / "reports" / ".r02.pdf.reportgen-interrupted.tmp").write_bytes(b"%PDF-1.7 half")
     result = subprocess.run([sys.executable, "-m", "generator", "build", "--jobs", "2", "--format", "json"],
                             cwd=root, capture_output=True, text=True, env=environment, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -64,7 +64,17 @@ def font_stack(families: list[str]) -> str:
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     """Compiled templates, kept in the user cache: compiling them took 50 ms of every worker's start. Jinja checks
     each entry against its template's source and the Python version; the directory is named after Jinja's version
-    and this module (whose settings shape the compiled code). A cache that cannot be written is skipped."""
+    and this module (whose settings shape the compiled code). A cache that cannot be written is skipped, and an
+    entry that cannot be read (torn, garbage) is compiled again."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception as error:  # noqa: BLE001 - Jinja lets a damaged entry's unpickling error through
+            from ..verify import discard
+
+            discard(f"compiled template {bucket.key}", type(error).__name__)
+            bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
