@@ -17,8 +17,10 @@ from .errors import ConfigError
 from .i18n import _
 from .project import find_config
 
-KNOWN_FIELDS = ("title", "year", "theme", "company", "counselors", "status", "submitted", "summary",
-                "keywords")
+FIELDS_REQUIRED_BY_DEFAULT = ("title", "year", "theme", "company", "counselors", "status", "submitted", "summary",
+                              "keywords")
+# `short_title`: what the running header shows when the title is too long for its one line (FM125).
+KNOWN_FIELDS = FIELDS_REQUIRED_BY_DEFAULT + ("short_title",)
 SeverityName = Literal["error", "warning", "info", "off"]
 HexColour = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
 
@@ -99,7 +101,7 @@ def _default_sections() -> list[SectionSpec]:
 
 
 class FrontMatterOptions(Strict):
-    required: list[str] = list(KNOWN_FIELDS)
+    required: list[str] = list(FIELDS_REQUIRED_BY_DEFAULT)
     """Fields every draft must have (a subset of the known fields)."""
     extra_fields: list[str] = []
     """Additional free-text fields that drafts may carry (e.g. `reviewer`)."""

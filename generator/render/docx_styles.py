@@ -34,6 +34,9 @@ class StyleSpec:
     font_role: str | None = None
     size: float | None = None
     bold: bool | None = None
+    # Chinese is never slanted (the PDF sets nothing italic), and Word's stock Quote, Emphasis and Heading 4 styles
+    # are italic: every house style says upright unless it asks otherwise.
+    italic: bool | None = False
     colour: str | None = None
     alignment: WD_ALIGN_PARAGRAPH | None = None
     first_line_chars: int | None = None
@@ -128,6 +131,8 @@ def _apply(style, spec: StyleSpec, config: Config, styles) -> None:
         font.size = Pt(spec.size)
     if spec.bold is not None:
         font.bold = spec.bold
+    if spec.italic is not None:
+        font.italic = spec.italic
     if spec.colour:
         font.color.rgb = RGBColor.from_string(spec.colour.upper())
     if spec.superscript:

@@ -143,7 +143,7 @@ def render_volume_docx(config: Config, year: str, docs: list[Document], source: 
     for theme, members in pdf.groups:
         for index, view in enumerate(members):
             section = writer.start_section(odd_page=True)
-            writer.set_running_header(section, view.title, restart_numbering=1 if first else None)
+            writer.set_running_header(section, view.running_title, restart_numbering=1 if first else None)
             first = False
             if index == 0:
                 banner = writer.paragraph("Report Org Line", theme)
