@@ -180,6 +180,17 @@ def role_lines(text: str, config, role: str, size_pt: float, width_pt: float, *,
                        first_indent_pt=first_indent_pt)
 
 
+# The end of a paragraph that stays on one line: its last two Han characters with the punctuation after them, so that
+# no paragraph ends with one character alone on its last line (…气 / 质。). CSS orphans/widows count lines, not this.
+PARAGRAPH_END = re.compile(f"[{HAN}]{{2}}[{re.escape(CLOSING)}]*\\s*$")
+
+
+def paragraph_end(text: str) -> int | None:
+    """Where the part of a paragraph's last text that must not be broken starts, or None (no such end)."""
+    match = PARAGRAPH_END.search(text)
+    return match.start() if match else None
+
+
 @dataclass(frozen=True)
 class RunningTitle:
     """The title the running header shows, on one line: the short title, or the title, shortened with an

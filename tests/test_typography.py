@@ -167,3 +167,11 @@ def test_libreoffice_lays_out_the_word_titles_and_the_whole_tall_image(built, tm
     images = subprocess.run(["pdfimages", "-list", str(tmp_path / "t03_tall_image.pdf")], capture_output=True,
                             text=True, check=True).stdout.splitlines()[2:]
     assert len(images) >= 1
+
+
+def test_no_paragraph_ends_with_one_character_alone_on_its_last_line(built):
+    """t01 has a paragraph whose last line would hold “质。” alone; it ends “…内在 / 气质。”."""
+    text = _pdftotext(built / "reports" / "t01_long_title.pdf")
+    assert "气质。" in text.replace("\n", "")
+    lone = [line for line in text.splitlines() if re.fullmatch(r"[\u4e00-\u9fff][，。；：？！”）]*", line.strip())]
+    assert lone == [] and "\n气质。" in text

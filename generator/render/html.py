@@ -22,7 +22,7 @@ from .. import __version__
 from ..config import Config
 from ..i18n import _, ngettext
 from ..model import Document
-from ..typeset import TRIM_START, role_lines, running_title
+from ..typeset import TRIM_START, paragraph_end, role_lines, running_title
 from .page import (FIGURE_MAX_HEIGHT_MM, HEADING_FACES, HEADING_INDENT_EM, MARGINS_MM, NUMBER_SIZE_PT, css_margins,
                    mm_to_pt, text_area_mm)
 
@@ -164,6 +164,8 @@ def body_html(doc: Document, *, anchor_prefix: str, config: Config | None = None
             lines = role_lines(element.text, config, role, size, width, first_indent_pt=HEADING_INDENT_EM * size)
             element.text = None
             _append_lines(element, lines)
+    for paragraph in root.iter("p"):
+        _keep_end_together(paragraph)
     footnotes = {identifier: item for identifier, item in doc.footnotes}
     for parent in list(root.iter()):
         for index, child in enumerate(list(parent)):
@@ -179,6 +181,22 @@ def body_html(doc: Document, *, anchor_prefix: str, config: Config | None = None
         if element.get("href", "").startswith("#"):
             element.attrib.pop("href")  # in-document anchors of a draft are not resolvable after prefixing
     return elements_html(root)
+
+
+def _keep_end_together(paragraph: etree.Element) -> None:
+    """The last characters of a paragraph in a `<span class="line">` (no break inside; `typeset.paragraph_end`)."""
+    holder = paragraph[-1] if len(paragraph) else None
+    text = (holder.tail if holder is not None else paragraph.text) or ""
+    start = paragraph_end(text)
+    if start is None:
+        return
+    span = etree.Element("span", {"class": "line"})
+    span.text, span.tail = text[start:], None
+    if holder is not None:
+        holder.tail = text[:start]
+    else:
+        paragraph.text = text[:start]
+    paragraph.append(span)
 
 
 def _append_lines(parent: etree.Element, lines: tuple[str, ...]) -> None:
