@@ -58,6 +58,19 @@ class Fonts(Strict):
         return value
 
 
+class LatinFonts(Strict):
+    """The face that sets Latin letters, digits and ASCII signs in each role, where the role's own face should not:
+    AR PL UKai's Latin letters are typewriter-like, so Latin text in 楷体 (quotes, emphasis, （一） headings) is set
+    in the body's serif. Unset: the role's own fonts. Each family must be installed."""
+
+    title: str | None = None
+    body: str | None = None
+    heading1: str | None = None
+    heading2: str | None = "Noto Serif CJK SC"
+    heading3: str | None = None
+    mono: str | None = None
+
+
 class Brand(Strict):
     organisation: str = "西南水泥有限公司"
     """Organisation named on covers, headers and document metadata."""
@@ -76,6 +89,17 @@ class Brand(Strict):
     pdf_variant: Literal["pdf/a-3b", "pdf/ua-1"] | None = None
     """Optional PDF variant, e.g. "pdf/a-3b" for archiving."""
     fonts: Fonts = Fonts()
+    latin_fonts: LatinFonts = LatinFonts()
+
+    def latin_companion(self, role: str) -> str | None:
+        """The Latin face of a role when it is not the role's own first face (see `LatinFonts`)."""
+        family = getattr(self.latin_fonts, role)
+        return family if family and family != getattr(self.fonts, role)[0] else None
+
+    def font_families(self) -> dict[str, list[str]]:
+        """Every configured family by role, the role's Latin companion first when it has one."""
+        return {role: ([companion] if (companion := self.latin_companion(role)) else []) + families
+                for role, families in self.fonts.model_dump().items()}
 
 
 class SectionSpec(Strict):

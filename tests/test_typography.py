@@ -175,3 +175,42 @@ def test_no_paragraph_ends_with_one_character_alone_on_its_last_line(built):
     assert "气质。" in text.replace("\n", "")
     lone = [line for line in text.splitlines() if re.fullmatch(r"[\u4e00-\u9fff][，。；：？！”）]*", line.strip())]
     assert lone == [] and "\n气质。" in text
+
+
+def _characters_drawn_with(pdf_path, face: str) -> set[str]:
+    """The characters a PDF draws with a face, from the ToUnicode maps of its fonts of that name."""
+    import pikepdf
+
+    drawn: set[str] = set()
+    with pikepdf.open(pdf_path) as pdf:
+        for page in pdf.pages:
+            for font in (page.obj.get("/Resources", {}).get("/Font") or {}).values():
+                if face not in str(font.get("/BaseFont", "")) or "/ToUnicode" not in font:
+                    continue
+                cmap = font.ToUnicode.read_bytes().decode("latin-1")
+                for block in re.findall(r"beginbf(?:char|range)(.*?)endbf(?:char|range)", cmap, re.S):
+                    for line in block.splitlines():
+                        codes = re.findall(r"<([0-9A-Fa-f]+)>", line)
+                        if len(codes) == 2:  # bfchar: code, text
+                            drawn.add(bytes.fromhex(codes[1]).decode("utf-16-be"))
+                        elif len(codes) == 3:  # bfrange: first code, last code, text of the first
+                            first = int(codes[2], 16)
+                            drawn.update(chr(first + n) for n in range(int(codes[1], 16) - int(codes[0], 16) + 1))
+    return drawn
+
+
+def test_latin_text_in_kai_quotes_is_set_in_the_latin_companion_face(built, tmp_path):
+    """AR PL UKai's Latin letters are typewriter-like: Latin text in a 楷体 quote is set in Noto Serif CJK SC, in
+    the PDF and in the Word file as LibreOffice lays it out."""
+    pdf = built / "reports" / "t02_latin_title.pdf"
+    kai = _characters_drawn_with(pdf, "UKai")
+    assert "排" in kai and not any(character.isascii() and character.isalpha() for character in "".join(kai))
+    document = docx.Document(built / "reports" / "t02_latin_title.docx")
+    fonts = document.styles["Quote"].element.rPr.find(qn("w:rFonts"))
+    assert (fonts.get(qn("w:eastAsia")), fonts.get(qn("w:ascii"))) == ("AR PL UKai CN", "Noto Serif CJK SC")
+    if shutil.which("soffice"):
+        subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
+                        "--outdir", str(tmp_path), str(built / "reports" / "t02_latin_title.docx")],
+                       capture_output=True, timeout=180, check=True)
+        kai = "".join(_characters_drawn_with(tmp_path / "t02_latin_title.pdf", "UKai"))
+        assert "排" in kai and "B" not in kai and "K" not in kai

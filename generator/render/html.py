@@ -166,6 +166,10 @@ def body_html(doc: Document, *, anchor_prefix: str, config: Config | None = None
             _append_lines(element, lines)
     for paragraph in root.iter("p"):
         _keep_end_together(paragraph)
+    if config is not None:
+        companions = {role: f"latin-{role}" for role in ROLE_OF_ELEMENT.values() if config.brand.latin_companion(role)}
+        if companions:
+            _mark_latin(root, "body", companions)
     footnotes = {identifier: item for identifier, item in doc.footnotes}
     for parent in list(root.iter()):
         for index, child in enumerate(list(parent)):
@@ -181,6 +185,42 @@ def body_html(doc: Document, *, anchor_prefix: str, config: Config | None = None
         if element.get("href", "").startswith("#"):
             element.attrib.pop("href")  # in-document anchors of a draft are not resolvable after prefixing
     return elements_html(root)
+
+
+# The font role each element's text is set in, as base.css.j2 sets them (elements not listed keep their parent's).
+ROLE_OF_ELEMENT = {"blockquote": "heading2", "em": "heading2", "i": "heading2", "h1": "heading1", "h2": "heading1",
+                   "h3": "heading2", "h4": "heading3", "h5": "heading3", "h6": "heading3", "th": "heading1",
+                   "figcaption": "heading1", "code": "mono", "pre": "mono"}
+LATIN_RUN = re.compile(r"[A-Za-z0-9\u00c0-\u024f](?:[\x20-\x7e\u00c0-\u024f]*[A-Za-z0-9\u00c0-\u024f.!?%)\]'\"])?")
+
+
+def _mark_latin(element: etree.Element, role: str, classes: dict[str, str]) -> None:
+    """Latin runs of text set in a role with a Latin companion face in `<span class="latin-<role>">`, which the
+    CSS sets in that face (a font stack cannot say “this face for Latin only”: the companion has CJK glyphs too)."""
+    if element.get("class") == "table-caption":
+        role = "heading1"
+    role = ROLE_OF_ELEMENT.get(element.tag, role)
+    if role in classes and element.tag not in ("code", "pre"):
+        element.text = _latin_spans(element, 0, element.text, classes[role])
+    for child in list(element):
+        if child.get("class", "").startswith("latin-"):
+            continue
+        _mark_latin(child, role, classes)
+        if role in classes:
+            child.tail = _latin_spans(element, list(element).index(child) + 1, child.tail, classes[role])
+
+
+def _latin_spans(parent: etree.Element, index: int, text: str | None, class_name: str) -> str | None:
+    """Insert `text`'s Latin runs as spans at `index` of `parent`; return the text before the first run."""
+    if not text or not LATIN_RUN.search(text):
+        return text
+    pieces = LATIN_RUN.split(text)
+    runs = LATIN_RUN.findall(text)
+    for offset, (run, after) in enumerate(zip(runs, pieces[1:], strict=True)):
+        span = etree.Element("span", {"class": class_name})
+        span.text, span.tail = run, after or None
+        parent.insert(index + offset, span)
+    return pieces[0] or None
 
 
 def _keep_end_together(paragraph: etree.Element) -> None:
@@ -256,6 +296,8 @@ def brand_context(config: Config) -> dict:
         return lines_html(role_lines(text, config, role, size_pt, mm_to_pt(width_mm) - less_em * size_pt))
 
     return {
+        "latin_companions": [(role, [brand.latin_companion(role), *families])
+                             for role, families in brand.fonts.model_dump().items() if brand.latin_companion(role)],
         "break_title": break_title,
         "text_width_mm": text_width_mm,
         "paper_width_mm": text_width_mm + MARGINS_MM["left"] + MARGINS_MM["right"],
