@@ -214,3 +214,27 @@ def test_latin_text_in_kai_quotes_is_set_in_the_latin_companion_face(built, tmp_
                        capture_output=True, timeout=180, check=True)
         kai = "".join(_characters_drawn_with(tmp_path / "t02_latin_title.pdf", "UKai"))
         assert "排" in kai and "B" not in kai and "K" not in kai
+
+
+def test_toc_entries_starting_with_an_opening_quote_are_not_indented(built, tmp_path):
+    """The ink of “党建+学习教育”… starts where the ink of 基于… does (the quote's blank left half trimmed), not
+    half a character to the right of it."""
+    from PIL import Image
+
+    volume = built / "volume.pdf"
+    page = next(number for number, page in enumerate(PdfReader(volume).pages, start=1)
+                if "目录" in page.extract_text().replace(" ", "")[:40])
+    boxes = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">(.*?)</word>',
+                       _pdftotext(volume, "-bbox", "-f", str(page), "-l", str(page)))
+    subprocess.run(["pdftoppm", "-png", "-r", "144", "-f", str(page), "-l", str(page), str(volume),
+                    str(tmp_path / "toc")], check=True)
+    image = Image.open(next(tmp_path.glob("toc*.png"))).convert("L")
+    scale = 144 / 72
+
+    def ink_start(word: str) -> float:
+        _x, top, bottom, _text = next(box for box in boxes if box[3].startswith(word))
+        band = image.crop((0, int(float(top) * scale), image.width // 2, int(float(bottom) * scale)))
+        columns = [x for x in range(band.width) if any(band.getpixel((x, y)) < 128 for y in range(band.height))]
+        return columns[0] / scale
+
+    assert abs(ink_start("“党建+学习教育”") - ink_start("基于Markdown")) < 0.25 * 11.5
