@@ -155,11 +155,11 @@ def body_html(doc: Document, *, anchor_prefix: str, config: Config | None = None
     """The body as HTML, with heading ids prefixed to be unique in a volume (see `outline`), and the headings of
     plain text broken into balanced lines between words (`generator/typeset.py`)."""
     root = copy.deepcopy(doc.body)
-    quoted = {id(element) for quote in root.iter("blockquote") for element in quote.iter()}
+    full_width = {id(element) for element in root}  # a heading in a list or quote is narrower than the page
     width = mm_to_pt(text_area_mm(config.brand.paper)[0]) if config is not None else 0.0
     for element, level, _text, anchor in _headings(root, anchor_prefix):  # before footnotes are moved in
         element.set("id", anchor)
-        if config is not None and len(element) == 0 and element.text and id(element) not in quoted:
+        if config is not None and len(element) == 0 and element.text and id(element) in full_width:
             role, size = HEADING_FACES[level]
             lines = role_lines(element.text, config, role, size, width, first_indent_pt=HEADING_INDENT_EM * size)
             element.text = None
