@@ -18,6 +18,7 @@ from docx.shared import Mm, Pt
 from ..config import Config
 from ..i18n import _
 from ..model import Diagnostic, Document
+from ..typeset import role_lines
 from ..volume import VolumeSource
 from .docx import DocxWriter, InlineFormat, style_new_paragraph, row_cells
 from .volume_pdf import VolumePdf, volume_fields
@@ -99,15 +100,18 @@ def render_volume_docx(config: Config, year: str, docs: list[Document], source: 
     org.add_run(fields["organisation"]).font.size = Pt(16)
     for _blank in range(3):
         writer.paragraph("Normal")
-    title = writer.paragraph("Report Title", fields["title"])
-    title.runs[0].font.size = Pt(30)
+    title = writer.paragraph("Report Title")
+    writer.lines(title, role_lines(fields["title"], config, "title", 30, writer.text_width.pt))
+    for run in title.runs:
+        run.font.size = Pt(30)
     writer.paragraph("Report Title", fields["subtitle"]).runs[0].font.size = Pt(18)
     for _blank in range(4):
         writer.paragraph("Normal")
     foot = writer.paragraph("Report Org Line", f"{fields['organisation']}　{fields['date_text']}")
     foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
     foot.add_run().add_break(WD_BREAK.PAGE)
-    writer.paragraph("Report Title", fields["title"])
+    writer.lines(writer.paragraph("Report Title"), role_lines(fields["title"], config, "title", 21,
+                                                              writer.text_width.pt))
     writer.paragraph("Report Title", fields["subtitle"])
     if fields["editor"]:
         editor = writer.paragraph("Report Meta", f"{_('Edited by')}　{fields['editor']}")
