@@ -1,8 +1,8 @@
 """Line breaks of titles, measured with the fonts that will set them.
 
 Titles (a report's, the volume's, TOC entries, headings) break only between words, found by a Chinese word
-segmenter (jieba's dictionary, through rjieba), and their lines are balanced: as many lines as the text needs,
-and of those the break that makes the longest line shortest, so no last line is left with a character or two.
+segmenter (jieba's dictionary, through rjieba), and their lines are balanced: as few lines as the text needs, as
+even as the words allow, so that no last line is left with a character or two (`break_lines`).
 Widths come from the role's font through HarfBuzz, as Pango and Word measure them; both renderers set the same
 breaks (`<br>` in the PDF, `<w:br/>` in Word). The running header, which is always one line, is fitted here too.
 """
@@ -19,7 +19,6 @@ from .textnorm import HAN
 # Punctuation that never starts a line (closing) or ends one (opening), after GB/T 15834 and JIS X 4051.
 CLOSING = "，。、；：？！）》」』】〕〉”’…—·%‰,.;:?!)]}"
 OPENING = "（《「『【〔〈“‘([{"
-LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.\-_/&+]*")
 JOINERS = "+-/&·～~_="
 ELLIPSIS = "…"
 # An opening punctuation mark at the start of a line is set half width ('halt'), as CSS `text-spacing-trim` does:
@@ -29,7 +28,6 @@ TRIM_START = "（《「『【〔〈“‘"
 
 @dataclass(frozen=True)
 class _Font:
-    family: str
     hb_font: object
     upem: int
 
@@ -42,7 +40,7 @@ def _font(family: str) -> _Font | None:
     if found is None:
         return None
     face = uharfbuzz.Face(uharfbuzz.Blob.from_file_path(str(found.path)), found.index)
-    return _Font(family, uharfbuzz.Font(face), face.upem)
+    return _Font(uharfbuzz.Font(face), face.upem)
 
 
 @lru_cache(maxsize=8192)

@@ -248,3 +248,21 @@ def test_volume_cover_title_breaks_between_words_in_pdf_and_word(built):
     document = docx.Document(built / "volume.docx")
     cover = next(p for p in document.paragraphs if p.text.replace("\n", "") == VOLUME_TITLE)
     _assert_broken_well(cover.text.split("\n"), VOLUME_TITLE)
+
+
+def test_every_face_embedded_is_a_configured_one(built):
+    """pdffonts of every PDF built: only the configured faces (the Latin companion is one of them), embedded."""
+    from generator.config import load_config
+    from generator.render.pdf import _font_key, configured_font_keys
+
+    allowed = configured_font_keys(load_config(REPO / "reportgen.toml"))
+    for pdf in [built / "volume.pdf", *sorted((built / "reports").glob("*.pdf"))]:
+        rows = _pdffonts(pdf)
+        assert rows, pdf
+        for name, embedded in rows:
+            assert embedded == "yes" and any(_font_key(name).startswith(key) for key in allowed), (pdf.name, name)
+
+
+def _pdffonts(pdf) -> list[tuple[str, str]]:
+    lines = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()
+    return [(line.split()[0], line.split()[-5]) for line in lines[2:] if line.strip()]
