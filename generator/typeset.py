@@ -201,12 +201,12 @@ class RunningTitle:
 
 @lru_cache(maxsize=1024)
 def _fit_header(wanted: str, left_text: str, left_family: str, family: str, paper: str) -> RunningTitle:
-    from .render.page import HEADER_LOGO_MM, HEADER_SIZE_PT, mm_to_pt, text_area_mm
+    from .render.page import HEADER_SIZE_PT, mm_to_pt, text_area_mm
 
-    # The header's line: (logo) organisation　header text, two ideographic spaces, the title, and half a character
-    # to spare. PDF and Word set the same line (the Word header has the logo): the room is the fuller one's.
+    # The header's line, the same in PDF and Word: organisation　header text, two ideographic spaces, the title, and
+    # half a character to spare.
     left = text_width(left_text, left_family, HEADER_SIZE_PT)
-    room = mm_to_pt(text_area_mm(paper)[0] - HEADER_LOGO_MM) - left - 2.5 * HEADER_SIZE_PT
+    room = mm_to_pt(text_area_mm(paper)[0]) - left - 2.5 * HEADER_SIZE_PT
     shown = fit_line(wanted, family=family, size_pt=HEADER_SIZE_PT, width_pt=room)
     return RunningTitle(shown, shown == " ".join(wanted.split()), max(int(room / HEADER_SIZE_PT), 0))
 

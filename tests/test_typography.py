@@ -163,6 +163,8 @@ def test_libreoffice_lays_out_the_word_titles_and_the_whole_tall_image(built, tm
     lines = _title_lines(_pdftotext(tmp_path / "t02_latin_title.pdf", "-f", "1", "-l", "1"), LATIN)
     _assert_broken_well(lines, LATIN)
     assert not any(line.endswith("Markdow") for line in lines)
+    header = _header_line(tmp_path / "t02_latin_title.pdf", 2)  # the running header, laid out by LibreOffice
+    assert len(header) == 1 and header[0].endswith("…"), header
     images = subprocess.run(["pdfimages", "-list", str(tmp_path / "t03_tall_image.pdf")], capture_output=True,
                             text=True, check=True).stdout.splitlines()[2:]
     assert len(images) >= 1

@@ -2,7 +2,7 @@
 
 One `visit_<tag>` method per block element and one `inline_<tag>` per inline element; anything else goes to
 one fallback that keeps the text and reports the element (RND604). Nothing is re-parsed from HTML.
-Lists use real Word numbering, footnotes are real Word footnotes, headers and footers carry the logo and a
+Lists use real Word numbering, footnotes are real Word footnotes, headers carry the running title and footers a
 PAGE field, and the package is written with fixed ZIP timestamps and member order (byte-reproducible).
 """
 
@@ -165,7 +165,9 @@ class DocxWriter:
 
     def set_running_header(self, section, title: str, *, first_page_plain: bool = True,
                            restart_numbering: int | None = None, number_format: str = "decimal") -> None:
-        """Header: logo, organisation and title; footer: “— PAGE —” on the outer side (odd right, even left)."""
+        """Header: organisation and title on one line, as the PDF's (`typeset.running_title` fits the title to it:
+        a logo before them took the room of four characters); footer: “— PAGE —” on the outer side (odd right,
+        even left)."""
         settings = self.document.settings
         settings.odd_and_even_pages_header_footer = True
         section.different_first_page_header_footer = first_page_plain
@@ -175,8 +177,6 @@ class DocxWriter:
             paragraph._p.style = self.style_ids["Header"]
             for run in list(paragraph.runs):
                 run._r.getparent().remove(run._r)
-            if self.logo(paragraph, Mm(5)):
-                self.run(paragraph, "  ")
             self.run(paragraph, f"{self.config.brand.organisation}　{self.config.brand.header_text}", style="Report Label")
             self.run(paragraph, "　　" + title)
             _bottom_border(paragraph, self.config.brand.primary_colour)

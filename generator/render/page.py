@@ -10,7 +10,6 @@ PAPER_MM = {"A4": (210, 297), "A5": (148, 210), "B5": (176, 250)}
 MARGINS_MM = {"top": 37, "right": 26, "bottom": 35, "left": 28}
 NUMBER_SIZE_PT = 10.5
 HEADER_SIZE_PT = 8.5  # the running header's text (report.css.j2, the Word Header style)
-HEADER_LOGO_MM = 7  # the Word header's logo with the spaces after it
 FIGURE_MAX_HEIGHT_MM = 150  # a figure with its caption stays on one page; a taller image is scaled down
 
 
