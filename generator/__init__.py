@@ -1,12 +1,14 @@
 """reportgen: branded PDF and Word reports and annual volumes from Markdown drafts.
 
-Public API (the pipeline's stages):
+Public API for programs that embed reportgen (none of it prints or exits; see `generator/api.py`):
 
-    read_draft(path) -> Draft
-    parse(draft, config) -> Document
-    check_paths(paths, config, registry, whole_corpus=...) -> (documents, diagnostics)
     load_config(path=None) -> Config
     load_registry(path) -> Registry
+    check_text(text, path=, config=, registry=None) -> [Diagnostic]     a draft held in memory (an editor's)
+    parse_text(text, path=, config=) -> Document
+    Renderer(config).pdf(document) / .docx(document) -> RenderedReport  one report, in a warm process
+    run_build(config, jobs=, paths=, ...) -> BuildResult               the nightly job, with its manifest
+    read_draft(path) -> Draft; parse(draft, config) -> Document; check_paths(paths, config, registry, ...)
 """
 
 __version__ = "0.1.0"
@@ -16,7 +18,8 @@ _API = {
     "check_paths": "check", "Config": "config", "load_config": "config", "BuildLocked": "errors",
     "ConfigError": "errors", "EnvironmentProblem": "errors", "RenderError": "errors", "ReportgenError": "errors",
     "Diagnostic": "model", "Document": "model", "Draft": "model", "Severity": "model", "parse": "parse",
-    "read_draft": "reader", "load_registry": "registry",
+    "read_draft": "reader", "load_registry": "registry", "check_text": "api", "parse_text": "api",
+    "Renderer": "api", "RenderedReport": "api", "run_build": "api", "BuildResult": "build", "Terminated": "errors",
 }
 
 
@@ -31,5 +34,5 @@ def __getattr__(name: str):
 __all__ = [
     "__version__", "BuildLocked", "Config", "ConfigError", "Diagnostic", "Document", "Draft", "EnvironmentProblem",
     "RenderError", "ReportgenError", "Severity", "check_paths", "load_config", "load_registry", "parse",
-    "read_draft",
+    "read_draft", "check_text", "parse_text", "Renderer", "RenderedReport", "run_build", "BuildResult", "Terminated",
 ]

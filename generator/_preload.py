@@ -1,6 +1,13 @@
 """Imported by the build's fork server only (see `pool.py`): workers fork from a process that has
-imported the renderers once, instead of each importing them."""
+imported the renderers once, instead of each importing them. Ctrl-C reaches the whole process group: the fork
+server and the workers it forks ignore it (the build stops them), and they die with the build."""
 
-from .worker import preload
+import signal
 
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # before the imports: the fork server then keeps it for its children
+
+from .pool import die_with_parent  # noqa: E402
+from .worker import preload  # noqa: E402
+
+die_with_parent()
 preload()

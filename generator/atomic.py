@@ -30,11 +30,13 @@ def atomic_write(path: Path, data: bytes) -> None:
         else:
             os.chmod(temporary, 0o644)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         try:
             os.unlink(temporary)
         except FileNotFoundError:
             pass
+        if isinstance(error, OSError) and error.filename is None:
+            error.filename = str(path)  # a full disk says so without a name: the user needs to know where
         raise
 
 
@@ -62,6 +64,14 @@ class OutputLock:
         self.handle.flush()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
+        if exc_type is not None and not issubclass(exc_type, Exception):  # Ctrl-C or SIGTERM: workers are gone
+            remove_temporaries(self.path.parent)
         fcntl.flock(self.handle, fcntl.LOCK_UN)
         self.handle.close()
+
+
+def remove_temporaries(directory: Path) -> None:
+    """Temporary files of writes that did not finish (a build holding the lock is the only writer)."""
+    for path in directory.rglob(".*.tmp"):
+        path.unlink(missing_ok=True)

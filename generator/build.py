@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .atomic import OutputLock, atomic_write
+from .atomic import OutputLock, atomic_write, remove_temporaries
 from .cache import environment_key, report_key, sha256_bytes, sha256_file, trees_dir, units_dir
-from .config import Config
+from .config import Config, require_resources
 from .discover import discover_drafts
 from .i18n import _, current_language
 from .model import Diagnostic, Document, Severity, fails
@@ -136,6 +136,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
     whole-corpus build records the journal that lets the next identical build replay it (`journal.py`)."""
     from .volume import VolumeJob, plan_volumes  # imported late: the volume module is only needed here
 
+    require_resources(config, rendering=True)  # a missing font or logo is an error, never a silent omission
     started = time.monotonic()
     progress = progress or Progress()
     out = (out or config.output_dir).resolve()
@@ -148,7 +149,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
 
             listed = journal.inputs(config)
             before = journal.state(listed)
-        _remove_interrupted_writes(out)
+        remove_temporaries(out)  # of a build that was killed mid-write
         drafts = discover_drafts(list(paths or []), config)
         if reports and _probably_stale(drafts, out):
             pool.start_early()  # workers get ready while this process loads the checker and checks the drafts
@@ -288,8 +289,14 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
             _store_report(record, render_report(*_report_task(record, out, formats, environment)), out, formats,
                           config, environment)
             progress.advance(record.doc.report_id)
+            if record.failed:
+                for state in states.values():
+                    _exclude(state, record)
         for job in pending_volumes:
-            job.store(job.run_in_process(), out)
+            if job.needs_render:
+                output = job.run_in_process()
+                if job.needs_render:
+                    job.store(output, out)
             progress.advance(_("volume {year}").format(year=job.year))
         return
     # Reports that go into a volume first: a volume starts as soon as its reports are done (its parts are their
@@ -309,6 +316,15 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
             progress.advance(_("volume {year}").format(year=state.job.year))
 
     ready: list[_VolumeState] = []
+
+    def report_failed(record: ReportRecord) -> None:
+        """A volume goes on without a report that failed (`VolumeJob.exclude`): what it made so far is dropped."""
+        for state in states.values():
+            if _exclude(state, record) and not state.job.needs_render:  # keep-previous, or nothing left
+                progress.advance(_("volume {year}").format(year=state.job.year))
+                pending_volumes[:] = [job for job in pending_volumes if job is not state.job]
+                ready[:] = [other for other in ready if other is not state]
+
     while queue or running or pending_volumes or any(set(state.job.formats) - state.submitted for state in ready):
         for job in [job for job in pending_volumes if not unfinished & set(job.report_paths)]:
             pending_volumes.remove(job)
@@ -324,7 +340,7 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
                 # The Word volume waits for the reports still queued: by then the PDF task has laid out the back
                 # matter (whose pages the Word TOC prints) and the Word task finds it in the unit cache.
                 if kind not in state.submitted and (kind != "docx" or not queue):
-                    running[state.job.submit(executor, kind)] = ("volume", state, kind, None)
+                    running[state.job.submit(executor, kind)] = ("volume", state, kind, state.generation)
                     state.submitted.add(kind)
             finish_volume(state)
         while queue and sum(1 for task in running.values() if task[0] == "report") < pool.jobs:
@@ -334,9 +350,10 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
         if not queue:  # every report is handed out: a volume PDF starts now and waits for its reports' units
             for job in pending_volumes:
                 state = states[id(job)]
-                if "pdf" in job.formats and "pdf" not in state.submitted:
+                if "pdf" in job.formats and "pdf" not in state.submitted and not state.missed:
                     waiting = frozenset(str(path) for path in unfinished & set(job.report_paths))
-                    running[job.submit(executor, "pdf", waiting_for=waiting)] = ("volume", state, "pdf", None)
+                    running[job.submit(executor, "pdf", waiting_for=waiting)] = ("volume", state, "pdf",
+                                                                                 state.generation)
                     state.submitted.add("pdf")
         for state in states.values():
             if state.guess is not None and "docx" in state.job.formats and "docx" not in state.submitted:
@@ -349,12 +366,23 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
                 _store_report(record, future.result(), out, formats, config, environment)
                 unfinished.discard(record.doc.path)
                 progress.advance(record.doc.report_id)
+                if record.failed:
+                    report_failed(record)
                 continue
-            _kind, state, kind, guess = task
-            if guess is not None and guess != state.guess:
-                continue  # made from page counts that turned out wrong; its replacement is on its way
-            state.outputs[kind] = future.result()
-            finish_volume(state)
+            _kind, state, kind, generation = task
+            if generation != state.generation or not state.job.needs_render:
+                continue  # made with a report that has failed since; its replacement is on its way
+            output = future.result()
+            if output.missing is not None:  # a report it waited for ended without its unit: again once it is done
+                state.submitted.discard(kind)
+                state.missed = True
+                continue
+            failing = state.job.failing_members(output)
+            for record in failing:  # not rendered in this build, and found unable to be set: again without it
+                report_failed(record)
+            if not failing:
+                state.outputs[kind] = output
+                finish_volume(state)
 
 
 def _work_while_workers_start(queue: deque[ReportRecord], states, out: Path, pool: WorkerPool) -> None:
@@ -395,6 +423,21 @@ class _VolumeState:
     submitted: set[str] = field(default_factory=set)
     outputs: dict[str, object] = field(default_factory=dict)
     stored: bool = False
+    generation: int = 0                     # bumped when a report is excluded: tasks of an older one are void
+    missed: bool = False                    # a PDF task started early found a report's unit missing
+
+
+def _exclude(state: _VolumeState, record: ReportRecord) -> bool:
+    """Take a report that failed out of a volume that was to hold it; True if it was a member."""
+    job = state.job
+    if not job.needs_render or record not in job.members:
+        return False
+    job.exclude(record)
+    state.generation += 1
+    state.guess = None
+    state.outputs.clear()
+    state.submitted.clear()
+    return True
 
 
 def _known_page_counts(job, to_render: dict[Path, ReportRecord], out: Path, *,
@@ -417,12 +460,6 @@ def _known_page_counts(job, to_render: dict[Path, ReportRecord], out: Path, *,
             return None
         counts[str(path)] = pages
     return counts
-
-
-def _remove_interrupted_writes(out: Path) -> None:
-    """Temporary files of a build that was killed mid-write (we hold the lock: no build is writing now)."""
-    for path in out.rglob(".*.tmp"):
-        path.unlink(missing_ok=True)
 
 
 def _keep_previous_reports(manifest: dict, previous_path: Path) -> None:

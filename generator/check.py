@@ -42,7 +42,12 @@ def check_document(doc: Document, ctx: CheckContext) -> list[Diagnostic]:
     found = list(doc.draft.read_problems) + list(doc.diagnostics)
     if any(problem.code == "FM118" for problem in found):
         return found  # nothing was read: every other rule would only repeat that
-    for rule in all_rules().values():
+    rules = all_rules().values()
+    over_limits = [item for rule in rules if rule.scope == "limits" for item in _run(rule, doc, ctx, doc.path)]
+    found.extend(over_limits)
+    if any(item.severity == Severity.ERROR for item in apply_severity(over_limits, ctx.config)):
+        return found  # refused in milliseconds: no other rule (nor the parser) spends its time on such a draft
+    for rule in rules:
         if rule.scope == "document":
             found.extend(_run(rule, doc, ctx, doc.path))
     return found

@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .errors import ConfigError, ReportgenError
-from .i18n import _, language_from_environment, set_language
+from .errors import ConfigError, ReportgenError, Terminated
+from .i18n import _, describe_os_error, language_from_environment, route_argparse_messages, set_language
 
 if TYPE_CHECKING:
     from .build import Progress
@@ -31,6 +32,14 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, _("reportgen: usage error: {message}\n").format(message=message))
 
 
+def _whole_number(text: str) -> int:
+    """An integer argument; argparse would say “invalid int value”, naming a Python type."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("expected a whole number, found {value!r}").format(value=text)) from None
+
+
 def _build_parser() -> ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", type=Path, metavar="FILE", help=_("configuration file (default: nearest reportgen.toml)"))
@@ -40,7 +49,8 @@ def _build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="reportgen", description=_(
         "Validate counselors' report drafts and build branded PDF/DOCX reports and annual volumes."),
         parents=[common])
-    parser.add_argument("--version", action="version", version=f"reportgen {__version__}")
+    parser.add_argument("--version", action="version", version=f"reportgen {__version__}",
+                        help=_("show the version and exit"))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
 
     check = commands.add_parser("check", parents=[common], help=_("validate drafts"),
@@ -61,13 +71,13 @@ def _build_parser() -> ArgumentParser:
 
     volume = commands.add_parser("volume", parents=[common], help=_("compile one year's volume"),
                                  description=_("Compile one year's annual volume only."))
-    volume.add_argument("--year", required=True, type=int)
+    volume.add_argument("--year", required=True, type=_whole_number)
     _add_build_options(volume)
 
     new = commands.add_parser("new", parents=[common], help=_("scaffold a new draft"),
                               description=_("Create a draft with front matter and every required section."))
     new.add_argument("--id", required=True, help=_("report id (file name without .md), e.g. r29"))
-    new.add_argument("--year", type=int, required=True)
+    new.add_argument("--year", type=_whole_number, required=True)
     new.add_argument("--company", required=True)
     new.add_argument("--counselor", action="append", required=True, dest="counselors",
                      help=_("counselor name (repeat for several)"))
@@ -82,7 +92,7 @@ def _build_parser() -> ArgumentParser:
 
 def _add_build_options(parser) -> None:
     parser.add_argument("--to", default="pdf,docx", metavar="FORMATS", help=_("output formats (default: pdf,docx)"))
-    parser.add_argument("--jobs", "-j", type=int, default=None, help=_("worker processes (default: number of cores)"))
+    parser.add_argument("--jobs", "-j", type=_whole_number, default=None, help=_("worker processes (default: number of cores)"))
     parser.add_argument("--strict", action="store_true", help=_("warnings fail the check too"))
     parser.add_argument("--out", type=Path, default=None, help=_("output directory (default: from the configuration)"))
     parser.add_argument("--include-drafts", action="store_true",
@@ -98,6 +108,7 @@ def _load_config(args) -> Config:
 
 def _cmd_check(args, config: Config) -> int:
     from .check import check_paths
+    from .config import require_resources
     from .discover import discover_drafts
     from .fixes import fix_file, write_fix
     from .formats import format_json, format_junit, format_sarif, format_text
@@ -105,6 +116,7 @@ def _cmd_check(args, config: Config) -> int:
     from .registry import load_registry
     from .rules.context import CheckContext
 
+    require_resources(config, rendering=False)  # a font that is missing would leave TXT410 unchecked
     paths = discover_drafts(args.paths, config)
     args.fix = args.fix or args.diff  # --diff alone previews the fixes
     registry = load_registry(config.registry_path)
@@ -261,8 +273,13 @@ def _print_build(args, *, exit_status: int, duration: float, counts: dict[str, i
     for volume in volumes:
         outputs = ", ".join(display_path(manifest_path.parent / entry["path"])
                             for entry in volume.get("outputs", {}).values())
-        print(_("Volume {year}: {result}, {pages} pages {outputs}").format(
-            year=volume["year"], result=_result_label(volume["result"]), pages=volume.get("pages", 0), outputs=outputs))
+        if "pdf" in volume.get("outputs", {}):
+            print(_("Volume {year}: {result}, {pages} pages {outputs}").format(
+                year=volume["year"], result=_result_label(volume["result"]), pages=volume.get("pages", 0),
+                outputs=outputs))
+        else:  # only the PDF volume's pages are known; Word lays its file out when it opens it
+            print(_("Volume {year}: {result} {outputs}").format(
+                year=volume["year"], result=_result_label(volume["result"]), outputs=outputs).rstrip())
         if volume.get("excluded"):
             print(_("  excluded because they failed: {ids}").format(ids=", ".join(volume["excluded"])))
     print(_("Finished in {seconds:.1f} s; manifest: {path}").format(seconds=duration, path=display_path(manifest_path)))
@@ -289,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     early.add_argument("--lang")
     known, _rest = early.parse_known_args(argv)
     set_language(known.lang or language_from_environment())
+    route_argparse_messages()
     parser = _build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
@@ -325,6 +343,14 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         return 130
+    except Terminated:
+        return Terminated.exit_code
+    except OSError as error:  # the environment (output path, permissions, a full disk), never a draft
+        log.debug("environment problem", exc_info=True)
+        where = error.filename if error.filename is not None else error.filename2
+        print(_("reportgen: error: cannot use {path}: {reason}").format(
+            path=where if where is not None else "?", reason=describe_os_error(error)), file=sys.stderr)
+        return EXIT_ERROR
     except Exception as error:  # noqa: BLE001 - last line of defence: exit code 2, not a bare traceback
         log.debug("internal error", exc_info=True)
         print(_("reportgen: internal error: {error} (run with -v for details)").format(
@@ -336,9 +362,17 @@ def run() -> None:
     """The `reportgen` command and `python -m generator`: `main`, then leave at once. Everything is written and
     flushed by then and the workers have stopped; tearing the interpreter down (its objects, the finished
     process pool) took 0.1–0.2 s of every build. Tests call `main` itself."""
-    code = main()
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        code = main()
+    except (KeyboardInterrupt, Terminated) as stopped:  # arrived outside `main`'s handlers: no traceback
+        code = 130 if isinstance(stopped, KeyboardInterrupt) else Terminated.exit_code
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
 
+
+def _terminate(_signum, _frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: the clean-up that follows is not interrupted again
+    raise Terminated()

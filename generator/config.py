@@ -1,20 +1,30 @@
 """Configuration: the schema of `reportgen.toml`, finding the file, and validating it on load.
 
 Every option is a typed attribute with its documentation underneath (as MkDocs declares its options).
-Loading collects every problem at once and names the key path, what was expected and what was received.
-Paths in the file are relative to the file's directory.
+Loading collects every problem at once and names the key path, what was expected and what was received, in
+the user's language: pydantic's errors are translated by their `type` (`describe_error`), and the schema's own
+checks raise `PydanticCustomError`s with types of their own, translated the same way. Paths in the file are
+relative to the file's directory. What the file names on this machine (installed fonts, the logo, the
+templates) is verified by `require_resources` when a command is about to use it.
 """
 
 from __future__ import annotations
 
+import ast
+import difflib
+import re
+import reprlib
 import tomllib
+import types
+import typing
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from .errors import ConfigError
-from .i18n import _
+from .i18n import _, describe_os_error, join_list, quote
 from .project import find_config
 
 FIELDS_REQUIRED_BY_DEFAULT = ("title", "year", "theme", "company", "counselors", "status", "submitted", "summary",
@@ -22,11 +32,49 @@ FIELDS_REQUIRED_BY_DEFAULT = ("title", "year", "theme", "company", "counselors",
 # `short_title`: what the running header shows when the title is too long for its one line (FM125).
 KNOWN_FIELDS = FIELDS_REQUIRED_BY_DEFAULT + ("short_title",)
 SeverityName = Literal["error", "warning", "info", "off"]
-HexColour = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
+COLOUR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
+PDF_NAME_PATTERN = r"^[\w.-]+\.pdf$"
+DOCX_NAME_PATTERN = r"^[\w.-]+\.docx$"
+VOLUME_SOURCE_PATTERN = r"^_[\w.-]*\.md$"  # `_`: not taken for a draft (discover.py)
+HexColour = Annotated[str, Field(pattern=COLOUR_PATTERN)]
+
+
+def _problem(kind: str, template: str, **context: Any) -> PydanticCustomError:
+    """A schema check's own error. `template` is English (pydantic's `msg`); `describe_error` translates the
+    error by `kind`. `context["at"]`, when given, is the key path below the validated field where it lies."""
+    return PydanticCustomError(kind, template, context)
+
+
+def _unique(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if item in seen:
+            raise _problem("duplicate_item", "{item!r} is listed twice", item=item, at=(index,))
+        seen.add(item)
+    return items
+
+
+Text = Annotated[str, Field(min_length=1)]
+"""Text that may not be empty (a name, a title)."""
+UniqueTexts = Annotated[list[Text], AfterValidator(_unique)]
+"""A list of names, each once."""
+
+
+def _known_rule(name: str) -> str:
+    from .diagnostics import all_rules  # imported only when overrides are configured: it loads every rule
+
+    rules = all_rules()
+    if name in rules or any(registered.name == name for registered in rules.values()):
+        return name
+    names = list(rules) + [registered.name for registered in rules.values()]
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    raise _problem("unknown_rule", "{name!r} is not a rule code or name", name=name,
+                   suggestion=close[0] if close else "")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: TOML values are typed, so `true` or `1.5` where a count belongs is a mistake, not a 1.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ProjectOptions(Strict):
@@ -43,19 +91,12 @@ class ProjectOptions(Strict):
 class Fonts(Strict):
     """Font families by role, each a list tried in order; every family must be installed."""
 
-    title: list[str] = ["Noto Serif CJK SC"]
-    body: list[str] = ["Noto Serif CJK SC"]
-    heading1: list[str] = ["Noto Sans CJK SC"]
-    heading2: list[str] = ["AR PL UKai CN"]
-    heading3: list[str] = ["Noto Serif CJK SC"]
-    mono: list[str] = ["Noto Sans Mono CJK SC"]
-
-    @field_validator("*")
-    @classmethod
-    def _non_empty(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError("at least one font family is required")
-        return value
+    title: Annotated[UniqueTexts, Field(min_length=1)] = ["Noto Serif CJK SC"]
+    body: Annotated[UniqueTexts, Field(min_length=1)] = ["Noto Serif CJK SC"]
+    heading1: Annotated[UniqueTexts, Field(min_length=1)] = ["Noto Sans CJK SC"]
+    heading2: Annotated[UniqueTexts, Field(min_length=1)] = ["AR PL UKai CN"]
+    heading3: Annotated[UniqueTexts, Field(min_length=1)] = ["Noto Serif CJK SC"]
+    mono: Annotated[UniqueTexts, Field(min_length=1)] = ["Noto Sans Mono CJK SC"]
 
 
 class LatinFonts(Strict):
@@ -75,7 +116,7 @@ class Brand(Strict):
     organisation: str = "西南水泥有限公司"
     """Organisation named on covers, headers and document metadata."""
     logo: str = "templates/logo.svg"
-    """SVG logo (relative to this file)."""
+    """SVG logo (relative to this file); "" for none."""
     primary_colour: HexColour = "#B3261E"
     """Brand colour, used sparingly (rules, title block)."""
     accent_colour: HexColour = "#7A5C1E"
@@ -85,7 +126,7 @@ class Brand(Strict):
     footer_text: str = ""
     volume_title: str = "党建辅导员制项目课题成果汇编"
     logo_raster: str = "templates/logo.png"
-    """PNG rendition of the logo, for Word (which cannot show SVG in all versions)."""
+    """PNG rendition of the logo, for Word (which cannot show SVG in all versions); "" for none."""
     pdf_variant: Literal["pdf/a-3b", "pdf/ua-1"] | None = None
     """Optional PDF variant, e.g. "pdf/a-3b" for archiving."""
     fonts: Fonts = Fonts()
@@ -125,30 +166,45 @@ def _default_sections() -> list[SectionSpec]:
 
 
 class FrontMatterOptions(Strict):
-    required: list[str] = list(FIELDS_REQUIRED_BY_DEFAULT)
+    required: UniqueTexts = list(FIELDS_REQUIRED_BY_DEFAULT)
     """Fields every draft must have (a subset of the known fields)."""
-    extra_fields: list[str] = []
+    extra_fields: UniqueTexts = []
     """Additional free-text fields that drafts may carry (e.g. `reviewer`)."""
-    statuses: list[str] = ["草稿", "已提交", "已审定"]
+    statuses: Annotated[UniqueTexts, Field(min_length=1)] = ["草稿", "已提交", "已审定"]
     """Workflow states, in order."""
     approved_status: str = "已审定"
     """Only reports in this state go into the annual volume (unless drafts are asked for)."""
     summary_max_chars: int = Field(default=300, ge=1)
+    title_max_chars: int = Field(default=100, ge=10)
+    """A title longer than this is refused (FM126): titles are set on the cover, in headers and in the TOC."""
     keywords_max: int = Field(default=8, ge=1)
 
     @field_validator("required")
     @classmethod
     def _known(cls, value: list[str]) -> list[str]:
-        unknown = [name for name in value if name not in KNOWN_FIELDS]
-        if unknown:
-            raise ValueError(f"unknown field(s) {unknown}; known: {list(KNOWN_FIELDS)}")
+        for index, name in enumerate(value):
+            if name not in KNOWN_FIELDS:
+                raise _problem("not_one_of", "{value!r} is not one of {allowed}", value=name,
+                               allowed=list(KNOWN_FIELDS), at=(index,))
         return value
 
-    @model_validator(mode="after")
-    def _approved_is_a_status(self) -> "FrontMatterOptions":
-        if self.approved_status not in self.statuses:
-            raise ValueError(f"approved_status {self.approved_status!r} is not one of statuses {self.statuses}")
-        return self
+    @field_validator("extra_fields")
+    @classmethod
+    def _not_known(cls, value: list[str]) -> list[str]:
+        for index, name in enumerate(value):
+            if name in KNOWN_FIELDS:
+                raise _problem("extra_field_is_known", "{value!r} is a known field already", value=name,
+                               at=(index,))
+        return value
+
+    @field_validator("approved_status")
+    @classmethod
+    def _approved_is_a_status(cls, value: str, info: ValidationInfo) -> str:
+        statuses = info.data.get("statuses")  # absent when `statuses` itself is invalid (reported there)
+        if statuses is not None and value not in statuses:
+            raise _problem("not_one_of", "{value!r} is not one of {allowed}", value=value, allowed=statuses,
+                           key="statuses")
+        return value
 
 
 class TextOptions(Strict):
@@ -162,14 +218,24 @@ class TextOptions(Strict):
 
 
 class CheckOptions(Strict):
-    severity: dict[str, SeverityName] = {}
-    """Per-rule severity override by code, e.g. `TXT404 = "off"`."""
+    severity: dict[Annotated[str, AfterValidator(_known_rule)], SeverityName] = {}
+    """Per-rule severity override by code or name, e.g. `TXT404 = "off"`."""
     max_draft_bytes: int = Field(default=2_000_000, ge=1024)
     """Drafts larger than this are refused unread."""
     max_nesting: int = Field(default=12, ge=1, le=100)
     """Deepest nesting of block quotes and lists."""
     max_table_rows: int = Field(default=1000, ge=1)
     max_table_columns: int = Field(default=40, ge=1)
+    max_lines: int = Field(default=10_000, ge=100)
+    """Lines a draft may have (RND609)."""
+    max_list_items: int = Field(default=2_000, ge=10)
+    """List items a draft may have (RND610)."""
+    max_footnotes: int = Field(default=300, ge=1)
+    """Footnotes a draft may define (RND611): Markdown's footnotes take time quadratic in their number."""
+    max_inline_nesting: int = Field(default=32, ge=2)
+    """Deepest nesting of brackets and parentheses on a line, and the longest run of emphasis marks (RND612)."""
+    max_line_chars: int = Field(default=10_000, ge=200)
+    """Characters one line (a paragraph written on one line) may have (RND613)."""
 
 
 class BuildOptions(Strict):
@@ -182,11 +248,11 @@ class BuildOptions(Strict):
 
 
 class VolumeOptions(Strict):
-    theme_order: list[str] = []
+    theme_order: UniqueTexts = []
     """Order of theme groups in the volume; empty means the order of `themes`."""
-    pdf_name: str = Field(default="volume.pdf", pattern=r"^[\w.-]+\.pdf$")
-    docx_name: str = Field(default="volume.docx", pattern=r"^[\w.-]+\.docx$")
-    front_matter: str = "_volume.md"
+    pdf_name: str = Field(default="volume.pdf", pattern=PDF_NAME_PATTERN)
+    docx_name: str = Field(default="volume.docx", pattern=DOCX_NAME_PATTERN)
+    front_matter: str = Field(default="_volume.md", pattern=VOLUME_SOURCE_PATTERN)
     """Per-year source file (inside `<sources>/<year>/`) with the preface and afterword."""
     on_failed_report: Literal["exclude", "keep-previous"] = "exclude"
     """When a report that belongs in the volume fails: build the volume without it ("exclude"), or leave the
@@ -205,11 +271,11 @@ class Config(Strict):
     """Message language; by default Simplified Chinese unless the locale is English."""
     project: ProjectOptions = ProjectOptions()
     brand: Brand = Brand()
-    themes: list[str] = Field(default_factory=_default_themes, min_length=1)
+    themes: UniqueTexts = Field(default_factory=_default_themes, min_length=1)
     """Themes a report may have."""
     front_matter: FrontMatterOptions = FrontMatterOptions()
-    sections: list[SectionSpec] = Field(default_factory=_default_sections)
-    """Required sections, in order."""
+    sections: list[SectionSpec] = Field(default_factory=_default_sections, min_length=1)
+    """Required sections, in order (at least one: the section rules and the volume's outline need them)."""
     text: TextOptions = TextOptions()
     check: CheckOptions = CheckOptions()
     build: BuildOptions = BuildOptions()
@@ -219,12 +285,35 @@ class Config(Strict):
     root: Path = Field(default=Path("."), exclude=True)
     path: Path | None = Field(default=None, exclude=True)
 
-    @model_validator(mode="after")
-    def _theme_order_known(self) -> "Config":
-        unknown = [theme for theme in self.volume.theme_order if theme not in self.themes]
-        if unknown:
-            raise ValueError(f"volume.theme_order names themes not in `themes`: {unknown}")
-        return self
+    @field_validator("sections")
+    @classmethod
+    def _section_names_distinct(cls, sections: list[SectionSpec]) -> list[SectionSpec]:
+        """A title or alias names one section: headings are matched to the first that has it, so a second
+        would never be found and every draft would miss it."""
+        from .sections import normalise_title
+
+        owners: dict[str, int] = {}
+        for index, spec in enumerate(sections):
+            for position, name in enumerate((spec.title, *spec.aliases)):
+                at = (index, "title") if position == 0 else (index, "aliases", position - 1)
+                normalised = normalise_title(name)
+                if not normalised:
+                    raise _problem("section_title_empty", "{value!r} is only numbering", value=name, at=at)
+                if owners.get(normalised, index) != index:
+                    raise _problem("section_name_taken", "{value!r} already names section {section!r}",
+                                   value=name, section=sections[owners[normalised]].title, at=at)
+                owners.setdefault(normalised, index)
+        return sections
+
+    @field_validator("volume")
+    @classmethod
+    def _theme_order_known(cls, volume: VolumeOptions, info: ValidationInfo) -> VolumeOptions:
+        themes = info.data.get("themes")  # absent when `themes` itself is invalid (reported there)
+        for index, theme in enumerate(volume.theme_order):
+            if themes is not None and theme not in themes:
+                raise _problem("not_one_of", "{value!r} is not one of {allowed}", value=theme, allowed=themes,
+                               key="themes", at=("theme_order", index))
+        return volume
 
     def resolve(self, relative: str) -> Path:
         return (self.root / relative).resolve()
@@ -251,8 +340,212 @@ class Config(Strict):
         return order + [theme for theme in self.themes if theme not in order]
 
 
-def _format_location(loc: tuple) -> str:
-    return ".".join(str(part) for part in loc if not str(part).startswith("function-after")) or "(root)"
+_shown = reprlib.Repr()
+_shown.maxstring, _shown.maxother, _shown.maxlist, _shown.maxdict, _shown.maxlevel = 60, 60, 6, 4, 2
+
+
+def _show(value: Any) -> str:
+    """A received value, short: a whole table is not dumped."""
+    if isinstance(value, dict):
+        return _("a table") if value else _("an empty table")
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as TOML writes it
+    return _shown.repr(value)
+
+
+def _key_path(loc: tuple) -> str:
+    """`brand.fonts.title`, `sections[2].level`, `check.severity.XYZ999` from a pydantic location."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part != "[key]" and not str(part).startswith("function-"):
+            path += ("." if path else "") + str(part)
+    return path or "(root)"
+
+
+def _schema_at(loc: tuple) -> Any:
+    """The annotation the schema declares at a location (a model class, `list[...]`, a `Literal` …), or None."""
+    annotation: Any = Config
+    for part in loc:
+        while typing.get_origin(annotation) is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return None
+            annotation = field.annotation
+        elif typing.get_origin(annotation) in (list, dict) and isinstance(part, (int, str)):
+            annotation = typing.get_args(annotation)[-1]
+        else:
+            return None
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _literal_values(annotation: Any) -> list[str]:
+    if typing.get_origin(annotation) is Literal:
+        return [str(value) for value in typing.get_args(annotation)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [value for arg in typing.get_args(annotation) for value in _literal_values(arg)]
+    return []
+
+
+def _pattern_form(pattern: str) -> str:
+    """What a pattern asks for, in words."""
+    forms = {COLOUR_PATTERN: _("a colour written #RRGGBB, e.g. #B3261E"),
+             PDF_NAME_PATTERN: _("a file name ending in .pdf, without folders"),
+             DOCX_NAME_PATTERN: _("a file name ending in .docx, without folders"),
+             VOLUME_SOURCE_PATTERN: _("a file name starting with “_” and ending in .md, without folders")}
+    return forms.get(pattern, pattern)
+
+
+def describe_error(error: dict) -> str:
+    """One pydantic error as a sentence in the user's language: the key path, what was expected, what was
+    received. Pydantic's own `msg` is English; it is used only for a type this schema cannot produce."""
+    loc, kind = tuple(error["loc"]), error["type"]
+    context, value = error.get("ctx") or {}, error.get("input")
+    if "at" in context:  # a schema check that names the exact key below the field it validated
+        loc = loc + tuple(context["at"])
+    if "value" in context:  # and the value there
+        value = context["value"]
+    key = _key_path(loc)
+    received = _show(value)
+    if kind == "extra_forbidden":
+        parent = _schema_at(loc[:-1])
+        known = list(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
+        known = [name for name in known if name not in INTERNAL_FIELDS]
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+        hint = (_("; did you mean {key}?").format(key=quote(close[0])) if close else
+                _("; known keys: {keys}").format(keys=join_list(known)) if known else "")
+        return _("{key}: unknown key").format(key=key) + hint
+    if kind == "missing":
+        return _("{key}: this key is required").format(key=key)
+    if kind == "literal_error":
+        allowed = join_list(quote(item) for item in _literal_values(_schema_at(loc))) or context.get("expected", "")
+        message = _("expected one of {allowed}").format(allowed=allowed)
+    elif kind == "not_one_of":
+        where = _(" (the values of {key})").format(key=quote(context["key"])) if context.get("key") else ""
+        message = _("expected one of {allowed}{where}").format(
+            allowed=join_list(quote(item) for item in context["allowed"]), where=where)
+    elif kind == "string_pattern_mismatch":
+        message = _("expected {form}").format(form=_pattern_form(context.get("pattern", "")))
+    elif kind == "string_type":
+        message = _("expected text in quotes")
+    elif kind in ("int_type", "int_parsing", "int_from_float"):
+        message = _("expected a whole number")
+    elif kind in ("bool_type", "bool_parsing"):
+        message = _("expected true or false")
+    elif kind == "list_type":
+        message = _("expected a list in brackets, e.g. [\"a\", \"b\"]")
+    elif kind in ("dict_type", "model_type", "model_attributes_type"):
+        message = _("expected a table of keys")
+    elif kind == "greater_than_equal":
+        message = _("expected at least {limit}").format(limit=context["ge"])
+    elif kind == "less_than_equal":
+        message = _("expected at most {limit}").format(limit=context["le"])
+    elif kind == "greater_than":
+        message = _("expected more than {limit}").format(limit=context["gt"])
+    elif kind == "less_than":
+        message = _("expected less than {limit}").format(limit=context["lt"])
+    elif kind == "too_short":
+        message = _("expected at least {count} item(s)").format(count=context["min_length"])
+    elif kind == "too_long":
+        message = _("expected at most {count} item(s)").format(count=context["max_length"])
+    elif kind == "string_too_short":
+        message = _("expected text that is not empty")
+    elif kind == "duplicate_item":
+        message = _("{item} is listed twice").format(item=quote(context["item"]))
+        received = None
+    elif kind == "extra_field_is_known":
+        message = _("{name} is a known field already; list only further fields here").format(
+            name=quote(context["value"]))
+        received = None
+    elif kind == "unknown_rule":
+        hint = _("; did you mean {name}?").format(name=quote(context["suggestion"])) if context["suggestion"] else ""
+        message = _("{name} is not a rule code or name (`reportgen rules` lists them)").format(
+            name=quote(context["name"])) + hint
+        received = None
+    elif kind == "section_title_empty":
+        message = _("a section title needs words besides its numbering")
+    elif kind == "section_name_taken":
+        message = _("{name} already names section {section}; a heading can match only one").format(
+            name=quote(context["value"]), section=quote(context["section"]))
+        received = None
+    else:  # not produced by this schema; still say where, and what was received
+        message = _("invalid value ({kind})").format(kind=kind)
+    if received is None:
+        return _("{key}: {message}").format(key=key, message=message)
+    return _("{key}: {message}; received {value}").format(key=key, message=message, value=received)
+
+
+TOML_POSITION = re.compile(r"^(?P<reason>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$",
+                           re.S)
+
+
+def _toml_key(text: str) -> str:
+    """`('brand', 'fonts')` as tomllib writes a key, as `brand.fonts`."""
+    try:
+        parts = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    return ".".join(map(str, parts)) if isinstance(parts, tuple) else str(parts)
+
+
+def describe_toml_error(error: tomllib.TOMLDecodeError) -> str:
+    """tomllib's error in the user's language: where (line, column) and what is wrong, by tomllib's wording
+    (Python 3.11–3.13); an unknown wording is kept as it is."""
+    match = TOML_POSITION.match(str(error))
+    reason = match.group("reason") if match else str(error)
+    argument = re.search(r" (\(.*\)|'.*'|\S+)$", reason)
+    value = argument.group(1) if argument else ""
+    if reason == "Cannot overwrite a value":
+        reason = _("a key is given a value twice")
+    elif reason.startswith("Cannot declare "):
+        reason = _("table {key} is declared twice").format(key=quote(_toml_key(reason[15:-6])))
+    elif reason.startswith(("Cannot mutate immutable namespace", "Cannot redefine namespace")):
+        reason = _("{key} is already defined and cannot be extended here").format(key=quote(_toml_key(value)))
+    elif reason.startswith("Duplicate inline table key"):
+        reason = _("key {key} appears twice in the inline table").format(key=quote(ast.literal_eval(value)))
+    elif reason == "Invalid value":
+        reason = _("not a valid value (text is written in quotes, e.g. \"A4\")")
+    elif reason == "Invalid statement":
+        reason = _("expected a line `key = value` or a table heading `[name]`")
+    elif reason == "Expected '=' after a key in a key/value pair":
+        reason = _("expected “=” after the key")
+    elif reason == "Invalid initial character for a key part":
+        reason = _("a key cannot start with this character (write it in quotes)")
+    elif reason == "Unterminated string":
+        reason = _("text is not closed by its quote")
+    elif reason == "Unclosed array":
+        reason = _("a list is not closed by “]”")
+    elif reason == "Unclosed inline table":
+        reason = _("an inline table is not closed by “}”")
+    elif reason.startswith("Expected ']"):
+        reason = _("expected {mark} at the end of the table heading").format(
+            mark=quote("]]" if "']]'" in reason else "]"))
+    elif reason == "Expected newline or end of document after a statement":
+        reason = _("expected the end of the line after the value")
+    elif reason.startswith(("Illegal character", "Found invalid character")):
+        reason = _("character {char} is not allowed here").format(char=value)
+    elif reason == "Unescaped '\\' in a string":
+        reason = _("a backslash in text is written \\\\ (or use single quotes)")
+    elif reason in ("Invalid date or datetime", "Invalid hex value",
+                    "Escaped character is not a Unicode scalar value"):
+        reason = _("not a valid value")
+    elif reason.startswith("Expected "):
+        reason = _("expected {text}").format(text=value)
+    if match is None:
+        return reason
+    if match.group("line") is None:
+        return _("at the end of the file: {reason}").format(reason=reason)
+    return _("line {line}, column {column}: {reason}").format(line=match.group("line"), column=match.group("column"),
+                                                              reason=reason)
+
+
+INTERNAL_FIELDS = ("root", "path")
+"""Fields of `Config` that `load_config` sets; a file may not."""
 
 
 def load_config(path: Path | None = None, *, start: Path | None = None) -> Config:
@@ -270,18 +563,47 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Confi
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(str(path), [_("configuration file not found")]) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(str(path), [_("not valid TOML: {error}").format(error=error)]) from None
+    except OSError as error:  # a directory, unreadable, …
+        raise ConfigError(str(path), [describe_os_error(error)]) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(str(path), [_("not valid TOML: {error}").format(error=describe_toml_error(error))]) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(str(path), [_("not valid TOML: {error}").format(error=_(
+            "the file is not UTF-8 (byte {offset})").format(offset=error.start))]) from None
+    problems = [describe_error({"loc": (name,), "type": "extra_forbidden", "input": data.pop(name)})
+                for name in INTERNAL_FIELDS if name in data]
     try:
         config = Config.model_validate(data)
     except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            key = _format_location(item["loc"])
-            if item["type"] == "extra_forbidden":
-                problems.append(_("{key}: unknown key (value {value!r})").format(key=key, value=item["input"]))
-            else:
-                problems.append(_("{key}: {message}; received {value!r}").format(
-                    key=key, message=item["msg"], value=item["input"]))
-        raise ConfigError(str(path), problems) from None
+        problems += [describe_error(item) for item in error.errors()]
+    if problems:
+        raise ConfigError(str(path), problems)
     return config.model_copy(update={"root": path.parent, "path": path})
+
+
+def require_resources(config: Config, *, rendering: bool) -> None:
+    """Raise ConfigError, naming each key, for what the configuration names that this machine lacks: a font
+    family that is not installed (it would be replaced silently), the registry, and when `rendering`, the
+    logo files and the templates directory (a missing logo would be left out silently)."""
+    from .fonts import find_family
+
+    problems = []
+    for role, families in config.brand.fonts.model_dump().items():
+        for family in families:
+            if find_family(family) is None:
+                problems.append(_("{key}: font family {family} is not installed (`reportgen doctor` lists the "
+                                  "fonts)").format(key=f"brand.fonts.{role}", family=quote(family)))
+    if not config.registry_path.is_file():  # every counselor and company would be unknown
+        problems.append(_("{key}: file {path} does not exist").format(key="project.registry",
+                                                                      path=config.registry_path))
+    if rendering:
+        for name in ("logo", "logo_raster"):
+            relative = getattr(config.brand, name)
+            if relative and not config.resolve(relative).is_file():
+                problems.append(_("{key}: file {path} does not exist (write \"\" for no logo)").format(
+                    key=f"brand.{name}", path=config.resolve(relative)))
+        if not config.templates_dir.is_dir():
+            problems.append(_("{key}: directory {path} does not exist").format(
+                key="project.templates", path=config.templates_dir))
+    if problems:
+        raise ConfigError(str(config.path or config.root), problems)

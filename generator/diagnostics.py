@@ -21,7 +21,9 @@ class Rule:
     severity: Severity
     description: str
     check: Callable | None = None
-    scope: str = "document"  # "document": check(doc, ctx); "corpus": check(docs, ctx); "stage": emitted elsewhere
+    # "document": check(doc, ctx); "limits": the same, first (a draft over a limit gets nothing else);
+    # "corpus": check(docs, ctx); "stage": emitted elsewhere
+    scope: str = "document"
 
 
 RULES: dict[str, Rule] = {}

@@ -5,6 +5,7 @@
     ├── EnvironmentProblem    a required tool or font is missing
     ├── BuildLocked           another build holds the output directory's lock (exit code 3)
     └── RenderError           a renderer failed on a document it had accepted
+    Terminated (BaseException) SIGTERM: the command stops as on Ctrl-C, cleaning up (exit code 143)
 """
 
 from __future__ import annotations
@@ -31,3 +32,10 @@ class BuildLocked(ReportgenError):
 
 class RenderError(ReportgenError):
     pass
+
+
+class Terminated(BaseException):
+    """Raised in the main thread on SIGTERM, like KeyboardInterrupt on SIGINT: every `finally` and context
+    manager runs on the way out (workers stopped, lock released, temporary files removed)."""
+
+    exit_code = 143

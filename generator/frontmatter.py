@@ -76,6 +76,8 @@ def _year(field: FieldValue) -> tuple[int | None, FieldProblem | None]:
 
 
 def _date(field: FieldValue) -> tuple[dt.date | None, FieldProblem | None]:
+    if field.value is None or (isinstance(field.value, str) and not field.value.strip()):
+        return None, FieldProblem("FM116", _("field “{key}” is empty").format(key=field.key), field.value_pos)
     match = DATE.match(field.value.strip()) if isinstance(field.value, str) else None
     if not match:
         return None, FieldProblem("FM109", _("field “{key}” must be a date written YYYY-MM-DD, found {value!r}")

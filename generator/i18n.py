@@ -7,6 +7,7 @@ or an English locale in the environment (LC_ALL, LC_MESSAGES, LANG).
 
 from __future__ import annotations
 
+import errno
 import gettext
 import hashlib
 import io
@@ -87,6 +88,61 @@ def _(message: str) -> str:
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     return _current.ngettext(singular, plural, count)
+
+
+def in_every_language(message: str) -> tuple[str, ...]:
+    """`message` as each supported language writes it: to recognise text this program wrote, in whichever
+    language it was then using."""
+    return tuple(dict.fromkeys(message if language == "en" else _catalog(language).gettext(message)
+                               for language in SUPPORTED))
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction without translating it here (it is translated where it is shown)."""
+    return message
+
+
+# The messages argparse shows users of this command line, exactly as the running Python's argparse writes
+# them (tests/test_config_messages.py checks that they still are). argparse translates them with gettext's
+# global domain; `route_argparse_messages` makes it use this module's catalog instead.
+ARGPARSE_MESSAGES = (
+    N_("usage: "), N_("positional arguments"), N_("options"), N_("show this help message and exit"),
+    N_("argument %(argument_name)s: %(message)s"), N_("unrecognized arguments: %s"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"), N_("invalid %(type)s value: %(value)r"),
+    N_("expected one argument"), N_("expected at most one argument"), N_("expected at least one argument"),
+    N_("the following arguments are required: %s"), N_("one of the arguments %s is required"),
+    N_("not allowed with argument %s"), N_("ignored explicit argument %r"),
+    N_("unknown parser %(parser_name)r (choices: %(choices)s)"), N_("%(prog)s: error: %(message)s\n"),
+)
+
+
+def route_argparse_messages() -> None:
+    """Have argparse's usage lines, help headings and errors follow the language chosen here.
+
+    argparse looks each message up through `gettext.gettext` (imported into its module as `_`), that is in
+    gettext's process-wide default domain and the environment's locale; pointing those two names at this
+    module's functions puts its messages in this catalog, in the language `set_language` chose."""
+    import argparse
+
+    argparse._ = _
+    argparse.ngettext = ngettext
+
+
+def describe_os_error(error: OSError) -> str:
+    """Why a file could not be read, in the current language (the system's `strerror` is English)."""
+    if isinstance(error, FileNotFoundError):
+        return _("the file does not exist")
+    if isinstance(error, IsADirectoryError):
+        return _("it is a directory, not a file")
+    if isinstance(error, PermissionError):
+        return _("permission denied")
+    if isinstance(error, (FileExistsError, NotADirectoryError)):
+        return _("a file is in the way where a directory is needed")
+    reasons = {errno.ENOSPC: _("no space left on the device"), errno.EROFS: _("the file system is read-only"),
+               errno.EDQUOT: _("the disk quota is exhausted"), errno.ELOOP: _("too many levels of symbolic links"),
+               errno.ENAMETOOLONG: _("the file name is too long"), errno.EIO: _("input/output error")}
+    return reasons.get(error.errno) or error.strerror or str(error)
 
 
 def join_list(items) -> str:

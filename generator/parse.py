@@ -174,6 +174,10 @@ class ReportgenMarkdown(Extension):
         md.preprocessors.deregister("html_block")  # raw HTML is never passed through
         md.inlinePatterns.deregister("html")
         md.inlinePatterns.deregister("entity")
+        # `\<title>` is the writer saying “the text <title>”: Markdown (CommonMark) lets any punctuation be
+        # escaped, Python-Markdown not `<`, whose backslash would be printed.
+        if "<" not in md.ESCAPED_CHARS:
+            md.ESCAPED_CHARS.append("<")
         md.treeprocessors.deregister("prettify")  # whitespace between blocks is the renderers' business
         # Before the indented-code processor (80) so a fence inside a list is not taken for code.
         md.parser.blockprocessors.register(FencedCodeProcessor(md.parser), "reportgen_fence", 85)

@@ -31,9 +31,37 @@ def _context():
 
 
 def start_fork_server() -> None:
-    """Start the fork server now (it imports the renderers in the background); idempotent."""
+    """Start the fork server now (it imports the renderers in the background); idempotent. It is tied to the
+    calling thread (`die_with_parent`): call it from a thread that lives as long as the builds do."""
     _context()
     forkserver.ensure_running()
+
+
+def die_with_parent() -> None:
+    """Have the kernel kill this process when the thread that started it ends, however it ends (SIGKILL
+    included), so that no fork server or worker outlives its build. A worker's parent is the fork server, whose
+    parent is the build; the chain takes them all. Linux only (`prctl(PR_SET_PDEATHSIG)`); elsewhere a no-op."""
+    import ctypes
+
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent ended before the request was made
+        os._exit(1)
+
+
+def stop_workers(executor: ProcessPoolExecutor) -> None:
+    """Kill the executor's workers at once (an interrupted build must not wait for a layout to end), then let
+    it go. `ProcessPoolExecutor` offers no public way to do this before Python 3.14 (`terminate_workers`)."""
+    for process in list(getattr(executor, "_processes", {}).values()):
+        try:
+            process.kill()
+        except (OSError, AttributeError):
+            pass
+    executor.shutdown(wait=True, cancel_futures=True)  # prompt now: its queues' semaphores are released
 
 
 def stop_fork_server() -> None:
@@ -64,6 +92,7 @@ class WorkerPool:
         """Start the workers from a thread: starting the first worker waits until the fork server has imported
         the renderers, and this process has the drafts to check meanwhile."""
         if self.jobs > 1 and self.executor is None and self._starting is None:
+            start_fork_server()  # from this thread: the fork server dies with the thread that started it
             self._starting = threading.Thread(target=self.start, name="reportgen-workers", daemon=True)
             self._starting.start()
 
@@ -84,6 +113,8 @@ class WorkerPool:
 
             from .worker import initialise_worker, warm_up
 
+            if threading.current_thread() is not self._starting:
+                start_fork_server()
             executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context(), initializer=initialise_worker,
                                            initargs=(self.config, current_language(), dict(os.environ), os.getcwd()))
             for _worker in range(self.jobs):
@@ -91,6 +122,12 @@ class WorkerPool:
             self.executor = executor
         return self.executor
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
+        interrupted = exc_type is not None and not issubclass(exc_type, Exception)  # Ctrl-C, SIGTERM
+        if interrupted:
+            if self.executor is not None:
+                stop_workers(self.executor)
+            stop_fork_server()  # workers forked but not yet handed to the executor go with it
+            return
         if self.started() is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from .diagnostics import diagnostic
-from .i18n import _
+from .i18n import _, describe_os_error
 from .model import Diagnostic, Draft, FieldValue, Position
 
 FENCE = re.compile(r"^---[ \t]*$")
@@ -39,7 +39,7 @@ def read_source(path: Path, *, max_bytes: int = 2_000_000) -> tuple[str | None, 
         raw = path.read_bytes()
     except OSError as error:
         return None, [diagnostic("FM118", path, (1, 1), _("cannot read file: {error}").format(
-            error=error.strerror or error))], False, False
+            error=describe_os_error(error)))], False, False
     has_bom = raw.startswith(b"\xef\xbb\xbf")
     try:
         text = raw.decode("utf-8-sig")

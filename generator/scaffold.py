@@ -9,8 +9,9 @@ from pathlib import Path
 from .config import Config
 from .errors import ReportgenError
 from .i18n import _, join_list
-from .registry import Registry
+from .registry import Registry, short_company_names
 from .rules.frontmatter import SAFE_REPORT_ID
+from .rules.sections import SECTION_PLACEHOLDER, SUMMARY_PLACEHOLDER
 
 CHINESE_NUMERALS = "一二三四五六七八九十"
 
@@ -30,16 +31,16 @@ def render_scaffold(config: Config, *, year: int, company: str, counselors: list
         f"company: {_yaml_text(company)}",
         "counselors: [" + ", ".join(_yaml_text(name) for name in counselors) + "]",
         f"status: {config.front_matter.statuses[0]}",
-        f"submitted: {today.isoformat()}",
-        "summary: " + _yaml_text(_("(summary of the report, at most {limit} characters)").format(
-            limit=config.front_matter.summary_max_chars)),
+        # Today is the submission date only of a report of this year; another year's is left for the writer.
+        f"submitted: {today.isoformat() if today.year == year else ''}".rstrip(),
+        "summary: " + _yaml_text(_(SUMMARY_PLACEHOLDER).format(limit=config.front_matter.summary_max_chars)),
         "keywords: [" + _yaml_text(theme.split("+")[-1]) + "]",
         "---",
         "",
     ]
     for index, spec in enumerate(config.sections):
         numeral = CHINESE_NUMERALS[index] if index < len(CHINESE_NUMERALS) else str(index + 1)
-        lines += ["#" * spec.level + f" {numeral}、{spec.title}", "", _("(write this section)"), ""]
+        lines += ["#" * spec.level + f" {numeral}、{spec.title}", "", _(SECTION_PLACEHOLDER), ""]
     return "\n".join(lines)
 
 
@@ -61,6 +62,8 @@ def scaffold_draft(config: Config, registry: Registry, *, report_id: str, year: 
         raise ReportgenError(_("theme “{theme}” is not configured; choose one of: {allowed}").format(
             theme=theme, allowed=join_list(config.themes)))
     path = config.sources_dir / str(year) / f"{report_id}.md"
+    # The suggested title names the company by its short name, as titles do, and so fits the running header (FM125).
+    title = title or f"以“{theme}”推动{short_company_names(registry)[company]}高质量发展"
     text = render_scaffold(config, year=year, company=company, counselors=counselors, theme=theme, title=title,
                            today=dt.date.today())
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,9 @@ Word volume are two tasks run side by side (`VolumeJob`), sharing laid-out units
 
 Failure policy (`volume.on_failed_report`): "exclude" builds the volume without reports that failed and the
 build exits 1; "keep-previous" leaves the previous volume in place, writes nothing, and the build exits 1.
-Either way a volume is written whole or not at all.
+A report that fails while the build runs (at render) is excluded then (`VolumeJob.exclude`): what its volume's
+tasks made with it is dropped, and a task waiting for its unit stops instead of laying it out. Either way a
+volume is written whole or not at all, and one whose own diagnostics hold an error is not written.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from .cache import sha256_bytes, sha256_file, trees_dir, units_dir
 from .config import Config
 from .diagnostics import diagnostic
 from .i18n import _
-from .model import Diagnostic, Document
+from .model import Diagnostic, Document, Severity
 from .parse import keep_trees_in, parse
 from .reader import read_draft
 from .usercache import recall_json, remember_json
@@ -144,6 +146,8 @@ class VolumeOutput:
     starts: list[tuple[str, str, int]] = field(default_factory=list)  # (id, title, printed start page)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     cache_used: set[str] = field(default_factory=set)                 # keys of the units it came from
+    missing: str | None = None  # a report whose unit it waited for and that ended without one (no volume made)
+    member_diagnostics: dict[str, tuple[Diagnostic, ...]] = field(default_factory=dict)  # from the reports' units
 
 
 @dataclass
@@ -158,6 +162,7 @@ class VolumeJob:
     record: dict
     environment: str
     units: Path
+    source_digest: str | None = None
     needs_render: bool = True
     units_used: list[str] = field(default_factory=list)  # keys of the laid-out units the volume came from
     members: list = field(default_factory=list, repr=False)      # the reports' build records, updated as they render
@@ -183,26 +188,88 @@ class VolumeJob:
                waiting_for: frozenset[str] = frozenset()) -> Future:
         return pool.submit(render_volume, *self.task(kind, page_counts, waiting_for))
 
+    def failing_members(self, output: VolumeOutput) -> list:
+        """Members whose laid-out unit reported an error (with the severity overrides): a report that was not
+        rendered in this build (`reportgen volume`) and that cannot be set, found as the volume lays it out.
+        Each is marked failed, with what its layout reported, for the build to exclude."""
+        from .check import apply_severity
+
+        failing = []
+        for member in self.members:
+            problems = apply_severity(output.member_diagnostics.get(str(member.doc.path), ()), self.config)
+            if any(item.severity == Severity.ERROR for item in problems):
+                member.diagnostics.extend(item for item in problems if item not in member.diagnostics)
+                member.result = "failed"
+                failing.append(member)
+        return failing
+
     def run_in_process(self) -> VolumeOutput:
-        return merge_outputs([render_volume(*self.task(kind)) for kind in self.formats])
+        """Make the volume here: again without each report found failing (unless the policy stops it)."""
+        while True:
+            output = merge_outputs([render_volume(*self.task(kind)) for kind in self.formats])
+            failing = self.failing_members(output)
+            if not failing:
+                return output
+            for member in failing:
+                self.exclude(member)
+            if not self.needs_render:
+                return output
+
+    def exclude(self, member) -> None:
+        """A report of this volume failed while the build ran: the volume goes on without it, or under the
+        `keep-previous` policy is not made at all (the previous one stays)."""
+        self.members.remove(member)
+        self.report_paths.remove(member.doc.path)
+        self.record["excluded"].append(member.doc.report_id)
+        self.record["exclusions"].append(exclusion(member))
+        if self.config.volume.on_failed_report == "keep-previous":
+            self.record.update(result="failed", kept_previous=True)
+            self.needs_render = False
+        elif not self.members:
+            self.record["result"] = "skipped"
+            self.needs_render = False
+        else:
+            self.record["failed_reports"] = True
+            self.key = self.record["content_hash"] = volume_key(self.environment, self.formats, self.include_drafts,
+                                                                self.members, self.source_digest)
 
     def store(self, output: VolumeOutput, out: Path) -> None:
+        from .check import apply_severity
+
         self.units_used = sorted(output.cache_used)
         root = self.config.root.resolve()
-        self.record["diagnostics"] = [_record(item, root) for item in output.diagnostics]
+        problems = apply_severity(output.diagnostics, self.config)
+        self.record["diagnostics"] = [_record(item, root) for item in problems]
         blobs = {"pdf": output.pdf, "docx": output.docx}
-        if any(blobs[kind] is None for kind in self.formats):
+        # As for a report: an error (a character no configured font draws in the front matter, …) fails it.
+        if any(blobs[kind] is None for kind in self.formats) or any(item.severity == Severity.ERROR
+                                                                    for item in problems):
             self.record["result"] = "failed"
             return
         for kind, target in self.targets.items():
             atomic_write(target, blobs[kind])
             self.record["outputs"][kind] = {"path": str(target.relative_to(out)), "sha256": sha256_bytes(blobs[kind]),
                                             "bytes": len(blobs[kind])}
-        self.record.update(result="built", rebuilt=True, pages=output.pages,
+        # The page count is the PDF volume's: Word lays its own file out, to a count no one knows here.
+        self.record.update(result="built", rebuilt=True, pages=output.pages if "pdf" in self.formats else None,
                            reports=[{"id": rid, "title": title, "start_page": page} for rid, title, page in output.starts])
         atomic_write(_cache_path(out, self.year), json.dumps(
             {"key": self.key, "record": self.record, "units": self.units_used}, ensure_ascii=False,
             indent=1).encode())
+
+
+def exclusion(record) -> dict:
+    """Why a report is not in its volume, for the manifest: its result and the codes that failed it."""
+    errors = sorted({item.code for item in record.diagnostics if item.severity == Severity.ERROR})
+    return {"id": record.doc.report_id, "result": record.result,
+            "codes": errors or sorted({item.code for item in record.diagnostics if item.severity == Severity.WARNING})}
+
+
+def volume_key(environment: str, formats: tuple[str, ...], include_drafts: bool, members, source_digest) -> str:
+    return sha256_bytes(json.dumps({
+        "environment": environment, "formats": sorted(formats), "include_drafts": include_drafts,
+        "reports": [(r.doc.report_id, r.key) for r in members], "source": source_digest,
+    }).encode())
 
 
 def merge_outputs(outputs: list[VolumeOutput]) -> VolumeOutput:
@@ -214,6 +281,8 @@ def merge_outputs(outputs: list[VolumeOutput]) -> VolumeOutput:
         merged.pages, merged.starts = max(merged.pages, output.pages), merged.starts or output.starts
         merged.diagnostics.extend(item for item in output.diagnostics if item not in merged.diagnostics)
         merged.cache_used |= output.cache_used
+        merged.member_diagnostics.update(output.member_diagnostics)
+        merged.missing = merged.missing or output.missing
     return merged
 
 
@@ -246,17 +315,13 @@ def plan_volumes(config: Config, records, *, out: Path, formats: tuple[str, ...]
                    for kind in formats}
         record = {"year": year, "outputs": {}, "pages": 0, "reports": [], "result": "pending", "rebuilt": False,
                   "include_drafts": include_drafts, "excluded": [r.doc.report_id for r in failed],
-                  "diagnostics": []}
+                  "exclusions": [exclusion(r) for r in failed], "diagnostics": []}
         volume_source = config.sources_dir / year / config.volume.front_matter
-        key = sha256_bytes(json.dumps({
-            "environment": environment, "formats": sorted(formats), "include_drafts": include_drafts,
-            "reports": [(r.doc.report_id, r.key) for r in included],
-            "source": sha256_file(volume_source) if volume_source.is_file() else None,
-        }).encode())
+        source_digest = sha256_file(volume_source) if volume_source.is_file() else None
+        key = volume_key(environment, formats, include_drafts, included, source_digest)
         record["content_hash"] = key
         job = VolumeJob(config, year, [r.doc.path for r in included], formats, include_drafts, key, targets, record,
-                        environment, units_dir(out, year),
-                        members=included)
+                        environment, units_dir(out, year), source_digest=source_digest, members=included)
         if not included:
             record["result"] = "skipped"
             job.needs_render = False
@@ -284,7 +349,8 @@ def _volume_reusable(job: VolumeJob, out: Path) -> bool:
         entry = outputs.get(kind)
         if not entry or not target.is_file() or sha256_file(target) != entry["sha256"]:
             return False
-    job.record.update({k: v for k, v in cached["record"].items() if k not in ("excluded", "failed_reports")})
+    job.record.update({k: v for k, v in cached["record"].items()
+                       if k not in ("excluded", "exclusions", "failed_reports")})
     job.record.update(result="reused", rebuilt=False)
     job.units_used = cached.get("units", [])
     return True
@@ -314,7 +380,7 @@ def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...]
                    waiting_for: frozenset[str], unit_keys: dict[str, str]) -> VolumeOutput:
     from . import worker
     from .render.volume_docx import render_volume_docx
-    from .render.units import UnitCache
+    from .render.units import UnitCache, UnitNotDelivered
     from .render.volume_pdf import render_volume_pdf
     from .registry import load_registry
 
@@ -333,6 +399,7 @@ def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...]
                                     assemble_pdf="pdf" in formats, page_counts=page_counts, waiting_for=waiting_for,
                                     wait=config.build.report_timeout, unit_keys=unit_keys)
             output.cache_used = cache.used
+            output.member_diagnostics = pdf.part_diagnostics
             output.diagnostics.extend(pdf.diagnostics)
             output.pages, output.starts = pdf.pages, pdf.starts
             if "pdf" in formats:
@@ -340,6 +407,9 @@ def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...]
             if "docx" in formats:
                 output.docx, problems = render_volume_docx(config, year, docs, source, pdf, timestamp=timestamp)
                 output.diagnostics.extend(problems)
+    except UnitNotDelivered as missing:  # that report failed: the build goes on without it, never lays it out
+        output.pdf = output.docx = None
+        output.missing = str(missing.source)
     except Exception as error:  # reported, never a traceback that hides the reports' results
         import logging
         import traceback

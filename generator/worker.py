@@ -59,6 +59,10 @@ def initialise_worker(config: Config, language: str, environment: dict[str, str]
     A worker forks from the fork server, which may have been started by an earlier build of this process: it
     takes this build's environment variables (SOURCE_DATE_EPOCH …) and working directory, as a spawned process
     would."""
+    from .pool import die_with_parent
+
+    die_with_parent()  # the fork server: it dies with the build
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
     os.environ.clear()
     os.environ.update(environment)
     os.chdir(directory)

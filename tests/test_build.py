@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -384,3 +385,156 @@ def test_a_reused_report_keeps_what_rendering_reported(tmp_path, monkeypatch, ca
     assert found[0][0] == "built" and found[1][0] == "reused"
     assert any(code.startswith("RND") for code, _path in found[0][1])
     assert found[1][1] == found[0][1]
+
+
+def _fail_at_render(root, report_id="r05"):
+    """A draft that passes `check` (TXT410 turned off) but that no configured font can draw: RND602 at render."""
+    config = root / "reportgen.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("[check.severity]\n", '[check.severity]\nTXT410 = "off"\n'),
+                      encoding="utf-8")
+    draft = root / "reports_src" / "2022" / f"{report_id}.md"
+    draft.write_text(draft.read_text(encoding="utf-8").replace("现有职工约560人。", "现有职工约560人♞。"),
+                     encoding="utf-8")
+
+
+def _pdf_font_families(path) -> set[str]:
+    listing = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    return {line.split()[0].split("+", 1)[-1] for line in listing.splitlines()[2:] if line.strip()}
+
+
+def test_a_report_that_fails_at_render_is_excluded_from_the_volume(tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, ["r02", "r05"])
+    _fail_at_render(root)
+    code, out, _err = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert code == 1, out
+    assert {r["id"]: r["result"] for r in manifest["reports"]} == {"r02": "built", "r05": "failed"}
+    failed = next(r for r in manifest["reports"] if r["id"] == "r05")
+    assert any(d["code"] == "RND602" for d in failed["diagnostics"]) and failed["outputs"] == {}
+    volume = manifest["volumes"][0]
+    assert volume["result"] == "built" and volume["excluded"] == ["r05"]
+    assert volume["exclusions"] == [{"id": "r05", "result": "failed", "codes": ["RND602"]}]
+    assert [entry["id"] for entry in volume["reports"]] == ["r02"]
+    pdf_text = subprocess.run(["pdftotext", str(root / "output" / "2022" / "volume.pdf"), "-"], capture_output=True,
+                              text=True, check=True).stdout
+    assert "蜀江" not in pdf_text.replace(" ", "")
+    configured = ("notoserifcjksc", "notosanscjksc", "arplukaicn", "notosansmonocjksc")  # reportgen.toml's
+    families = {re.sub(r"[^a-z]", "", name.lower()) for name in
+                _pdf_font_families(root / "output" / "2022" / "volume.pdf")}
+    assert families and all(name.startswith(configured) for name in families), families
+    document = __import__("docx").Document(root / "output" / "2022" / "volume.docx")
+    assert not any("蜀江" in paragraph.text for paragraph in document.paragraphs)
+
+
+def test_a_report_that_fails_at_render_keeps_the_previous_volume_under_keep_previous(tmp_path, monkeypatch, capsys):
+    root = corpus_project(tmp_path, ["r02", "r05"])
+    config = root / "reportgen.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'on_failed_report = "exclude"', 'on_failed_report = "keep-previous"'), encoding="utf-8")
+    assert _build(root, monkeypatch=monkeypatch, capsys=capsys)[0] == 0
+    volume = root / "output" / "2022"
+    before = {name: (volume / name).read_bytes() for name in ("volume.pdf", "volume.docx")}
+    _fail_at_render(root)
+    code, _out, _err = _build(root, monkeypatch=monkeypatch, capsys=capsys)
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert code == 1
+    assert {name: (volume / name).read_bytes() for name in before} == before
+    assert manifest["volumes"][0]["result"] == "failed" and manifest["volumes"][0]["kept_previous"] is True
+    assert manifest["volumes"][0]["excluded"] == ["r05"]
+
+
+def test_the_volume_command_excludes_a_report_it_finds_cannot_be_set(tmp_path, monkeypatch, capsys):
+    """`reportgen volume` renders no report: one that no configured font can draw is found as the volume lays it
+    out, and the volume is made again without it (never with a fallback face)."""
+    root = corpus_project(tmp_path, ["r02", "r05"])
+    _fail_at_render(root)
+    monkeypatch.chdir(root)
+    code = main(["volume", "--year", "2022", "--jobs", "2"])
+    out = capsys.readouterr().out
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert code == 1 and "RND602" in out and "因检查或生成失败而未收录：r05" in out
+    volume = manifest["volumes"][0]
+    assert volume["result"] == "built" and volume["excluded"] == ["r05"]
+    assert [entry["id"] for entry in volume["reports"]] == ["r02"]
+    assert not any("dejavu" in name.lower() for name in _pdf_font_families(root / "output" / "2022" / "volume.pdf"))
+
+
+def _processes_of(root) -> list[str]:
+    """Command lines of the live processes whose working directory is the project (a build's and its workers')."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.readlink(f"/proc/{entry}/cwd") == str(root):
+                found.append(entry + " " + open(f"/proc/{entry}/cmdline", "rb").read().replace(b"\0", b" ").decode())
+        except OSError:
+            continue
+    return found
+
+
+def _stop_mid_layout(root, how: int) -> tuple[subprocess.Popen, str]:
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "generator", "build", "--jobs", "2"], cwd=root,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)
+    markers = root / "output" / ".cache" / "2022" / "units"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (markers.is_dir() and any(markers.glob(".rendering-*.tmp"))):
+        time.sleep(0.02)
+    assert any(markers.glob(".rendering-*.tmp")), "no layout started"
+    os.kill(process.pid, how)
+    _out, err = process.communicate(timeout=30)
+    return process, err.decode()
+
+
+def _none_left_within(root, seconds: float) -> list[str]:
+    deadline = time.monotonic() + seconds
+    while (left := _processes_of(root)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def test_a_killed_build_leaves_no_process_behind(tmp_path):
+    root = corpus_project(tmp_path, ["r02", "r05", "r12", "r13"])
+    process, _err = _stop_mid_layout(root, signal.SIGKILL)
+    assert process.returncode == -signal.SIGKILL
+    assert _none_left_within(root, 5) == []
+
+
+def test_sigterm_and_ctrl_c_stop_a_build_cleanly(tmp_path):
+    root = corpus_project(tmp_path, ["r02", "r05", "r12", "r13"])
+    for how, code in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
+        process, err = _stop_mid_layout(root, how)
+        assert process.returncode == code, err
+        assert "Traceback" not in err and "leaked" not in err, err
+        assert _none_left_within(root, 5) == []
+        assert not list((root / "output").rglob("*.tmp"))
+        with OutputLock(root / "output"):  # released
+            pass
+
+
+def test_environment_problems_are_messages_naming_the_path(tmp_path, monkeypatch, capsys):
+    import errno
+
+    root = corpus_project(tmp_path, ["r02"])
+    monkeypatch.chdir(root)
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    assert main(["build", "--jobs", "1", "--out", str(tmp_path / "a-file")]) == 2
+    err = capsys.readouterr().err
+    assert f"无法使用 {tmp_path / 'a-file'}：此处需要目录，但已有同名文件" in err and "Traceback" not in err
+
+    def full(_descriptor):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("generator.atomic.os.fsync", full)
+    assert main(["build", "--jobs", "1", "--no-volume"]) == 2
+    err = capsys.readouterr().err
+    assert "_check.json：磁盘空间已满" in err and "内部错误" not in err  # the first file the build writes
+    monkeypatch.undo()
+    assert not list((root / "output").rglob("*.tmp"))
+
+    config = tmp_path / "other" / "reportgen.toml"
+    config.mkdir(parents=True)
+    monkeypatch.chdir(config.parent)
+    assert main(["check"]) == 2
+    assert "reportgen.toml 有误" in (err := capsys.readouterr().err) and "这是目录，不是文件" in err

@@ -151,7 +151,8 @@ def test_new_scaffolds_a_draft_that_passes_structure_checks_and_never_overwrites
     text = path.read_text(encoding="utf-8")
     assert "counselors: ['李华清', '王建国']" in text and "## 六、经验启示" in text
     code, out, _err = run(["check", "--format", "json", "reports_src/2022/r09.md"], root, capsys, monkeypatch)
-    assert json.loads(out)["summary"]["errors"] == 0
+    # Structure complete; what remains are the placeholders left to fill (and the date, for a past year).
+    assert {item["code"] for item in json.loads(out)["diagnostics"]} <= {"SEC208", "FM116"}
     path.write_text("edited", encoding="utf-8")
     code, _out, err = run(args, root, capsys, monkeypatch)
     assert code == 2 and "已存在" in err

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
+import subprocess
 import zipfile
 
 import docx
@@ -15,11 +17,13 @@ from generator.cli import main
 from generator.config import load_config
 from generator.parse import parse
 from generator.reader import read_draft
+from generator.registry import load_registry
 
 from .conftest import REPO
 from .helpers import corpus_project
 
 FOOTER = re.compile(r"—\s*(\d+)\s*—")
+FOOTER_END = re.compile(r"—([0-9]+|[IVXLC]+)—$")  # a page's printed number, its text stripped of spaces
 
 
 @pytest.fixture(scope="module")
@@ -130,11 +134,15 @@ def test_indexes_list_every_counselor_and_company_with_pages(volume_pages):
     assert re.search(r"王建国安全环保部[\d，]+", index_text)
 
 
-def test_docx_volume_has_a_prefilled_toc_field_and_every_title(corpus_build):
+def test_docx_volume_contents_link_to_bookmarks_with_page_fields_cached_from_the_pdf(corpus_build):
     _code, out, manifest = corpus_build
     data = (out / "2022" / "volume.docx").read_bytes()
-    document_xml = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode()
-    assert 'TOC \\o "1-2"' in document_xml and 'w:dirty="true"' in document_xml
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    document_xml = archive.read("word/document.xml").decode()
+    assert '<w:updateFields w:val="true"/>' in archive.read("word/settings.xml").decode()
+    bookmarks = set(re.findall(r'<w:bookmarkStart w:id="\d+" w:name="(_Toc\d+)"/>', document_xml))
+    references = re.findall(r"PAGEREF (_Toc\d+) \\h", document_xml)
+    assert references and set(references) <= bookmarks
     document = docx.Document(io.BytesIO(data))
     toc = {p.text.split("\t")[0]: p.text.split("\t")[-1] for p in document.paragraphs if p.style.name.startswith("TOC")}
     # a title is set in balanced lines (generator/typeset.py): its paragraph has line breaks between them
@@ -144,6 +152,49 @@ def test_docx_volume_has_a_prefilled_toc_field_and_every_title(corpus_build):
         assert toc[entry["title"]] == str(entry["start_page"])
     sections = document.sections
     assert len(sections) >= len(manifest["volumes"][0]["reports"]) + 2
+    # Only the front matter and the first report restart their numbering.
+    assert re.findall(r"<w:pgNumType [^>]*>", document_xml).count('<w:pgNumType w:fmt="decimal" w:start="1"/>') == 1
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_docx_volume_as_libreoffice_lays_it_out_prints_the_page_numbers_its_contents_and_indexes_give(
+        corpus_build, tmp_path):
+    """Word's layout is not the PDF's: whatever the volume.docx says a report starts on is the number printed on
+    the page where it does start, in the contents and in both indexes, and body pages number on from 1."""
+    _code, out, manifest = corpus_build
+    shutil.copy(out / "2022" / "volume.docx", tmp_path / "volume.docx")
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(tmp_path / "volume.docx")], capture_output=True, check=True,
+                   timeout=300)
+    text = subprocess.run(["pdftotext", str(tmp_path / "volume.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    pages = [re.sub(r"\s+", "", page) for page in text.split("\f")]
+    printed = [match.group(1) if (match := FOOTER_END.search(page)) else None for page in pages]
+    toc_pages = [index for index, page in enumerate(pages) if re.search(r"\.{6,}\d+", page)]
+    toc_text = "".join(pages[index] for index in toc_pages)
+    first_body = toc_pages[-1] + 1
+    starts = {}
+    for entry in manifest["volumes"][0]["reports"]:
+        title = entry["title"].replace(" ", "")
+        start = next(index for index in range(first_body, len(pages))
+                     if "课题单位" in pages[index] and title in pages[index])
+        starts[entry["id"]] = printed[start]
+        assert re.search(re.escape(title) + r"\.+(\d+)", toc_text).group(1) == printed[start], entry
+    for heading in ("党建辅导员索引", "基层公司索引", "编后记"):
+        page = next(index for index in range(first_body, len(pages)) if pages[index].startswith(heading))
+        assert re.search(re.escape(heading) + r"\.+(\d+)", toc_text).group(1) == printed[page]
+    numbered = [int(number) for number in printed[first_body:] if number and number.isdigit()]
+    # On from 1, never restarted (LibreOffice leaves out the blank pages it inserts before a right-hand page).
+    assert numbered[0] == 1 and all(0 < after - before <= 2 for before, after in zip(numbered, numbered[1:]))
+
+    config = load_config(REPO / "reportgen.toml")
+    registry = load_registry(config.registry_path)
+    index_text = "".join(page for page in pages if page.startswith(("党建辅导员索引", "基层公司索引")))
+    for doc in approved_documents():
+        for name in doc.meta.counselors:
+            label = name + (registry.counselor(name) or {}).get("department", "")
+            listed = re.search(re.escape(label) + r"([\d，]+)", index_text).group(1).split("，")
+            assert starts[doc.report_id] in listed, (name, doc.report_id, listed)
 
 
 def test_include_drafts_marks_every_draft_page(tmp_path, monkeypatch, capsys):

@@ -49,7 +49,7 @@ FOOTNOTES_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordproc
 BLOCK_TAGS = {"p", "ul", "ol", "blockquote", "table", "figure", "pre", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "div"}
 W = {name: qn(f"w:{name}") for name in ("r", "rPr", "rStyle", "b", "bCs", "strike", "vertAlign", "t", "tab", "val",
                                         "pPr", "pStyle", "jc", "numPr", "ilvl", "numId", "p", "br",
-                                        "sectPr")}
+                                        "sectPr", "fldChar", "fldCharType", "instrText")}
 XML_SPACE = qn("xml:space")
 
 
@@ -198,7 +198,7 @@ class DocxWriter:
             for run in list(paragraph.runs):
                 run._r.getparent().remove(run._r)
             self.run(paragraph, "— ")
-            _add_field(paragraph, "PAGE", "1")
+            add_field(paragraph._p, "PAGE", "1")
             self.run(paragraph, " —")
         sect_pr = section._sectPr
         page_numbers = sect_pr.find(qn("w:pgNumType"))
@@ -206,7 +206,11 @@ class DocxWriter:
             page_numbers = OxmlElement("w:pgNumType")
             sect_pr.append(page_numbers)
         page_numbers.set(qn("w:fmt"), number_format)
-        if restart_numbering is not None:
+        # python-docx makes a section's properties by copying the previous section's: a restart must not be
+        # inherited, or every report would be numbered from 1 again.
+        if restart_numbering is None:
+            page_numbers.attrib.pop(qn("w:start"), None)
+        else:
             page_numbers.set(qn("w:start"), str(restart_numbering))
 
     def logo(self, paragraph: Paragraph, height: Mm) -> bool:
@@ -630,21 +634,17 @@ def _number(paragraph: Paragraph, num_id: int, level: int) -> None:
     etree.SubElement(numbering, W["numId"], {W["val"]: str(num_id)})
 
 
-def _add_field(paragraph: Paragraph, instruction: str, placeholder: str) -> None:
-    for kind, text in (("begin", None), ("instr", f" {instruction} "), ("separate", None), ("text", placeholder),
-                       ("end", None)):
-        run = paragraph.add_run()
-        if kind == "instr":
-            element = OxmlElement("w:instrText")
-            element.set(qn("xml:space"), "preserve")
-            element.text = text
-        elif kind == "text":
-            element = OxmlElement("w:t")
-            element.text = text
-        else:
-            element = OxmlElement("w:fldChar")
-            element.set(qn("w:fldCharType"), kind)
-        run._r.append(element)
+def add_field(parent, instruction: str, result: str) -> None:
+    """A complex field appended to `parent` (a paragraph's or a hyperlink's element): begin, instruction,
+    separate, its cached `result`, end."""
+    def run():
+        return etree.SubElement(parent, W["r"])
+
+    etree.SubElement(run(), W["fldChar"], {W["fldCharType"]: "begin"})
+    etree.SubElement(run(), W["instrText"], {XML_SPACE: "preserve"}).text = f" {instruction} "
+    etree.SubElement(run(), W["fldChar"], {W["fldCharType"]: "separate"})
+    etree.SubElement(run(), W["t"]).text = result
+    etree.SubElement(run(), W["fldChar"], {W["fldCharType"]: "end"})
 
 
 def _bottom_border(paragraph: Paragraph, colour: str, *, size: int = 6) -> None:

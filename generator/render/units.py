@@ -127,15 +127,26 @@ class UnitCache:
         return None
 
 
+class UnitNotDelivered(Exception):
+    """The task that was laying out a unit ended without it (its report failed, or was stopped at its limit)."""
+
+    def __init__(self, source: Path):
+        super().__init__(str(source))
+        self.source = source
+
+
 def render_unit(html: str, *, cache: UnitCache, config: Config, base_url: Path, source: Path,
                 identifier: str, wait: float = 0) -> Unit:
     """The unit for `html`: from the cache, or laid out now (its diagnostics are kept with it). With `wait`,
-    a worker is rendering `source` at this moment: wait up to `wait` seconds for its unit before laying it out
-    here."""
+    a worker is rendering `source` at this moment: wait up to `wait` seconds for its unit, and raise
+    `UnitNotDelivered` if it ends without it. What failed as a report is never laid out again here: the build
+    decides what to do without it."""
     key = cache.key(html, base_url, (config.sources_dir, config.templates_dir))
     cached = cache.get(key)
     if cached is None and wait and cache.directory is not None:
         cached = cache.wait_for(key, wait, rendering_marker(cache.directory, source))
+        if cached is None:
+            raise UnitNotDelivered(source)
     if cached is not None:
         return cached
     from .pdf import render_pdf  # WeasyPrint: imported only where a layout is needed (the Word volume needs none)

@@ -1,14 +1,16 @@
 """The volume as one Word document, built from the same trees (not by merging finished .docx files).
 
-Sections: cover and title page (no numbers), front matter (roman numerals), one section per report starting
-on an odd page with its own running header (arabic from 1), back matter. The TOC is a real Word TOC field
-whose cached result is pre-filled with the entries and the page numbers of the PDF layout, and is marked
-dirty so that Word updates it; LibreOffice and WPS show the pre-filled entries as they are.
+Sections: cover and title page (no numbers), front matter (roman numerals from I), one section per report
+starting on an odd page with its own running header, numbered on from 1 as in the PDF volume, back matter. The
+contents and the indexes print every page number as a PAGEREF field to a bookmark on its heading, cached with
+the PDF's number: Word's and LibreOffice's layouts differ from the PDF's, and both compute such fields from
+their own (LibreOffice and WPS as they lay the document out, Word when it opens it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
@@ -20,34 +22,72 @@ from ..i18n import _
 from ..model import Diagnostic, Document
 from ..typeset import role_lines
 from ..volume import VolumeSource
-from .docx import DocxWriter, InlineFormat, style_new_paragraph, row_cells
-from .volume_pdf import VolumePdf, volume_fields
+from .docx import DocxWriter, InlineFormat, add_field, row_cells, style_new_paragraph
+from .volume_pdf import TocEntry, VolumePdf, volume_fields
 
 
-def _toc_field(writer: DocxWriter, entries: list[tuple[int, str, int]]) -> None:
-    """A TOC field (levels 1-2) whose cached result lists `entries` with their page numbers."""
-    first = writer.paragraph("TOC 1" if "TOC 1" in writer.style_ids else "Body Text")
-    begin = OxmlElement("w:fldChar")
-    begin.set(qn("w:fldCharType"), "begin")
-    begin.set(qn("w:dirty"), "true")
-    first.add_run()._r.append(begin)
-    instruction = OxmlElement("w:instrText")
-    instruction.set(qn("xml:space"), "preserve")
-    instruction.text = ' TOC \\o "1-2" \\h \\z \\u '
-    first.add_run()._r.append(instruction)
-    separate = OxmlElement("w:fldChar")
-    separate.set(qn("w:fldCharType"), "separate")
-    first.add_run()._r.append(separate)
-    paragraph = first
-    for index, (level, text, page) in enumerate(entries):
-        if index:
-            paragraph = writer.paragraph(f"TOC {level}")
+class Bookmarks:
+    """Word bookmarks on the volume's headings, one per anchor of the PDF plan (`_Toc` names, as Word gives the
+    headings its TOC points to). A page number that points to one is a PAGEREF field: Word and LibreOffice compute
+    it from their own layout, and its cached result is the PDF's number until they do."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def name(self, target: str) -> str:
+        return self.names.setdefault(target, f"_Toc{len(self.names) + 1:08d}")
+
+    def mark(self, paragraph_element, target: str) -> None:
+        name = self.name(target)
+        identifier = str(int(name.removeprefix("_Toc")))
+        start = OxmlElement("w:bookmarkStart")
+        start.set(qn("w:id"), identifier)
+        start.set(qn("w:name"), name)
+        properties = paragraph_element.find(qn("w:pPr"))
+        if properties is None:
+            paragraph_element.insert(0, start)
         else:
-            paragraph._p.style = writer.style_ids[f"TOC {level}"]
-        writer.run(paragraph, f"{text}\t{page}")
-    end = OxmlElement("w:fldChar")
-    end.set(qn("w:fldCharType"), "end")
-    paragraph.add_run()._r.append(end)
+            properties.addnext(start)
+        end = OxmlElement("w:bookmarkEnd")
+        end.set(qn("w:id"), identifier)
+        paragraph_element.append(end)
+
+    def page_ref(self, parent, target: str, page: int) -> None:
+        add_field(parent, f"PAGEREF {self.name(target)} \\h", str(page))
+
+
+def _toc(writer: DocxWriter, entries: list[TocEntry], bookmarks: Bookmarks) -> None:
+    """The contents: each entry a link to its heading's bookmark, its page number a PAGEREF field. Not a TOC
+    field: LibreOffice and WPS show a TOC field's cached text as it is (the PDF's numbers, wrong in their
+    layout) but compute a PAGEREF outside one; Word updates them all on opening (`_update_fields_on_open`)."""
+    for entry in entries:
+        paragraph = writer.paragraph(f"TOC {entry.level}")
+        hyperlink = OxmlElement("w:hyperlink")
+        hyperlink.set(qn("w:anchor"), bookmarks.name(entry.target))
+        hyperlink.set(qn("w:history"), "1")
+        paragraph._p.append(hyperlink)
+        hyperlink.append(writer.run(paragraph, f"{entry.text}\t"))
+        bookmarks.page_ref(hyperlink, entry.target, entry.page)
+
+
+# The elements that follow w:updateFields in CT_Settings (ECMA-376 §17.15.1.78 and on).
+_AFTER_UPDATE_FIELDS = {qn(f"w:{name}") for name in (
+    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "attachedSchema", "themeFontLang",
+    "clrSchemeMapping", "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures", "forceUpgrade", "captions",
+    "readModeInkLockDown", "smartTagType", "schemaLibrary", "shapeDefaults", "doNotEmbedSmartTags",
+    "decimalSymbol", "listSeparator")} | {qn("m:mathPr")}
+
+
+def _update_fields_on_open(writer: DocxWriter) -> None:
+    """Word asks to update the document's fields when it opens it, so its page numbers follow its own layout."""
+    settings = writer.document.settings.element
+    update = OxmlElement("w:updateFields")
+    update.set(qn("w:val"), "true")
+    successor = next((child for child in settings if child.tag in _AFTER_UPDATE_FIELDS), None)
+    if successor is None:
+        settings.append(update)
+    else:
+        successor.addprevious(update)
 
 
 def _add_toc_styles(writer: DocxWriter) -> None:
@@ -74,9 +114,11 @@ def _outline(paragraph, level: int) -> None:
     _set_level(paragraph._p, level)
 
 
-def _front_title(writer: DocxWriter, text: str) -> None:
+def _front_title(writer: DocxWriter, text: str, bookmarks: Bookmarks | None = None, target: str = "") -> None:
     paragraph = writer.paragraph("Report Title", text)
     _outline(paragraph, 1)
+    if bookmarks is not None:
+        bookmarks.mark(paragraph._p, target)
 
 
 def render_volume_docx(config: Config, year: str, docs: list[Document], source: VolumeSource,
@@ -86,6 +128,7 @@ def render_volume_docx(config: Config, year: str, docs: list[Document], source: 
     _add_toc_styles(writer)
     fields = volume_fields(config, year, source)
     docs_by_id = {doc.report_id: doc for doc in docs}
+    bookmarks = Bookmarks()
 
     # Cover and title page (no header, no number)
     section = writer.document.sections[0]
@@ -140,7 +183,8 @@ def render_volume_docx(config: Config, year: str, docs: list[Document], source: 
                    for company, counts in pdf.overview.matrix])
     writer.paragraph("Normal").add_run().add_break(WD_BREAK.PAGE)
     _front_title(writer, _("Contents"))
-    _toc_field(writer, pdf.toc)
+    _toc(writer, pdf.toc, bookmarks)
+    _update_fields_on_open(writer)
 
     # Reports: one section each, from an odd page, numbered from 1
     first = True
@@ -152,16 +196,21 @@ def render_volume_docx(config: Config, year: str, docs: list[Document], source: 
             if index == 0:
                 banner = writer.paragraph("Report Org Line", theme)
                 _outline(banner, 1)
+                bookmarks.mark(banner._p, f"theme-{view.anchor}")
             doc = docs_by_id[view.id]
             start = len(writer.document.element.body)
             writer.write_title_block(doc, view)
             writer.write_body(doc)
+            titled = False
             for paragraph_element in list(writer.document.element.body)[start:]:
                 style = paragraph_element.find(qn("w:pPr") + "/" + qn("w:pStyle"))
                 if style is None:
                     continue
                 if style.get(qn("w:val")) == writer.style_ids["Report Title"]:
                     _set_level(paragraph_element, 2)
+                    if not titled:
+                        bookmarks.mark(paragraph_element, view.anchor)
+                        titled = True
                 elif style.get(qn("w:val")) == writer.style_ids["Heading 1"]:
                     _set_level(paragraph_element, 3)
                 elif style.get(qn("w:val")) in (writer.style_ids["Heading 2"], writer.style_ids["Heading 3"]):
@@ -170,17 +219,18 @@ def render_volume_docx(config: Config, year: str, docs: list[Document], source: 
     # Back matter
     starts = {rid: page for rid, _title, page in pdf.starts}
     anchors = {view.anchor: view.id for _theme, members in pdf.groups for view in members}
-    for heading, entries in ((_("Index of counselors"), pdf.counselor_index),
-                             (_("Index of companies"), pdf.company_index)):
+    for heading, target, entries in ((_("Index of counselors"), "index-counselors", pdf.counselor_index),
+                                     (_("Index of companies"), "index-companies", pdf.company_index)):
         section = writer.start_section(odd_page=True)
         writer.set_running_header(section, heading)
-        _front_title(writer, heading)
+        _front_title(writer, heading, bookmarks, target)
         _simple_table(writer, None, [[entry.name, entry.detail,
-                                      "，".join(str(starts[anchors[a]]) for a in entry.anchors)] for entry in entries])
-    for heading, elements in source.back:
+                                      PageRefs(tuple((anchor, starts[anchors[anchor]]) for anchor in entry.anchors))]
+                                     for entry in entries], bookmarks)
+    for number, (heading, elements) in enumerate(source.back, start=1):
         section = writer.start_section(odd_page=True)
         writer.set_running_header(section, heading)
-        _front_title(writer, heading)
+        _front_title(writer, heading, bookmarks, f"back-{number}")
         for element in elements:
             writer.visit(element, depth=0)
     writer.set_core_properties(title=f"{fields['title']}（{fields['subtitle']}）", authors=[fields["organisation"]],
@@ -199,7 +249,14 @@ def _set_level(paragraph_element, level: int) -> None:
     element.set(qn("w:val"), str(level - 1))
 
 
-def _simple_table(writer: DocxWriter, header: list[str] | None, rows: list[list[str]]) -> None:
+@dataclass(frozen=True)
+class PageRefs:
+    """A table cell of page numbers, each a PAGEREF field to a report's bookmark: ((anchor, PDF page), …)."""
+    pages: tuple[tuple[str, int], ...]
+
+
+def _simple_table(writer: DocxWriter, header: list[str] | None, rows: list[list[str | PageRefs]],
+                  bookmarks: Bookmarks | None = None) -> None:
     columns = len(header) if header else max(len(row) for row in rows)
     table = writer.document.add_table(rows=len(rows) + (1 if header else 0), cols=columns)
     writer.style_table(table)
@@ -210,4 +267,10 @@ def _simple_table(writer: DocxWriter, header: list[str] | None, rows: list[list[
         for column, value in enumerate(values):
             paragraph = cells[column].paragraphs[0]
             style_new_paragraph(paragraph._p, writer.style_ids["Table Heading" if is_header else "Table Text"])
-            writer.add_text(paragraph, value, InlineFormat())
+            if isinstance(value, PageRefs):
+                for number, (anchor, page) in enumerate(value.pages):
+                    if number:
+                        writer.run(paragraph, "，")
+                    bookmarks.page_ref(paragraph._p, anchor, page)
+            else:
+                writer.add_text(paragraph, value, InlineFormat())

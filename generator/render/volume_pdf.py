@@ -30,13 +30,24 @@ class VolumePdf:
     data: bytes
     pages: int
     starts: list[tuple[str, str, int]]             # (report id, title, printed start page)
-    toc: list[tuple[int, str, int]]                 # (level, text, printed page) for the Word TOC
+    toc: list[TocEntry]                             # for the Word TOC
     groups: list[tuple[str, list[ReportView]]]
     overview: Overview
     overview_sentence: str
     counselor_index: list[IndexEntry]
     company_index: list[IndexEntry]
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    part_diagnostics: dict[str, tuple[Diagnostic, ...]] = field(default_factory=dict)  # report path -> its unit's
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    """A line of the contents: its level (1 theme or back matter, 2 report), text, printed page, and the anchor
+    of what it points to (a theme points to its banner, `theme-<first report's anchor>`)."""
+    level: int
+    text: str
+    page: int
+    target: str
 
 
 @dataclass(frozen=True)
@@ -128,6 +139,7 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
     stamp_time = report_timestamp or (lambda doc: timestamp)
     pages: dict[str, int] = {}
     parts: list[Unit] = []
+    part_diagnostics: dict[str, tuple[Diagnostic, ...]] = {}
     printed = 1
     for (_theme, members), (_same, views) in zip(doc_groups, groups, strict=True):
         for doc, view in zip(members, views, strict=True):
@@ -139,6 +151,8 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
                     doc, view, config, cache=cache, timestamp=stamp_time(doc),
                     wait=wait if str(doc.path) in waiting_for else 0)
                 part = dataclasses.replace(laid_out, stamp_from=printed)
+                if laid_out.diagnostics:  # the build decides whether they fail the report (and exclude it)
+                    part_diagnostics[str(doc.path)] = tuple(laid_out.diagnostics)
             parts.append(part)
             for anchor, page in part.anchors.items():
                 pages.setdefault(anchor, printed + page)
@@ -152,15 +166,15 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
     starts = [(view.id, view.title, pages[view.anchor]) for view in reports]
     toc = []
     for theme, members in groups:
-        toc.append((1, theme, pages[members[0].anchor]))
-        toc.extend((2, view.title, pages[view.anchor]) for view in members)
-    toc.append((1, _("Index of counselors"), pages["index-counselors"]))
-    toc.append((1, _("Index of companies"), pages["index-companies"]))
+        toc.append(TocEntry(1, theme, pages[members[0].anchor], f"theme-{members[0].anchor}"))
+        toc.extend(TocEntry(2, view.title, pages[view.anchor], view.anchor) for view in members)
+    toc.append(TocEntry(1, _("Index of counselors"), pages["index-counselors"], "index-counselors"))
+    toc.append(TocEntry(1, _("Index of companies"), pages["index-companies"], "index-companies"))
     for number, section in enumerate(back_sections, start=1):
-        toc.append((1, section["title"], pages[f"back-{number}"]))
+        toc.append(TocEntry(1, section["title"], pages[f"back-{number}"], f"back-{number}"))
     volume = VolumePdf(data=b"", pages=0, starts=starts, toc=toc, groups=groups, overview=numbers,
                        overview_sentence=sentence, counselor_index=counselor_index, company_index=company_index,
-                       diagnostics=diagnostics)
+                       diagnostics=diagnostics, part_diagnostics=part_diagnostics)
     if not assemble_pdf:
         return volume
     front = unit("volume_front.html.j2", {**base, "mode": "front", "pages": pages, "groups": groups,

@@ -137,10 +137,20 @@ def raw_html(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     """Raw HTML is not passed through: it is printed literally."""
     from .text import _segments
 
+    text = doc.draft.text
     for segment in _segments(doc):
         for match in RAW_HTML.finditer(segment.text):
             if match.group(0).startswith(("<http", "<mailto")):
                 continue
+            if _escaped(segment.text, match.start()):
+                continue  # `\<title>`: the writer asked for the text itself, and Markdown prints it so
+            # The source, not the prose segment: masking hides URLs (`<img src="http://…">`) from text rules.
+            html = text[segment.offset + match.start():segment.offset + match.end()]
             yield diagnostic("AST504", doc.path, (segment.line, segment.col + match.start()), _(
-                "raw HTML “{html}” is not interpreted; it will be printed as text").format(html=match.group(0)[:60]))
-            break  # one per line is enough
+                "raw HTML “{html}” is not interpreted; it will be printed as text").format(html=html[:80]))
+
+
+def _escaped(text: str, index: int) -> bool:
+    """Whether the character at `index` follows an odd number of backslashes (a Markdown escape)."""
+    backslashes = len(text[:index]) - len(text[:index].rstrip("\\"))
+    return backslashes % 2 == 1

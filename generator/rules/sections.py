@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from ..diagnostics import diagnostic, rule
-from ..i18n import _, quote
+from ..i18n import N_, _, in_every_language, quote
 from ..model import Diagnostic, Document, Severity
 from ..sections import SectionMatch, match_headings, normalise_title
 from .context import CheckContext, memo
+from .limits import body_lines
+
+# The placeholders `reportgen new` writes (generator/scaffold.py), in the language it was using then.
+SECTION_PLACEHOLDER = N_("(write this section)")
+SUMMARY_PLACEHOLDER = N_("(summary of the report, at most {limit} characters)")
 
 
 def _matches(doc: Document, ctx: CheckContext) -> list[SectionMatch]:
@@ -157,3 +164,26 @@ def title_heading_in_body(doc: Document, ctx: CheckContext) -> Iterator[Diagnost
             yield diagnostic("SEC207", doc.path, (heading.line, 1), _(
                 "level-1 heading {title} in the body; the title belongs in the front-matter field “title”")
                 .format(title=quote(heading.text)))
+
+
+@lru_cache(maxsize=1)
+def _placeholders() -> tuple[re.Pattern, re.Pattern]:
+    """Patterns of the section and summary placeholders in every supported language."""
+    sections = "|".join(re.escape(text) for text in in_every_language(SECTION_PLACEHOLDER))
+    summaries = "|".join(re.escape(text).replace(re.escape("{limit}"), r"\d+")
+                         for text in in_every_language(SUMMARY_PLACEHOLDER))
+    return re.compile(sections), re.compile(summaries)
+
+
+@rule("SEC208", "scaffold-placeholder", Severity.ERROR)
+def scaffold_placeholder(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
+    """The placeholder text `reportgen new` writes (in each section and the summary) has been replaced."""
+    section_pattern, summary_pattern = _placeholders()
+    summary = doc.draft.fields.get("summary")
+    if summary is not None and isinstance(summary.value, str) and summary_pattern.search(summary.value):
+        yield diagnostic("SEC208", doc.path, summary.value_pos, _(
+            "the summary is still the placeholder of `reportgen new`; write the report's summary"))
+    for number, line in body_lines(doc):
+        for match in section_pattern.finditer(line):
+            yield diagnostic("SEC208", doc.path, (number, match.start() + 1), _(
+                "placeholder {text} left by `reportgen new`; write this section").format(text=quote(match.group(0))))

@@ -17,7 +17,7 @@ from ..diagnostics import diagnostic, rule
 from ..fonts import coverage
 from ..i18n import _
 from ..model import Diagnostic, Document, Edit, Severity
-from ..prose import MASK, Segment, prose_segments
+from ..prose import MASK, PRINTED_FIELDS, Segment, prose_segments
 from ..sections import strip_numbering
 from ..textnorm import CJK, HAN, LazyPattern
 from .context import CheckContext, memo
@@ -36,7 +36,7 @@ NO_SPACE_HAN_LATIN = LazyPattern(rf"(?<=[{HAN}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%]
 ZERO_WIDTH = LazyPattern("[\u200b\u200c\u200d\u2060\ufeff]")
 BIDI = LazyPattern("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 IDEOGRAPHIC_SPACE = LazyPattern("\u3000+")
-IGNORED_FOR_GLYPHS = frozenset({MASK, "\t", " "})
+IGNORED_FOR_GLYPHS = frozenset({MASK, "\t", " ", "\n", "\r"})
 CAPTION_LABEL = LazyPattern(r"(?:^|[\[\s])[图表]\d+(?:[.-]\d+)*$")
 CJK_CHAR = LazyPattern(f"[{CJK}]")
 CONTROL = LazyPattern("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
@@ -230,26 +230,116 @@ def font_role(segment_role: str, section_level: int) -> str:
     return "body"
 
 
+# The font role that sets an element of the body tree and what it holds, as the house style has it
+# (templates/base.css.j2): quotes and emphasis in 楷体, table heads and captions in 黑体, code in the mono face.
+ELEMENT_ROLES = {"blockquote": "heading2", "em": "heading2", "code": "mono", "pre": "mono", "th": "heading1",
+                 "figcaption": "heading1"}
+CLASS_ROLES = {"table-caption": "heading1"}
+HEADING_TAGS = {f"h{level}": level for level in range(1, 7)}
+
+
+def tree_runs(element, role: str, section_level: int) -> Iterator[tuple[str, str]]:
+    """(font role, text) of every piece of text under `element`, in document order."""
+    tag = element.tag
+    if tag in HEADING_TAGS:
+        role = font_role(f"heading:{HEADING_TAGS[tag]}", section_level)
+    elif element.get("class") in CLASS_ROLES:
+        role = CLASS_ROLES[element.get("class")]
+    elif tag in ELEMENT_ROLES:
+        role = ELEMENT_ROLES[tag]
+    if element.text:
+        yield role, element.text
+    for child in element:
+        yield from tree_runs(child, role, section_level)
+        if child.tail:
+            yield role, child.tail
+
+
+def _source_offset(text: str, starts: tuple[int, int], run: str, index: int) -> int:
+    """Where in the draft's text the character `run[index]` of a parsed run stands: its context searched from
+    the cursor (runs come in source order), then from the body's start (footnotes come last in the tree but
+    anywhere in the source); the tree's text may differ from the source around it."""
+    for start in starts:
+        for before in (6, 3, 0):
+            needle = run[max(0, index - before):index + 1]
+            found = text.find(needle, start)
+            if found >= 0:
+                return found + len(needle) - 1
+    return 0
+
+
+def _role_name(role: str) -> str:
+    return {"title": _("title"), "body": _("body text"), "heading1": _("first-level heading"),
+            "heading2": _("second-level heading, quote and emphasis"), "heading3": _("third-level heading"),
+            "mono": _("code")}.get(role, role)
+
+
 @rule("TXT410", "glyph-not-in-font", Severity.ERROR)
 def glyph_not_in_font(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
-    """Every character can be drawn by the configured fonts of its role (no tofu, no silent fallback)."""
+    """Every character can be drawn by the configured fonts of the role that sets it (no tofu, no silent
+    fallback): the title and summary as in front matter, the body by the parsed tree (quotes, emphasis,
+    headings, table heads, captions, code, footnotes), reported at the character's line and column."""
     fonts = ctx.config.brand.fonts
-    section_level = min(spec.level for spec in ctx.config.sections)
-    by_role: dict[str, list[Segment]] = {}
-    for segment in _segments(doc):
-        by_role.setdefault(font_role(segment.role, section_level), []).append(segment)
-    for role, segments in by_role.items():
-        covered = coverage(tuple(getattr(fonts, role)))
+    # Most drafts hold only characters every configured face has: then no run needs its face (nor the tree).
+    if not set(doc.draft.text) - _covered_by_every_role(fonts) - IGNORED_FOR_GLYPHS:
+        return
+    section_level = min((spec.level for spec in ctx.config.sections), default=2)
+    runs: list[tuple[str, str, object]] = [
+        (font_role(segment.role, section_level), segment.text, segment) for segment in _segments(doc)
+        if segment.role in PRINTED_FIELDS]
+    runs += [(role, text, None) for role, text in tree_runs(doc.body, "body", section_level)]
+    runs += [(role, text, None) for _identifier, item in doc.footnotes for role, text in tree_runs(item, "body",
+                                                                                                 section_level)]
+    covered_by_role: dict[str, frozenset[str] | None] = {}
+    found: list[tuple[int, int, str, str]] = []
+    text = doc.draft.text
+    cursor = body_start = _body_offset(doc)
+    for role, run, segment in runs:
+        if role not in covered_by_role:
+            covered_by_role[role] = coverage(tuple(getattr(fonts, role)))
+        covered = covered_by_role[role]
         if covered is None:
             continue  # `reportgen doctor` and the renderers report missing fonts
-        # Set arithmetic over the whole role first (fast); positions only for characters that are missing.
-        missing = set("".join(segment.text for segment in segments)) - covered - IGNORED_FOR_GLYPHS
+        missing = set(run) - covered - IGNORED_FOR_GLYPHS
         missing = {char for char in missing if not (CONTROL.match(char) or ZERO_WIDTH.match(char) or BIDI.match(char))}
         if not missing:
+            if segment is None and len(run) >= 12 and (seen := text.find(run[:12], cursor)) >= 0:
+                cursor = seen  # long enough to be where this run is: later runs are searched from here
             continue
-        for segment in segments:
-            for index, char in enumerate(segment.text):
-                if char in missing:
-                    yield diagnostic("TXT410", doc.path, _at(doc, segment, index), _(
-                        "character “{char}” (U+{code:04X}) is not in the {role} font {fonts}").format(
-                        char=char, code=ord(char), role=role, fonts="/".join(getattr(fonts, role))))
+        for index, char in enumerate(run):
+            if char not in missing:
+                continue
+            if segment is not None:
+                line, col = _at(doc, segment, index)
+            else:
+                offset = _source_offset(text, (cursor, body_start), run, index)
+                cursor = max(cursor, offset)
+                line = text.count("\n", 0, offset) + 1
+                col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+            found.append((line, col, char, role))
+    for line, col, char, role in found:
+        yield diagnostic("TXT410", doc.path, (line, col), _(
+            "character “{char}” (U+{code:04X}) is not in the {role} font {fonts}").format(
+            char=char, code=ord(char), role=_role_name(role), fonts="/".join(getattr(fonts, role))))
+
+
+FONT_ROLES = ("title", "body", "heading1", "heading2", "heading3", "mono")
+
+
+def _covered_by_every_role(fonts) -> frozenset[str]:
+    families = tuple(tuple(getattr(fonts, role)) for role in FONT_ROLES)
+    return _common_coverage(families)
+
+
+@lru_cache(maxsize=4)
+def _common_coverage(families: tuple[tuple[str, ...], ...]) -> frozenset[str]:
+    covered = [found for found in (coverage(role) for role in families) if found is not None]
+    return frozenset.intersection(*covered) if covered else frozenset()
+
+
+def _body_offset(doc: Document) -> int:
+    """Offset of the body (after the front matter) in the draft's text."""
+    text, offset = doc.draft.text, 0
+    for _line in range(doc.draft.body_line - 1):
+        offset = text.find("\n", offset) + 1
+    return offset

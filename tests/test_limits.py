@@ -1,0 +1,55 @@
+"""Structural limits: a pathological draft is refused before it is parsed or rendered, naming the limit and the
+line (check.max_*), and gets no other diagnostic."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import RULE_FIXTURES
+
+BASE = RULE_FIXTURES / "TXT410_glyph_not_in_font.md"  # a valid draft but for its one 😀, removed below
+ANCHOR = "## 二、问题分析"
+
+
+def _draft(tmp_path, insert: str = "", title: str | None = None):
+    text = BASE.read_text(encoding="utf-8").replace("😀", "")
+    if title is not None:
+        text = text.replace("title: 以“党建+安全生产”推动本质安全型企业建设", f"title: {title}")
+    text = text.replace(ANCHOR, insert + "\n\n" + ANCHOR, 1)
+    path = tmp_path / "r01.md"
+    path.write_text(text, encoding="utf-8")
+    return path, text
+
+
+CASES = {
+    "list items": ("RND610", "\n".join(["- 项"] * 2001), "2000"),
+    "footnotes": ("RND611", "正文" + "".join(f"[^{n}]" for n in range(301)) + "\n\n"
+                  + "\n".join(f"[^{n}]: 注" for n in range(301)), "300"),
+    "nested brackets": ("RND612", "[" * 40 + "字" + "]" * 40, "32"),
+    "emphasis run": ("RND612", "*" * 40 + "字" + "*" * 40, "32"),
+    "lines": ("RND609", "\n".join(["正文。"] * 10_001), "10000"),
+    "line length": ("RND613", "a" * 10_001, "10000"),
+    "nested quotes": ("RND605", "> " * 13 + "引文", "12"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_draft_over_a_structural_limit_is_refused_with_that_limit_alone(name, tmp_path, check_file):
+    code, insert, limit = CASES[name]
+    path, text = _draft(tmp_path, insert)
+    found = check_file(path)
+    assert [item.code for item in found] == [code], found
+    assert limit in found[0].message
+    assert 1 <= found[0].line <= text.count("\n") + 1
+
+
+def test_a_title_over_the_limit_is_refused(tmp_path, check_file):
+    path, _text = _draft(tmp_path, title="以" + "党建" * 60 + "推动工作")
+    found = check_file(path)
+    assert [(item.code, item.line) for item in found] == [("FM126", 2)], found
+    assert "100" in found[0].message
+
+
+def test_a_draft_within_every_limit_gets_none_of_them(tmp_path, check_file):
+    path, _text = _draft(tmp_path, "\n".join(["- 项"] * 100) + "\n\n" + "[" * 5 + "字" + "]" * 5)
+    assert not [item for item in check_file(path) if item.code in {"RND609", "RND610", "RND611", "RND612", "RND613"}]
