@@ -66,7 +66,7 @@ def _templates_digest(templates: Path) -> str:
 
 def _fonts_digest(config: Config) -> str:
     parts = []
-    for role, families in sorted(config.brand.fonts.model_dump().items()):
+    for role, families in sorted(config.brand.font_families().items()):
         for family in families:
             face = find_family(family)
             if face:

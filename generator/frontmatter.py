@@ -18,7 +18,7 @@ from .model import Draft, FieldValue, Position, ReportMeta
 
 YEAR = re.compile(r"^\d{4}$")
 DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-TEXT_FIELDS = ("title", "company", "summary")
+TEXT_FIELDS = ("title", "short_title", "company", "summary")
 LIST_FIELDS = ("counselors", "keywords")
 
 

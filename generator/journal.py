@@ -107,7 +107,7 @@ def inputs(config: Config) -> dict:
     load: the journal keeps the lists)."""
     from .fonts import find_family
 
-    fonts = {str(face.path) for families in config.brand.fonts.model_dump().values() for family in families
+    fonts = {str(face.path) for families in config.brand.font_families().values() for family in families
              if (face := find_family(family)) is not None}
     python = [entry for entry in sys.path if entry and os.path.isdir(entry)]
     from .cache import brand_files

@@ -127,6 +127,7 @@ class ReportMeta:
     """Front matter after type conversion; fields that failed conversion are `None`."""
 
     title: str | None = None
+    short_title: str | None = None
     year: int | None = None
     theme: str | None = None
     company: str | None = None

@@ -86,6 +86,7 @@ def preload() -> None:
     try:
         _remember_library_lookups()
         from .render import docx, pdf, units, volume_docx, volume_pdf  # noqa: F401
+        import rjieba  # noqa: F401 - the word segmenter of titles (`typeset.words`): its dictionary loads on import
         gc.freeze()
     finally:
         if collecting:

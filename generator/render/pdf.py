@@ -125,7 +125,7 @@ def _font_key(name: str) -> str:
 
 
 def configured_font_keys(config: Config) -> set[str]:
-    families = {family for families in config.brand.fonts.model_dump().values() for family in families}
+    families = {family for families in config.brand.font_families().values() for family in families}
     return {re.sub(r"[^a-z0-9]", "", family.lower()) for family in families}
 
 
