@@ -134,14 +134,15 @@ def _diagnostic_record(item: Diagnostic, root: Path) -> dict:
             "name": item.name, "severity": item.severity.label, "message": item.message}
 
 
-def _probably_stale(drafts: list[Path], out: Path) -> bool:
+def _probably_stale(drafts: list[Path], out: Path, max_bytes: int) -> bool:
     """A cheap guess, before anything is checked, whether a report will be rendered (to start workers early): a
     draft changed or an output is missing. A wrong guess costs only time: workers start when they are needed."""
     for path in drafts:
         cached = read_json(out / ".cache" / path.parent.name / f"{path.stem}.json", REPORT_CACHE)
         try:
-            if cached is None or cached["draft"] != sha256_bytes(path.read_bytes()):
-                return True
+            if cached is None or not path.is_file() or path.stat().st_size > max_bytes \
+                    or cached["draft"] != sha256_file(path):
+                return True  # (only a regular file within the size limit is read: the check reports the others)
         except OSError:
             return True  # the check reports it
         if any(not (out / entry["path"]).is_file() for entry in cached["outputs"].values()):
@@ -172,7 +173,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
             before = journal.state(listed)
         remove_temporaries(out)  # of a build that was killed mid-write
         drafts = discover_drafts(list(paths or []), config)
-        if reports and _probably_stale(drafts, out):
+        if reports and _probably_stale(drafts, out, config.check.max_draft_bytes):
             pool.start_early()  # workers get ready while this process loads the checker and checks the drafts
         else:
             stop_fork_server()  # the command line started it in case; workers start on demand if need be

@@ -123,7 +123,8 @@ class CheckMemo:
 
 def _check_one(path: Path, ctx: CheckContext, memo: CheckMemo | None = None) -> tuple[Document | None, list[Diagnostic]]:
     try:
-        doc = parse(read_draft(path, max_bytes=ctx.config.check.max_draft_bytes), ctx.config)
+        doc = parse(read_draft(path, max_bytes=ctx.config.check.max_draft_bytes, within=ctx.config.root),
+                    ctx.config)
     except Exception as error:
         log.debug("reading %s failed", path, exc_info=True)
         return None, [diagnostic("INT901", path, (1, 1), _("internal error while reading: {error}").format(

@@ -1,4 +1,6 @@
 """Which files are drafts: `<sources>/<year>/<id>.md`, skipping `_`-prefixed files such as `_volume.md`.
+Anything of such a name but a directory is a draft to the checker, which refuses what is not a regular file of
+the project (a FIFO, a link to a device or out of the project) with FM118 rather than pass over it silently.
 
 A directory that cannot be listed is an error (exit 2), never an empty year: a build that took it for one would
 report no drafts and remove the outputs of drafts that are still there.
@@ -25,7 +27,7 @@ def discover_drafts(paths: list[Path], config: Config) -> list[Path]:
         if not sources.is_dir():
             raise ReportgenError(_("sources directory {path} does not exist").format(path=sources))
         return sorted(path for year in _entries(sources) if year.is_dir() and not year.name.startswith(("_", "."))
-                      for path in _entries(year) if is_draft_name(path) and path.is_file())
+                      for path in _entries(year) if is_draft_name(path) and not path.is_dir())
     found = []
     for path in paths:
         if path.is_dir():
@@ -52,6 +54,6 @@ def _drafts_under(directory: Path) -> list[Path]:
     for entry in _entries(directory):
         if entry.is_dir() and not entry.is_symlink():
             found.extend(_drafts_under(entry))
-        elif is_draft_name(entry) and entry.is_file():
+        elif is_draft_name(entry) and not entry.is_dir():
             found.append(entry)
     return found

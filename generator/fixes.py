@@ -115,7 +115,7 @@ def fix_text(path: Path, text: str, ctx: CheckContext) -> tuple[str, int]:
 
 def fix_file(path: Path, config: Config, ctx: CheckContext) -> FixResult | None:
     """Compute the fixes of one file (nothing is written here)."""
-    text, problems, has_bom, had_crlf, _digest = read_source(path, max_bytes=config.check.max_draft_bytes)
+    text, problems, has_bom, had_crlf, _digest = read_source(path, max_bytes=config.check.max_draft_bytes, within=config.root)
     if text is None:
         return None
     fixed, applied = fix_text(path, text, ctx)

@@ -250,6 +250,14 @@ def invisible_character(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic
             yield diagnostic("TXT408", doc.path, _at(doc, segment, match.start()), _(
                 "ideographic space U+3000; Markdown indents and spaces paragraphs itself"),
                 fix=[_edit(segment, match.start(), match.end(), replacement)])
+    for field, char in _escaped_in_fields(doc, BIDI):
+        yield diagnostic("TXT408", doc.path, field.value_pos, _(
+            "field “{key}” holds the bidirectional control character U+{code:04X}, written as a YAML escape; it "
+            "can disguise text: remove the escape").format(key=field.key, code=ord(char)))
+    for field, char in _escaped_in_fields(doc, ZERO_WIDTH):
+        yield diagnostic("TXT408", doc.path, field.value_pos, _(
+            "field “{key}” holds the invisible character U+{code:04X}, written as a YAML escape; remove the "
+            "escape").format(key=field.key, code=ord(char)))
 
 
 @rule("TXT409", "xml-invalid-character", Severity.WARNING)
@@ -264,6 +272,25 @@ def xml_invalid_character(doc: Document, ctx: CheckContext) -> Iterator[Diagnost
                 code=ord(match.group(0))),
                 fix=[Edit(offset + match.start(), offset + match.end(), "")])
         offset += len(line) + 1
+    for field, char in _escaped_in_fields(doc, CONTROL):
+        yield diagnostic("TXT409", doc.path, field.value_pos, _(
+            "field “{key}” holds the control character U+{code:04X}, written as a YAML escape; it cannot be "
+            "printed and is replaced by a space: remove the escape").format(key=field.key, code=ord(char)))
+
+
+def _escaped_in_fields(doc: Document, pattern) -> Iterator[tuple[object, str]]:
+    """(field, character) for characters of `pattern` that front matter holds only through a YAML escape
+    (`"…\\x00…"`, `"…\\u202E…"`): they are in the value but not in the text as written, so no rule over the
+    source sees them."""
+    lines = doc.draft.text.split("\n")
+    for field in doc.draft.fields.values():
+        values = field.value if isinstance(field.value, list) else [field.value]
+        written = lines[field.value_pos.line - 1] if 0 < field.value_pos.line <= len(lines) else ""
+        for value in values:
+            if isinstance(value, str):
+                for char in dict.fromkeys(match.group(0) for match in pattern.finditer(value)):
+                    if char not in written:
+                        yield field, char
 
 
 def font_role(segment_role: str, section_level: int) -> str:
