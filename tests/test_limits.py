@@ -73,8 +73,8 @@ def test_control_and_bidi_characters_written_as_yaml_escapes_are_reported_and_ne
 
 
 def test_only_regular_files_of_the_project_are_read_as_drafts(tmp_path, monkeypatch, capsys):
-    """A link to /dev/zero or to a file outside the project, and a FIFO, are refused unread (FM118) by check and
-    build alike; the other drafts are built."""
+    """A link to /dev/zero or to a file outside the project, a FIFO and a link loop are refused unread (FM118) by
+    check and build alike; the other drafts are built, and a link loop that is no draft stops nothing."""
     import json
     import os
 
@@ -89,13 +89,15 @@ def test_only_regular_files_of_the_project_are_read_as_drafts(tmp_path, monkeypa
     (drafts / "r90.md").symlink_to("/dev/zero")
     (drafts / "r91.md").symlink_to(outside)
     os.mkfifo(drafts / "r92.md")
+    (drafts / "r93.md").symlink_to(drafts / "r93.md")  # a link loop named as a draft
+    (drafts / "loop").symlink_to(drafts / "loop")  # and one that is not
     monkeypatch.chdir(root)
     assert main(["check", "--no-source"]) == 1
     out = capsys.readouterr().out
-    assert out.count("FM118") == 3 and "CANARY" not in out
+    assert out.count("FM118") == 4 and "CANARY" not in out
     assert "不是普通文件" in out and "项目之外" in out
     assert main(["build", "--jobs", "1", "--no-volume"]) == 1
     capsys.readouterr()
     manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
     assert {r["id"]: r["result"] for r in manifest["reports"]} == {
-        "r02": "built", "r90": "failed", "r91": "failed", "r92": "failed"}
+        "r02": "built", "r90": "failed", "r91": "failed", "r92": "failed", "r93": "failed"}
