@@ -592,3 +592,23 @@ def test_ctrl_c_while_the_command_starts_prints_no_traceback(tmp_path):
             continue  # it had finished, or Python itself was still starting (before any code of reportgen's)
         assert process.returncode == 130 and b"Traceback" not in err, (delay, err.decode())
     assert _none_left_within(root, 5) == []
+
+
+def test_a_process_forked_from_the_command_ends_on_sigterm(tmp_path):
+    """The command's SIGTERM handler (a clean stop) is for the command alone: the checker's forked workers, which
+    inherit it, end at once when their pool terminates them (they used to hang on a queue's lock)."""
+    script = (
+        "import os, signal, time\n"
+        "import generator.cli as cli\n"
+        "cli._COMMAND_PID = os.getpid()\n"
+        "signal.signal(signal.SIGTERM, cli._terminate)\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    time.sleep(30)\n"
+        "    os._exit(0)\n"
+        "time.sleep(0.3)\n"
+        "os.kill(child, signal.SIGTERM)\n"
+        "_pid, status = os.waitpid(child, 0)\n"
+        "print(os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=20)
+    assert result.stdout.strip() == "True", result.stdout + result.stderr
