@@ -163,8 +163,17 @@ def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_
         _worker_context = ctx
         size = max(1, len(paths) // (jobs * 4))
         chunks = [paths[index:index + size] for index in range(0, len(paths), size)]
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        # Closed and joined, not terminated (what `with Pool()` does on leaving): terminating races with a worker
+        # still taking its next task from the queue, and could leave this process waiting for it forever.
+        pool = multiprocessing.get_context("fork").Pool(jobs)
+        try:
             results = [item for chunk in pool.map(_check_chunk, chunks) for item in chunk]
+            pool.close()
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
         _worker_context = None
     else:
         results = [_check_one(path, ctx, memo) for path in paths]
