@@ -44,9 +44,9 @@ def render_scaffold(config: Config, *, year: int, company: str, counselors: list
     return "\n".join(lines)
 
 
-def scaffold_draft(config: Config, registry: Registry, *, report_id: str, year: int, company: str,
-                   counselors: list[str], theme: str, title: str | None = None) -> Path:
-    """Create `<sources>/<year>/<id>.md`; refuse unknown names and never overwrite a file."""
+def scaffold_path_and_text(config: Config, registry: Registry, *, report_id: str, year: int, company: str,
+                           counselors: list[str], theme: str, title: str | None = None) -> tuple[Path, str]:
+    """Where the new draft goes and its text; refuse an unsafe id and names that are not in the registry."""
     if not SAFE_REPORT_ID.match(report_id):
         raise ReportgenError(_("report id “{id}” must use only ASCII letters, digits, “-” and “_”").format(id=report_id))
     if company not in registry.company_names:
@@ -62,8 +62,15 @@ def scaffold_draft(config: Config, registry: Registry, *, report_id: str, year: 
         raise ReportgenError(_("theme “{theme}” is not configured; choose one of: {allowed}").format(
             theme=theme, allowed=join_list(config.themes)))
     path = config.sources_dir / str(year) / f"{report_id}.md"
-    text = render_scaffold(config, year=year, company=company, counselors=counselors, theme=theme, title=title,
-                           today=dt.date.today())
+    return path, render_scaffold(config, year=year, company=company, counselors=counselors, theme=theme,
+                                 title=title, today=dt.date.today())
+
+
+def scaffold_draft(config: Config, registry: Registry, *, report_id: str, year: int, company: str,
+                   counselors: list[str], theme: str, title: str | None = None) -> Path:
+    """Create `<sources>/<year>/<id>.md`; refuse unknown names and never overwrite a file."""
+    path, text = scaffold_path_and_text(config, registry, report_id=report_id, year=year, company=company,
+                                        counselors=counselors, theme=theme, title=title)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         # O_EXCL: creating the file and checking that it did not exist are one step.
