@@ -1,0 +1,34 @@
+"""The workspace's own middleware: the Content-Security-Policy, and the language of each request."""
+
+from __future__ import annotations
+
+from django.utils import translation
+
+# No inline script or style, nothing from another origin; PDFs and page images come from the workspace itself.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob:",
+    "object-src 'none'", "frame-src 'none'", "connect-src 'self'", "font-src 'self'", "base-uri 'none'",
+    "form-action 'self'", "frame-ancestors 'none'",
+])
+LANGUAGE_COOKIE = "reportgen_lang"
+DJANGO_LANGUAGE = {"zh_CN": "zh-hans", "en": "en"}
+
+
+def content_security_policy(get_response):
+    def middleware(request):
+        response = get_response(request)
+        response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        return response
+    return middleware
+
+
+def language(get_response):
+    """Simplified Chinese unless the user chose English (a cookie set by the language switch)."""
+    def middleware(request):
+        chosen = "en" if request.COOKIES.get(LANGUAGE_COOKIE) == "en" else "zh_CN"
+        request.reportgen_language = chosen
+        with translation.override(DJANGO_LANGUAGE[chosen]):
+            response = get_response(request)
+        response.headers.setdefault("Content-Language", DJANGO_LANGUAGE[chosen])
+        return response
+    return middleware

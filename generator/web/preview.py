@@ -1,0 +1,121 @@
+"""The warm renderer pool: previews and downloads are rendered by a few long-lived processes, each holding one
+`generator.Renderer` (WeasyPrint, templates and fonts loaded once), never by a fresh Python per request.
+
+The pool is started on first use in the serving process (spawned, so that no thread or lock of the server is
+inherited) and lives as long as that process. A preview is the real PDF of the report — the bytes
+`reportgen build` writes — and the PNG of the page that holds the cursor's paragraph."""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import re
+import subprocess
+import tempfile
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+_lock = threading.Lock()
+_executor: ProcessPoolExecutor | None = None
+_worker: dict = {}
+
+PAGE_IMAGE_DPI = 80
+MARKUP = re.compile(r"[#>*_`~\[\]()!|^:\-\s0-9.、（）]+")
+
+
+def _start_worker(config_path: str | None, root: str) -> None:
+    """In each pool process, once: the configuration and a warm renderer."""
+    import generator
+
+    config = generator.load_config(Path(config_path) if config_path else Path(root) / "reportgen.toml")
+    _worker.update(config=config, renderer=generator.Renderer(config))
+    from .i18n import current_language  # noqa: F401 - imported here, not per preview
+
+
+def _render_in_worker(kind: str, text: str, path: str, cursor_line: int | None) -> dict:
+    import generator
+
+    config, renderer = _worker["config"], _worker["renderer"]
+    document = generator.parse_text(text, path=Path(path), config=config)
+    if kind == "docx":
+        return {"data": renderer.docx(document).data}
+    rendered = renderer.pdf(document)
+    result = {"data": rendered.data, "pages": rendered.pages,
+              "problems": [item.message for item in rendered.diagnostics]}
+    if kind == "preview":
+        page = _page_of_line(rendered.data, text, cursor_line) if cursor_line else 1
+        result.update(page=page, image=_page_image(rendered.data, page))
+    return result
+
+
+def _page_of_line(pdf: bytes, text: str, line: int) -> int:
+    """The page whose text holds the paragraph of source line `line`: a run of its characters found in the
+    page's extracted text (spaces and markup removed); the first page when none is found."""
+    import io
+
+    from pypdf import PdfReader
+
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        return 1
+    probe = ""
+    for candidate in lines[line - 1:line + 5]:   # the cursor's line, or the next lines with text
+        probe = MARKUP.sub("", candidate)
+        if len(probe) >= 4:
+            break
+    if len(probe) < 4:
+        return 1
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = ["".join((page.extract_text() or "").split()) for page in reader.pages]
+    for size in (12, 8, 4):
+        needle = probe[:size]
+        for number, page_text in enumerate(pages, start=1):
+            if needle in page_text:
+                return number
+    return 1
+
+
+def _page_image(pdf: bytes, page: int) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="reportgen-preview-") as directory:
+        source = Path(directory) / "preview.pdf"
+        source.write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", str(PAGE_IMAGE_DPI), "-png",
+                        "-singlefile", str(source), str(Path(directory) / "page")], check=True, timeout=30,
+                       capture_output=True)
+        return (Path(directory) / "page.png").read_bytes()
+
+
+def executor() -> ProcessPoolExecutor:
+    global _executor
+    with _lock:
+        if _executor is None:
+            from django.conf import settings
+
+            config = settings.CONFIG
+            _executor = ProcessPoolExecutor(
+                max_workers=settings.PREVIEW_WORKERS, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker, initargs=(str(config.path) if config.path else None, str(config.root)))
+            atexit.register(_executor.shutdown, wait=False, cancel_futures=True)
+        return _executor
+
+
+def warm() -> None:
+    """Start every pool process now (the server does this at start, so the first preview is not slow)."""
+    pool = executor()
+    from django.conf import settings
+
+    for future in [pool.submit(_ping) for _ in range(settings.PREVIEW_WORKERS)]:
+        future.result(timeout=120)
+
+
+def _ping() -> bool:
+    return "renderer" in _worker
+
+
+def render(kind: str, text: str, path: Path, *, cursor_line: int | None = None) -> dict:
+    """Render `text` (the draft at `path`) in the pool: kind "pdf", "docx" or "preview"."""
+    from django.conf import settings
+
+    future = executor().submit(_render_in_worker, kind, text, str(path), cursor_line)
+    return future.result(timeout=settings.PREVIEW_TIMEOUT)
