@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.utils import translation
 
-# No inline script or style, nothing from another origin; PDFs and page images come from the workspace itself.
+# No inline script, nothing from another origin; page images come from the workspace itself. The editor's own
+# style elements (CodeMirror's) carry the response's nonce, which the page hands CodeMirror in a meta element.
 CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob:",
+    "default-src 'self'", "script-src 'self'", "style-src 'self' 'nonce-{nonce}'", "img-src 'self' data: blob:",
     "object-src 'none'", "frame-src 'none'", "connect-src 'self'", "font-src 'self'", "base-uri 'none'",
     "form-action 'self'", "frame-ancestors 'none'",
 ])
@@ -16,8 +19,9 @@ DJANGO_LANGUAGE = {"zh_CN": "zh-hans", "en": "en"}
 
 def content_security_policy(get_response):
     def middleware(request):
+        request.csp_nonce = secrets.token_urlsafe(16)
         response = get_response(request)
-        response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY.format(nonce=request.csp_nonce))
         return response
     return middleware
 

@@ -21,7 +21,7 @@ _executor: ProcessPoolExecutor | None = None
 _worker: dict = {}
 
 PAGE_IMAGE_DPI = 80
-MARKUP = re.compile(r"[#>*_`~\[\]()!|^:\-\s0-9.、（）]+")
+WORDS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fffA-Za-z]{4,}")   # runs of letters, as the PDF's text has them
 
 
 def _start_worker(config_path: str | None, root: str) -> None:
@@ -50,8 +50,9 @@ def _render_in_worker(kind: str, text: str, path: str, cursor_line: int | None) 
 
 
 def _page_of_line(pdf: bytes, text: str, line: int) -> int:
-    """The page whose text holds the paragraph of source line `line`: a run of its characters found in the
-    page's extracted text (spaces and markup removed); the first page when none is found."""
+    """The page that holds the paragraph of source line `line` (or, on a blank line, of the nearest line with
+    text): the longest run of letters of that line found in a page's extracted text (spaces removed); among
+    several pages holding it, the one nearest where the line lies in the text. The first page if none does."""
     import io
 
     from pypdf import PdfReader
@@ -59,21 +60,22 @@ def _page_of_line(pdf: bytes, text: str, line: int) -> int:
     lines = text.split("\n")
     if not 1 <= line <= len(lines):
         return 1
+    order = [line - 1, *range(line, min(line + 5, len(lines))), *range(line - 2, max(line - 8, -1), -1)]
     probe = ""
-    for candidate in lines[line - 1:line + 5]:   # the cursor's line, or the next lines with text
-        probe = MARKUP.sub("", candidate)
-        if len(probe) >= 4:
+    for index in order:
+        runs = WORDS.findall(lines[index])
+        if runs:
+            probe = max(runs, key=len)[:16]
             break
-    if len(probe) < 4:
+    if not probe:
         return 1
     reader = PdfReader(io.BytesIO(pdf))
     pages = ["".join((page.extract_text() or "").split()) for page in reader.pages]
-    for size in (12, 8, 4):
-        needle = probe[:size]
-        for number, page_text in enumerate(pages, start=1):
-            if needle in page_text:
-                return number
-    return 1
+    holding = [number for number, page_text in enumerate(pages, start=1) if probe in page_text]
+    if not holding:
+        return 1
+    estimate = 1 + (len(pages) - 1) * (line - 1) / max(len(lines) - 1, 1)
+    return min(holding, key=lambda number: abs(number - estimate))
 
 
 def _page_image(pdf: bytes, page: int) -> bytes:

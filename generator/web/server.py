@@ -26,6 +26,8 @@ def serve(*, host: str, port: int, config_path: Path | None, threads: int = 8, r
             self.cfg.set("limit_request_line", 8190)
             self.cfg.set("accesslog", "-")
             self.cfg.set("post_worker_init", _warm)
+            if "control_socket_disable" in self.cfg.settings:   # gunicorn ≥ 24 would open one in $HOME
+                self.cfg.set("control_socket_disable", True)
             if ready is not None:
                 self.cfg.set("when_ready", lambda _server: ready())
 
@@ -38,6 +40,8 @@ def serve(*, host: str, port: int, config_path: Path | None, threads: int = 8, r
 
 
 def _warm(_worker) -> None:
-    from . import preview
+    """Before the first request: the renderer pool started, and the checker's rules and registry loaded."""
+    from . import drafts, preview
 
     preview.warm()
+    drafts.check("", drafts.config().sources_dir / "2000" / "warm.md")

@@ -198,7 +198,9 @@ def test_responses_are_hardened(client_as):
     client = client_as("owner")
     response = client.get("/r/2022/r01/")
     policy = response["Content-Security-Policy"]
-    assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+    assert "script-src 'self';" in policy and "unsafe" not in policy and "frame-ancestors 'none'" in policy
+    nonce = response.wsgi_request.csp_nonce
+    assert f"style-src 'self' 'nonce-{nonce}'" in policy and client.get("/").wsgi_request.csp_nonce != nonce
     page = response.content.decode()
     assert "<script>" not in page and " on" + "click=" not in page    # no inline script at all
     assert response["X-Frame-Options"] == "DENY" and response["X-Content-Type-Options"] == "nosniff"

@@ -43,6 +43,7 @@
     state: CM.EditorState.create({
       doc: $("source").value,
       extensions: [
+        CM.EditorView.cspNonce.of(document.querySelector('meta[name="csp-nonce"]').content),
         CM.lineNumbers(), CM.history(), CM.drawSelection(), CM.highlightActiveLine(), CM.markdown(),
         CM.lintGutter(), CM.EditorView.lineWrapping, CM.EditorState.readOnly.of(!editable),
         CM.keymap.of([{key: "Mod-s", preventDefault: true, run: () => { save(); return true; }},
@@ -58,7 +59,10 @@
       ],
     }),
   });
-  window.reportEditor = view;   // for the browser tests and the console
+  // For the browser tests and the console: the view, and how lint updates met IME compositions.
+  const stats = {lintUpdates: 0, lintUpdatesDuringComposition: 0, heldDuringComposition: 0};
+  window.reportEditor = view;
+  window.reportEditorStats = stats;
 
   function afterComposition() {
     if (heldResult && heldResult.version === version) showDiagnostics(heldResult);
@@ -91,7 +95,7 @@
     const {status, data} = await post(root.dataset.check, {text: view.state.doc.toString()});
     if (status !== 200 || asked !== version) return;
     const result = {version: asked, ...data};
-    if (composing || view.composing) { heldResult = result; return; }
+    if (composing || view.composing) { heldResult = result; stats.heldDuringComposition += 1; return; }
     showDiagnostics(result);
   }
 
@@ -105,6 +109,8 @@
   }
 
   function showDiagnostics(result) {
+    stats.lintUpdates += 1;
+    if (composing || view.composing) stats.lintUpdatesDuringComposition += 1;
     const items = result.diagnostics;
     const severity = {error: "error", warning: "warning", info: "info"};
     view.dispatch(CM.setDiagnostics(view.state, items.map((item) => ({
