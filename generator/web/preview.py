@@ -44,19 +44,25 @@ def _render_in_worker(kind: str, text: str, path: str, cursor_line: int | None) 
     result = {"data": rendered.data, "pages": rendered.pages,
               "problems": [item.message for item in rendered.diagnostics]}
     if kind == "preview":
-        page = _page_of_line(rendered.data, text, cursor_line) if cursor_line else 1
-        result.update(page=page, image=_page_image(rendered.data, page))
+        with tempfile.TemporaryDirectory(prefix="reportgen-preview-") as directory:
+            source = Path(directory) / "preview.pdf"
+            source.write_bytes(rendered.data)
+            page = _page_of_line(_page_texts(source), text, cursor_line) if cursor_line else 1
+            result.update(page=page, image=_page_image(source, page))
     return result
 
 
-def _page_of_line(pdf: bytes, text: str, line: int) -> int:
+def _page_texts(source: Path) -> list[str]:
+    """Each page's text with every space removed (poppler's pdftotext: pages end with a form feed)."""
+    output = subprocess.run(["pdftotext", "-enc", "UTF-8", str(source), "-"], check=True, timeout=30,
+                            capture_output=True).stdout.decode("utf-8", errors="replace")
+    return ["".join(page.split()) for page in output.split("\f")[:-1] or [output]]
+
+
+def _page_of_line(pages: list[str], text: str, line: int) -> int:
     """The page that holds the paragraph of source line `line` (or, on a blank line, of the nearest line with
     text): the longest run of letters of that line found in a page's extracted text (spaces removed); among
     several pages holding it, the one nearest where the line lies in the text. The first page if none does."""
-    import io
-
-    from pypdf import PdfReader
-
     lines = text.split("\n")
     if not 1 <= line <= len(lines):
         return 1
@@ -69,8 +75,6 @@ def _page_of_line(pdf: bytes, text: str, line: int) -> int:
             break
     if not probe:
         return 1
-    reader = PdfReader(io.BytesIO(pdf))
-    pages = ["".join((page.extract_text() or "").split()) for page in reader.pages]
     holding = [number for number, page_text in enumerate(pages, start=1) if probe in page_text]
     if not holding:
         return 1
@@ -78,14 +82,12 @@ def _page_of_line(pdf: bytes, text: str, line: int) -> int:
     return min(holding, key=lambda number: abs(number - estimate))
 
 
-def _page_image(pdf: bytes, page: int) -> bytes:
-    with tempfile.TemporaryDirectory(prefix="reportgen-preview-") as directory:
-        source = Path(directory) / "preview.pdf"
-        source.write_bytes(pdf)
-        subprocess.run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", str(PAGE_IMAGE_DPI), "-png",
-                        "-singlefile", str(source), str(Path(directory) / "page")], check=True, timeout=30,
-                       capture_output=True)
-        return (Path(directory) / "page.png").read_bytes()
+def _page_image(source: Path, page: int) -> bytes:
+    """Page `page` of the PDF as a PNG (poppler's pdftoppm)."""
+    target = source.with_name("page")
+    subprocess.run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", str(PAGE_IMAGE_DPI), "-png", "-singlefile",
+                    str(source), str(target)], check=True, timeout=30, capture_output=True)
+    return target.with_suffix(".png").read_bytes()
 
 
 def executor() -> ProcessPoolExecutor:
