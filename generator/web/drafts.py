@@ -86,6 +86,8 @@ class DraftFile:
         """(errors, warnings), remembered per content hash."""
         key = (str(self.path), self.content_hash or "")
         if key not in _counts_cache:
+            if len(_counts_cache) > 5000:   # old versions' counts: dropped all at once now and then
+                _counts_cache.clear()
             found = self.diagnostics()
             _counts_cache[key] = (sum(item.severity == generator.Severity.ERROR for item in found),
                                   sum(item.severity == generator.Severity.WARNING for item in found))

@@ -265,3 +265,22 @@ def test_users_import_prints_one_time_links_that_set_a_password(capsys):
     assert client.login(username=name, password=new)
     assert main(["users", "add", "desk", "--role", "reviewer", "--config", str(PROJECT / "reportgen.toml")]) == 0
     assert "\treviewer\t" in capsys.readouterr().out
+
+
+def test_downloads_and_previews_are_the_real_report(client_as, sources):
+    path = _draft(sources)
+    config = _config()
+    document = generator.parse_text(path.read_text(encoding="utf-8"), path=path, config=config)
+    expected = generator.Renderer(config).pdf(document)
+    response = client_as("reviewer").get("/r/2022/r01/download.pdf")
+    assert response.content == expected.data and response["Content-Type"] == "application/pdf"
+    assert 'filename="2022-r01.pdf"' in response["Content-Disposition"]
+    owner = client_as("owner")
+    text = path.read_text(encoding="utf-8")
+    first = json.loads(owner.post("/r/2022/r01/preview", {"text": text, "line": "1"}).content)
+    last_line = max(number for number, line in enumerate(text.split("\n"), start=1)
+                    if line.strip() and not line.startswith("[^"))   # the last paragraph (footnotes go elsewhere)
+    last = json.loads(owner.post("/r/2022/r01/preview", {"text": text, "line": str(last_line)}).content)
+    assert first["pages"] == last["pages"] == expected.pages and first["page"] == 1
+    assert last["page"] > expected.pages // 2
+    assert last["image"].startswith("data:image/png;base64,") and last["image"] != first["image"]

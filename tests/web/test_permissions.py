@@ -75,6 +75,26 @@ def test_every_url_for_every_role(client_as, sources, method, url, data, expecte
             assert response["Location"].startswith("/login/")
 
 
+def test_the_admin_site_is_for_admins_only(client_as):
+    for role in ROLES:
+        response = client_as(role).get("/admin/")
+        if role == "admin":
+            assert response.status_code == 200
+        else:
+            assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), role
+
+
+def test_pages_without_a_draft_for_every_role(client_as):
+    for role in ROLES:
+        client = client_as(role)
+        assert client.get("/login/").status_code == 200
+        assert client.get("/set-password/MQ/not-a-token/").status_code == 400
+        assert client.post("/language/", {"language": "en", "next": "/"}).status_code == 302
+        assert client.get("/logout/").status_code == 405          # only by POST (with its CSRF token)
+        assert client.post("/logout/").status_code == 302
+        assert client.get("/").status_code == 302                  # logged out now
+
+
 def test_revision_and_restore_for_every_role(client_as, sources):
     owner = client_as("owner")
     assert owner.get("/r/2022/r01/").status_code == 200   # records the file as the first revision

@@ -8,7 +8,7 @@
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const messages = JSON.parse(root.dataset.messages);
   const editable = root.dataset.editable === "true";
-  const CHECK_DELAY = 120, PREVIEW_DELAY = 600;
+  const CHECK_DELAY = 120, PREVIEW_DELAY = 300;
   let base = root.dataset.base;
   let version = 0;            // increases with every change of the text: results for an older one are dropped
   let savedVersion = 0;
