@@ -44,8 +44,6 @@ def server(tmp_path_factory):
     for variable in ("REPORTGEN_CONFIG", "REPORTGEN_STATE_DIR", "DJANGO_SETTINGS_MODULE"):
         env.pop(variable, None)   # the test process's own Django project is another one
     reportgen = [sys.executable, "-m", "generator"]
-    subprocess.run([*reportgen, "users", "import", "--password", PASSWORD], cwd=root, env=env, check=True,
-                   capture_output=True)
     port = _free_port()
     log = (root / "server.log").open("w")
     process = subprocess.Popen([*reportgen, "serve", "--port", str(port)], cwd=root, env=env, stdout=log,
@@ -61,6 +59,9 @@ def server(tmp_path_factory):
                 process.kill()
                 pytest.fail("the server did not start: " + (root / "server.log").read_text())
             time.sleep(0.3)
+    assert (root / ".reportgen" / "web.sqlite3").is_file()    # created and migrated by the first start
+    subprocess.run([*reportgen, "users", "import", "--password", PASSWORD], cwd=root, env=env, check=True,
+                   capture_output=True)
     yield url, root
     process.terminate()
     try:
@@ -103,6 +104,15 @@ def _line_of(page, needle: str) -> int:
 def _move_to_end_of_line(page, number: int):
     page.evaluate("""(number) => { const view = window.reportEditor; const line = view.state.doc.line(number);
         view.dispatch({selection: {anchor: line.to}}); view.focus(); }""", number)
+
+
+def test_the_server_is_gunicorn_on_the_loopback_address_with_hardened_headers(server):
+    url, _root = server
+    response = urllib.request.urlopen(url + "/login/", timeout=10)
+    assert response.headers["Server"].startswith("gunicorn")
+    assert "script-src 'self';" in response.headers["Content-Security-Policy"]
+    static = urllib.request.urlopen(url + "/static/workspace/vendor/editor.bundle.js", timeout=10)
+    assert static.status == 200 and b"EditorView" in static.read()   # WhiteNoise serves the committed bundle
 
 
 def test_a_counselor_writes_checks_previews_and_submits_a_report(server, browser):
