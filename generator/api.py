@@ -145,20 +145,26 @@ def write_draft(path: Path, text: str, *, expected: str | None) -> str:
     """Write a draft atomically (a reader, the build included, sees the old file or the new one, never half),
     but only if the file's content hash is still `expected` (None: the file must not exist yet); otherwise raise
     `DraftChanged` with the file's current text. Writers of one directory hold its lock for the compare and the
-    write, so two concurrent saves cannot both pass the comparison. Returns the new content hash."""
+    write, so two concurrent saves cannot both pass the comparison. `text` has LF line endings (as `read_text`
+    gives it); a file that had CRLF line endings or a BOM keeps them, as `check --fix` keeps them. Returns the
+    new content hash (the file's)."""
     from .atomic import atomic_write
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with (path.parent / ".reportgen-drafts.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if file_hash(path) != expected:
-            try:
-                current = path.read_bytes().decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
-            except FileNotFoundError:
-                current = None
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raw = None
+        if (None if raw is None else hashlib.sha256(raw).hexdigest()) != expected:
+            current = None if raw is None else raw.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
             raise DraftChanged(path, current)
-        atomic_write(path, text.encode("utf-8"))
-    return text_hash(text)
+        if raw is not None and b"\r\n" in raw:
+            text = text.replace("\n", "\r\n")
+        data = (b"\xef\xbb\xbf" if raw is not None and raw.startswith(b"\xef\xbb\xbf") else b"") + text.encode("utf-8")
+        atomic_write(path, data)
+    return hashlib.sha256(data).hexdigest()
 
 
 def apply_fix(text: str, diagnostic: Diagnostic) -> str:

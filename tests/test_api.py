@@ -81,6 +81,17 @@ def test_write_draft_refuses_a_file_changed_since_it_was_read(tmp_path):
     assert path.read_bytes() == "三\n".encode() and not list(path.parent.glob(".*.tmp"))
 
 
+def test_write_draft_keeps_a_files_crlf_line_endings_and_bom(tmp_path):
+    path = tmp_path / "2022" / "r91.md"
+    path.parent.mkdir()
+    path.write_bytes("\ufeff---\r\ntitle: 甲\r\n---\r\n".encode("utf-8"))
+    text, current = generator.read_text(path, generator.load_config(None))
+    assert text == "---\ntitle: 甲\n---\n"
+    written = generator.write_draft(path, text + "乙\n", expected=current)
+    assert path.read_bytes() == "\ufeff---\r\ntitle: 甲\r\n---\r\n乙\r\n".encode("utf-8")
+    assert written == generator.file_hash(path)
+
+
 def test_apply_fix_makes_exactly_the_edit_check_fix_makes(project_config, project_registry, tmp_path):
     path = RULE_FIXTURES / "TXT403_halfwidth_punctuation.md"
     text = path.read_text(encoding="utf-8")

@@ -244,7 +244,7 @@ def _conflict(draft, base_hash: str, mine: str, error: generator.DraftChanged) -
         "base": base_text, "theirs": theirs, "mine": mine,
         "theirs_diff": diff(base_text, theirs, _("opened"), _("saved meanwhile")),
         "mine_diff": diff(base_text, mine, _("opened"), _("yours")),
-        "current_hash": generator.text_hash(theirs) if error.current is not None else None,
+        "current_hash": generator.file_hash(draft.path),   # to save over it once the user has compared
     }, status=409)
 
 
