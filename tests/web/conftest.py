@@ -28,7 +28,6 @@ os.environ["REPORTGEN_CONFIG"] = str(PROJECT / "reportgen.toml")
 os.environ["REPORTGEN_STATE_DIR"] = str(WORK / "state")
 os.environ["REPORTGEN_PREVIEW_WORKERS"] = "1"
 os.environ["DJANGO_SETTINGS_MODULE"] = "generator.web.settings.local"
-os.environ.setdefault("SOURCE_DATE_EPOCH", "1669852800")
 
 import django  # noqa: E402
 
