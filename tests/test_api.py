@@ -149,3 +149,27 @@ def test_translation_serves_each_language_without_changing_the_current_one():
     assert generator.translation("en").gettext("validate drafts") == "validate drafts"
     assert generator.translation("zh_CN").gettext("validate drafts") == "检查草稿"
     assert current_language() == before
+
+
+def test_of_two_concurrent_writes_from_the_same_version_exactly_one_wins(tmp_path):
+    import threading
+
+    path = tmp_path / "2022" / "r92.md"
+    start = generator.write_draft(path, "起点\n", expected=None)
+    outcomes, barrier = [], threading.Barrier(8)
+
+    def save(number):
+        barrier.wait()
+        try:
+            generator.write_draft(path, f"第{number}版\n", expected=start)
+            outcomes.append(number)
+        except generator.DraftChanged:
+            outcomes.append(None)
+
+    threads = [threading.Thread(target=save, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [number for number in outcomes if number is not None]
+    assert len(winners) == 1 and path.read_text(encoding="utf-8") == f"第{winners[0]}版\n"
