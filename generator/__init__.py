@@ -14,6 +14,7 @@ Public API for programs that embed reportgen (none of it prints or exits; see `g
     apply_fix(text, diagnostic) / fix_text(text, path=, config=) -> str            exactly `check --fix`'s edits
     new_draft_text(config, registry, report_id=, year=, ...) -> (path, text)       `reportgen new`'s scaffold
     set_front_matter_value(text, key, value, path=, config=) -> str; list_drafts(config); translation(language)
+    with messages_in(language): …                                                   messages of one thread
 """
 
 __version__ = "0.1.0"
@@ -27,7 +28,7 @@ _API = {
     "Renderer": "api", "RenderedReport": "api", "run_build": "api", "BuildResult": "build", "Terminated": "errors",
     "DraftChanged": "api", "text_hash": "api", "file_hash": "api", "read_text": "api", "write_draft": "api",
     "apply_fix": "api", "fix_text": "api", "new_draft_text": "api", "set_front_matter_value": "api",
-    "translation": "api", "list_drafts": "api",
+    "translation": "api", "list_drafts": "api", "messages_in": "api",
 }
 
 
@@ -44,5 +45,5 @@ __all__ = [
     "RenderError", "ReportgenError", "Severity", "check_paths", "load_config", "load_registry", "parse",
     "read_draft", "check_text", "parse_text", "Renderer", "RenderedReport", "run_build", "BuildResult", "Terminated",
     "DraftChanged", "text_hash", "file_hash", "read_text", "write_draft", "apply_fix", "fix_text", "new_draft_text",
-    "set_front_matter_value", "translation", "list_drafts",
+    "set_front_matter_value", "translation", "list_drafts", "messages_in",
 ]

@@ -227,6 +227,14 @@ def set_front_matter_value(text: str, key: str, value: str | list[str], *, path:
     return "\n".join(lines)
 
 
+def messages_in(language: str | None):
+    """A context manager: every message reportgen makes inside it (diagnostics, errors), in this thread only,
+    is in `language` (zh_CN, en …); for a server answering each request in its user's language."""
+    from .i18n import messages_in as in_language
+
+    return in_language(language)
+
+
 def translation(language: str | None):
     """The message catalog of `language` (zh_CN, en …; the default, Simplified Chinese, when unknown) as a
     `gettext.NullTranslations`: what the CLI's messages use, for a program serving several languages at once."""

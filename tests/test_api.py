@@ -142,6 +142,31 @@ def test_set_front_matter_value_changes_only_that_value(project_config):
         text.replace("[周文博, 郑德华]", "[郑德华]")
 
 
+def test_messages_in_sets_the_language_of_one_thread_only(project_config, project_registry):
+    import threading
+
+    from generator.i18n import _, current_language
+
+    path = RULE_FIXTURES / "TXT403_halfwidth_punctuation.md"
+    text = path.read_text(encoding="utf-8")
+    seen = {}
+
+    def english_thread():
+        with generator.messages_in("en"):
+            seen["english"] = generator.check_text(text, path=path, config=project_config,
+                                                   registry=project_registry)[0].message
+            seen["inside"] = current_language()
+
+    with generator.messages_in("en"):
+        thread = threading.Thread(target=english_thread)
+        thread.start()
+        thread.join()
+        assert _("validate drafts") == "validate drafts"
+    assert current_language() == "zh_CN" and seen["inside"] == "en" and _("validate drafts") == "检查草稿"
+    chinese = generator.check_text(text, path=path, config=project_config, registry=project_registry)[0].message
+    assert seen["english"] != chinese
+
+
 def test_translation_serves_each_language_without_changing_the_current_one():
     from generator.i18n import current_language
 

@@ -6,6 +6,8 @@ import secrets
 
 from django.utils import translation
 
+import generator
+
 # No inline script, nothing from another origin; page images come from the workspace itself. The editor's own
 # style elements (CodeMirror's) carry the response's nonce, which the page hands CodeMirror in a meta element.
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -31,8 +33,8 @@ def language(get_response):
     def middleware(request):
         chosen = "en" if request.COOKIES.get(LANGUAGE_COOKIE) == "en" else "zh_CN"
         request.reportgen_language = chosen
-        with translation.override(DJANGO_LANGUAGE[chosen]):
-            response = get_response(request)
+        with translation.override(DJANGO_LANGUAGE[chosen]), generator.messages_in(chosen):
+            response = get_response(request)   # the library's messages (diagnostics) in that language too
         response.headers.setdefault("Content-Language", DJANGO_LANGUAGE[chosen])
         return response
     return middleware

@@ -242,6 +242,12 @@ def test_the_interface_is_chinese_by_default_and_english_on_request(client_as):
     assert response.status_code == 302
     assert "My reports" in client.get("/").content.decode()
     assert client.post("/language/", {"language": "en", "next": "https://elsewhere.example/"})["Location"] == "/"
+    text = "---\ntitle: x\n---\n\n正文\n"
+    english = json.loads(client.post("/r/2022/r01/check", {"text": text}).content)["diagnostics"]
+    chinese = json.loads(client_as("other").post("/r/2022/r02/check", {"text": text}).content)["diagnostics"]
+    assert english and all(item["message"].isascii() or "“" in item["message"] for item in english)
+    assert [item["code"] for item in english] == [item["code"] for item in chinese]
+    assert english[0]["message"] != chinese[0]["message"] and not chinese[0]["message"].isascii()
 
 
 def test_users_import_prints_one_time_links_that_set_a_password(capsys):
