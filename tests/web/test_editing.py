@@ -290,3 +290,33 @@ def test_downloads_and_previews_are_the_real_report(client_as, sources):
     assert first["pages"] == last["pages"] == expected.pages and first["page"] == 1
     assert last["page"] > expected.pages // 2
     assert last["image"].startswith("data:image/png;base64,") and last["image"] != first["image"]
+
+
+def test_a_preview_fetches_nothing_a_draft_names(client_as, sources):
+    import http.server
+    import threading
+
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        address = f"http://127.0.0.1:{server.server_port}"
+        text = _draft(sources).read_text(encoding="utf-8") + (
+            f"\n![图]({address}/image.png)\n\n<img src=\"{address}/raw.png\">\n\n"
+            f"<link rel=\"stylesheet\" href=\"{address}/style.css\">\n\n[链接]({address}/page)\n")
+        response = client_as("owner").post("/r/2022/r01/preview", {"text": text, "line": "1"})
+        assert response.status_code == 200 and json.loads(response.content)["pages"] >= 1
+    finally:
+        server.shutdown()
+    assert hits == []
