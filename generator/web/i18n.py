@@ -33,3 +33,10 @@ def environment(**options) -> Environment:
     env.globals.update(static=static, url=lambda name, *args: reverse(name, args=args),
                        language=current_language)
     return env
+
+
+def page_context(request) -> dict:
+    """What every page's frame shows: the user and their roles (Django's error pages included)."""
+    from . import permissions
+
+    return {"user": request.user, "roles": permissions.roles(request.user)}

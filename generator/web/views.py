@@ -28,7 +28,6 @@ from .models import Revision, Transition
 
 
 def _page(request, template: str, context: dict, status: int = 200):
-    context = {"user": request.user, "roles": permissions.roles(request.user), "request": request, **context}
     return render(request, f"workspace/{template}", context, status=status)
 
 

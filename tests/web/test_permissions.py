@@ -75,6 +75,13 @@ def test_every_url_for_every_role(client_as, sources, method, url, data, expecte
             assert response["Location"].startswith("/login/")
 
 
+def test_refusals_are_pages_in_the_users_language(client_as):
+    refused = client_as("other").get("/r/2022/r01/")
+    assert refused.status_code == 403 and "您无权打开这份报告" in refused.content.decode()
+    missing = client_as("other").get("/r/2022/nothing/")
+    assert missing.status_code == 404 and "没有这个页面" in missing.content.decode()
+
+
 def test_the_admin_site_is_for_admins_only(client_as):
     for role in ROLES:
         response = client_as(role).get("/admin/")

@@ -70,7 +70,8 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [PACKAGE_DIR / "templates"],
         "APP_DIRS": False,
-        "OPTIONS": {"environment": "generator.web.i18n.environment"},
+        "OPTIONS": {"environment": "generator.web.i18n.environment",
+                    "context_processors": ["generator.web.i18n.page_context"]},
     },
     {   # Django's admin
         "BACKEND": "django.template.backends.django.DjangoTemplates",
