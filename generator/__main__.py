@@ -1,5 +1,18 @@
-"""`python -m generator` runs the command line."""
+"""`python -m generator` and the `reportgen` command: the command line.
 
-from .cli import run
+Loading the command line takes a moment (its imports); a Ctrl-C or SIGTERM meanwhile ends the command quietly
+with the exit code it documents, as one arriving later does (`cli.run`), never with a traceback."""
 
-run()
+import os
+
+
+def run() -> None:
+    try:
+        from .cli import run as command
+    except KeyboardInterrupt:
+        os._exit(130)
+    command()
+
+
+if __name__ == "__main__":
+    run()

@@ -132,13 +132,14 @@ def file_hash(path: Path) -> str | None:
 
 
 def read_text(path: Path, config: Config) -> tuple[str | None, str | None]:
-    """A draft's text as the checker reads it (LF line endings, no BOM; None if it cannot be read) and the
-    file's content hash (`file_hash`) to give `write_draft` as `expected`, read together."""
+    """A draft's text as the checker reads it (LF line endings, no BOM; None if it cannot be read: not a regular
+    file, over the size limit, linking out of the project, not UTF-8) and the content hash of exactly the bytes
+    read (`file_hash`), to give `write_draft` as `expected`."""
     from .reader import read_source
 
-    expected = file_hash(path)
-    text, _problems, _bom, _crlf = read_source(path, max_bytes=config.check.max_draft_bytes)
-    return text, expected if file_hash(path) == expected else None
+    text, _problems, _bom, _crlf, digest = read_source(path, max_bytes=config.check.max_draft_bytes,
+                                                       within=config.root)
+    return text, (digest or None) if text is not None else file_hash(path)
 
 
 def write_draft(path: Path, text: str, *, expected: str | None) -> str:

@@ -2,7 +2,8 @@
 
 A file is written to a temporary file in the same directory, fsynced and renamed into place: a reader (or a build
 killed at any moment) sees either the previous complete file or the new one. Temporary files are named
-`.<name>.<random>.tmp`; the next build removes any that a killed build left behind. One build at a time writes to
+`.<name>.reportgen-<random>.tmp`; the next build removes any that a killed build left behind (and no other
+file: an output directory may hold other programs' temporary files). One build at a time writes to
 an output directory: a second is refused at once (`OutputLock`, exit code 3).
 """
 
@@ -17,9 +18,17 @@ from .errors import BuildLocked
 from .i18n import _
 
 
+TEMPORARY = ".reportgen-"  # in the name of every temporary file reportgen makes (`is_temporary`)
+
+
+def is_temporary(path: Path) -> bool:
+    """Whether `path` is named as reportgen's temporary files are (a write or a render marker in progress)."""
+    return path.name.startswith(".") and path.name.endswith(".tmp") and TEMPORARY in path.name
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}{TEMPORARY}", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
@@ -30,11 +39,13 @@ def atomic_write(path: Path, data: bytes) -> None:
         else:
             os.chmod(temporary, 0o644)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         try:
             os.unlink(temporary)
         except FileNotFoundError:
             pass
+        if isinstance(error, OSError) and error.filename is None:
+            error.filename = str(path)  # a full disk says so without a name: the user needs to know where
         raise
 
 
@@ -70,6 +81,9 @@ class OutputLock:
 
 
 def remove_temporaries(directory: Path) -> None:
-    """Temporary files of writes that did not finish (a build holding the lock is the only writer)."""
+    """Temporary files of writes that did not finish (a build holding the lock is the only writer): reportgen's
+    own only (`is_temporary`, and anything in its `.cache`); another program's `.part.tmp` is not ours."""
+    cache = directory / ".cache"
     for path in directory.rglob(".*.tmp"):
-        path.unlink(missing_ok=True)
+        if (is_temporary(path) or cache in path.parents) and path.is_file():
+            path.unlink(missing_ok=True)

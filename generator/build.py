@@ -18,20 +18,24 @@ import datetime as dt
 import json
 import logging
 import os
+import signal
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
 from .atomic import OutputLock, atomic_write, remove_temporaries
-from .cache import environment_key, report_key, sha256_bytes, sha256_file, trees_dir, units_dir
+from .cache import environment_key, rendering_marker, report_key, sha256_bytes, sha256_file, trees_dir, units_dir
 from .config import Config, require_resources
 from .discover import discover_drafts
 from .i18n import _, current_language
+from .diagnostics import diagnostic
 from .model import Diagnostic, Document, Severity, fails
 from .pool import WorkerPool, stop_fork_server
+from .verify import DIAGNOSTIC, OUTPUT, Each, discard, read_json
 from .worker import ReportOutput, initialise, render_report
 
 log = logging.getLogger(__name__)
@@ -48,6 +52,7 @@ class ReportRecord:
     outputs: dict[str, dict] = field(default_factory=dict)
     pages: int = 0
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    stale: dict[str, dict] = field(default_factory=dict)  # previous outputs left in place by a failure
 
     @property
     def failed(self) -> bool:
@@ -81,23 +86,39 @@ def _cache_path(out: Path, doc: Document) -> Path:
     return out / ".cache" / doc.draft.year_dir / f"{doc.report_id}.json"
 
 
-def _reusable(record: ReportRecord, out: Path, targets: dict[str, Path]) -> bool:
-    cache = _cache_path(out, record.doc)
+# A report's cache entry: what its last successful build wrote (also the record of which files it owns).
+REPORT_CACHE = {"key": str, "outputs": Each(OUTPUT), "pages": int, "units": [str], "diagnostics": [DIAGNOSTIC],
+                "draft": str}
+
+
+def _report_cache(path: Path) -> dict | None:
+    """A report's cache entry, verified (None if it is missing or not of the expected form)."""
+    cached = read_json(path, REPORT_CACHE)
+    if cached is None:
+        return None
     try:
-        cached = json.loads(cache.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        cached["diagnostics"] = [Diagnostic.from_json(item) for item in cached["diagnostics"]]
+    except (ValueError, TypeError):
+        discard(path, "a diagnostic of another form")
+        return None
+    return cached
+
+
+def _intact(target: Path, entry: dict) -> bool:
+    """Whether `target` is still exactly the file recorded in `entry` (path, size, SHA-256)."""
+    return target.is_file() and target.stat().st_size == entry["bytes"] and sha256_file(target) == entry["sha256"]
+
+
+def _reusable(record: ReportRecord, out: Path, targets: dict[str, Path]) -> bool:
+    cached = _report_cache(_cache_path(out, record.doc))
+    if cached is None or cached["key"] != record.key or set(cached["outputs"]) != set(targets):
         return False
-    if cached.get("key") != record.key or set(cached.get("outputs", {})) != set(targets):
+    if not all(_intact(target, cached["outputs"][kind]) for kind, target in targets.items()):
         return False
-    for kind, target in targets.items():
-        entry = cached["outputs"][kind]
-        if not target.is_file() or target.stat().st_size != entry["bytes"] or sha256_file(target) != entry["sha256"]:
-            return False
-    record.outputs, record.pages, record.units = cached["outputs"], cached.get("pages", 0), cached.get("units", [])
+    record.outputs, record.pages, record.units = cached["outputs"], cached["pages"], cached["units"]
     # What rendering reported (a refused image, a character no configured font has) still holds for the outputs.
     # They are all about the draft itself, wherever the project has moved since.
-    record.diagnostics.extend(dataclasses.replace(Diagnostic.from_json(item), path=record.doc.path)
-                              for item in cached.get("diagnostics", []))
+    record.diagnostics.extend(dataclasses.replace(item, path=record.doc.path) for item in cached["diagnostics"])
     return True
 
 
@@ -113,17 +134,18 @@ def _diagnostic_record(item: Diagnostic, root: Path) -> dict:
             "name": item.name, "severity": item.severity.label, "message": item.message}
 
 
-def _probably_stale(drafts: list[Path], out: Path) -> bool:
+def _probably_stale(drafts: list[Path], out: Path, max_bytes: int) -> bool:
     """A cheap guess, before anything is checked, whether a report will be rendered (to start workers early): a
     draft changed or an output is missing. A wrong guess costs only time: workers start when they are needed."""
     for path in drafts:
+        cached = read_json(out / ".cache" / path.parent.name / f"{path.stem}.json", REPORT_CACHE)
         try:
-            cached = json.loads((out / ".cache" / path.parent.name / f"{path.stem}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return True
-        if cached.get("draft") != sha256_bytes(path.read_bytes()):
-            return True
-        if any(not (out / entry["path"]).is_file() for entry in cached.get("outputs", {}).values()):
+            if cached is None or not path.is_file() or path.stat().st_size > max_bytes \
+                    or cached["draft"] != sha256_file(path):
+                return True  # (only a regular file within the size limit is read: the check reports the others)
+        except OSError:
+            return True  # the check reports it
+        if any(not (out / entry["path"]).is_file() for entry in cached["outputs"].values()):
             return True
     return False
 
@@ -151,7 +173,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
             before = journal.state(listed)
         remove_temporaries(out)  # of a build that was killed mid-write
         drafts = discover_drafts(list(paths or []), config)
-        if reports and _probably_stale(drafts, out):
+        if reports and _probably_stale(drafts, out, config.check.max_draft_bytes):
             pool.start_early()  # workers get ready while this process loads the checker and checks the drafts
         else:
             stop_fork_server()  # the command line started it in case; workers start on demand if need be
@@ -162,9 +184,10 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
 
         environment = environment_key(config)
         registry = load_registry(config.registry_path)
-        registry_digest = sha256_file(config.registry_path) if config.registry_path.is_file() else "none"
-        memo = CheckMemo(out / ".cache" / "_check.json", f"{environment}\0{registry_digest}\0{not paths}")
-        documents, diagnostics = check_paths(drafts, config, registry, whole_corpus=not paths, memo=memo)
+        memo = CheckMemo(out / ".cache" / "_check.json", f"{environment}\0{registry.digest or 'none'}\0{not paths}")
+        volume_sources: dict = {}
+        documents, diagnostics = check_paths(drafts, config, registry, whole_corpus=not paths, memo=memo,
+                                             volume_sources=volume_sources)
         if years:
             documents = [doc for doc in documents if doc.draft.year_dir in years]
         by_path: dict[Path, list[Diagnostic]] = {}
@@ -179,8 +202,8 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
             if fails(record.diagnostics, strict=strict):
                 record.result = "failed"
                 continue
-            record.key = report_key(record.doc.draft.path.read_bytes(), asset_files(record.doc, context), environment,
-                                    formats)
+            # The bytes that were read and checked (the draft is never read again: `reader.read_source`).
+            record.key = report_key(record.doc.draft.digest, asset_files(record.doc, context), environment, formats)
             if not reports:
                 record.result = "skipped"
                 continue
@@ -194,13 +217,14 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
         # line would overwrite the full volume with a partial one.
         if volume and not paths:
             volume_jobs = plan_volumes(config, records, out=out, formats=formats, include_drafts=include_drafts,
-                                       environment=environment)
+                                       environment=environment, registry=registry, sources=volume_sources)
         progress.start(len(to_render) + len(volume_jobs), _("Building"))
         _render_all(config, to_render, volume_jobs, out=out, formats=formats, pool=pool, progress=progress,
                     environment=environment)
         progress.finish()
 
         volumes = [job.record for job in volume_jobs]
+        _mark_stale_outputs(out, records, volumes)
         if whole_corpus:
             _prune_stale_outputs(out, records)
             _prune_units(out, records, volume_jobs)
@@ -261,16 +285,16 @@ def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats
     atomic_write(_cache_path(out, record.doc), json.dumps(
         {"key": record.key, "outputs": record.outputs, "pages": record.pages, "units": record.units,
          "diagnostics": [item.to_json() for item in rendering],
-         "draft": sha256_bytes(record.doc.draft.path.read_bytes()), "environment": environment}, indent=1).encode())
+         "draft": record.doc.draft.digest, "environment": environment}, indent=1).encode())
 
 
 def _report_task(record: ReportRecord, out: Path, formats: tuple[str, ...], environment: str) -> tuple:
-    return record.doc.path, formats, units_dir(out, record.doc.draft.year_dir), environment
+    return record.doc.draft, formats, units_dir(out, record.doc.draft.year_dir), environment
 
 
 def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list, *, out: Path,
                 formats: tuple[str, ...], pool: WorkerPool, progress: Progress, environment: str) -> None:
-    from .volume import merge_outputs
+    from .volume import VolumeOutput, merge_outputs
 
     pending_volumes = [job for job in volume_jobs if job.needs_render]
     for job in volume_jobs:
@@ -307,6 +331,7 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
     # came out with another page count.
     unfinished = {record.doc.path for record in to_render}
     running: dict[Future, tuple] = {}
+    supervisor = _Supervisor(config, out)
 
     def finish_volume(state: _VolumeState) -> None:
         """Store a volume once its reports are done and its PDF and Word tasks have both delivered."""
@@ -339,18 +364,26 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
             for kind in state.job.formats:
                 # The Word volume waits for the reports still queued: by then the PDF task has laid out the back
                 # matter (whose pages the Word TOC prints) and the Word task finds it in the unit cache.
-                if kind not in state.submitted and (kind != "docx" or not queue):
+                if kind not in state.submitted and (kind != "docx" or not queue) and not supervisor.isolating(running):
                     running[state.job.submit(executor, kind)] = ("volume", state, kind, state.generation)
                     state.submitted.add(kind)
             finish_volume(state)
-        while queue and sum(1 for task in running.values() if task[0] == "report") < pool.jobs:
+        if supervisor.suspects and not running:  # a worker died: each report rendering then is tried again alone
+            record = supervisor.suspects.popleft()
+            future = executor.submit(render_report, *_report_task(record, out, formats, environment))
+            running[future] = ("report", record)
+            supervisor.started(future, record)
+        while queue and not supervisor.isolating(running) and sum(
+                1 for task in running.values() if task[0] == "report") < pool.jobs:
             record = queue.popleft()
-            running[executor.submit(render_report, *_report_task(record, out, formats, environment))] = ("report",
-                                                                                                         record)
+            future = executor.submit(render_report, *_report_task(record, out, formats, environment))
+            running[future] = ("report", record)
+            supervisor.started(future, record)
         if not queue:  # every report is handed out: a volume PDF starts now and waits for its reports' units
             for job in pending_volumes:
                 state = states[id(job)]
-                if "pdf" in job.formats and "pdf" not in state.submitted and not state.missed:
+                if ("pdf" in job.formats and "pdf" not in state.submitted and not state.missed
+                        and not supervisor.isolating(running)):
                     waiting = frozenset(str(path) for path in unfinished & set(job.report_paths))
                     running[job.submit(executor, "pdf", waiting_for=waiting)] = ("volume", state, "pdf",
                                                                                  state.generation)
@@ -358,12 +391,19 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
         for state in states.values():
             if state.guess is not None and "docx" in state.job.formats and "docx" not in state.submitted:
                 _word_volume_here(state, config)  # the workers have their first tasks: this process has time
-        done, _pending = wait(running, return_when=FIRST_COMPLETED)
+        done, _pending = wait(running, timeout=supervisor.poll, return_when=FIRST_COMPLETED)
+        supervisor.stop_overdue(running)
+        broken = []
         for future in done:
             task = running.pop(future)
+            try:
+                result = future.result()
+            except BrokenProcessPool:  # a worker died: every task running then fails so
+                broken.append(task)
+                continue
             if task[0] == "report":
                 record = task[1]
-                _store_report(record, future.result(), out, formats, config, environment)
+                _store_report(record, result, out, formats, config, environment)
                 unfinished.discard(record.doc.path)
                 progress.advance(record.doc.report_id)
                 if record.failed:
@@ -372,7 +412,7 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
             _kind, state, kind, generation = task
             if generation != state.generation or not state.job.needs_render:
                 continue  # made with a report that has failed since; its replacement is on its way
-            output = future.result()
+            output = result
             if output.missing is not None:  # a report it waited for ended without its unit: again once it is done
                 state.submitted.discard(kind)
                 state.missed = True
@@ -383,6 +423,108 @@ def _render_all(config: Config, to_render: list[ReportRecord], volume_jobs: list
             if not failing:
                 state.outputs[kind] = output
                 finish_volume(state)
+        if broken:
+            broken += [running.pop(future) for future in list(running)]  # these fail with the same broken pool
+            executor = pool.restart()
+            for task, verdict in supervisor.after_broken_pool(broken):
+                if task[0] == "report" and verdict is not None:  # the report that killed its worker
+                    record = task[1]
+                    _store_report(record, ReportOutput(path=record.doc.path, diagnostics=[verdict]), out, formats,
+                                  config, environment)
+                    unfinished.discard(record.doc.path)
+                    progress.advance(record.doc.report_id)
+                    report_failed(record)
+                elif task[0] == "report":
+                    if task[1] not in supervisor.suspects:
+                        queue.appendleft(task[1])  # innocent: rendered again as usual
+                else:
+                    _kind, state, kind, _generation = task
+                    state.submitted.discard(kind)
+                    if verdict is not None:
+                        state.outputs[kind] = VolumeOutput(diagnostics=[verdict])
+                        state.submitted.add(kind)
+                        finish_volume(state)
+
+
+class _Supervisor:
+    """Keeps the build going whatever a worker does. A worker that dies (a crash in a C library, the kernel's
+    out-of-memory killer, a signal) breaks the whole pool, and every task running then fails with it: the
+    workers are replaced, and each report that was rendering is tried again alone; one that kills its worker
+    again fails (RND608), the others are built. A report past its time limit whose worker's own timer cannot
+    stop it (stuck inside a C library) is stopped from here: its worker is killed (RND607), and the reports
+    beside it are rendered again."""
+
+
+    def __init__(self, config: Config, out: Path):
+        self.config, self.out = config, out
+        self.poll = 1.0
+        self.suspects: deque[ReportRecord] = deque()
+        self._tried: set = set()               # tasks tried again after a broken pool
+        self._stopped: set[Path] = set()       # reports whose worker this process killed at the time limit
+        self._started: dict[Future, tuple[float, ReportRecord]] = {}
+
+    def started(self, future: Future, record: ReportRecord) -> None:
+        self._started[future] = (time.monotonic(), record)
+
+    def isolating(self, running: dict) -> bool:
+        """While suspects wait or one runs alone, nothing else is handed out."""
+        return bool(self.suspects) or any(task[0] == "report" and task[1].doc.path in self._tried
+                                          for task in running.values())
+
+    def stop_overdue(self, running: dict) -> None:
+        timeout = self.config.build.report_timeout
+        limit = timeout + min(15.0, max(2.0, timeout / 4))  # the worker's own timer first, then this process
+        for future, (started, record) in list(self._started.items()):
+            if future not in running:
+                del self._started[future]
+            elif time.monotonic() - started > limit and record.doc.path not in self._stopped:
+                marker = rendering_marker(units_dir(self.out, record.doc.draft.year_dir), record.doc.path)
+                try:
+                    os.kill(int(marker.read_text(encoding="ascii")), signal.SIGKILL)
+                except (OSError, ValueError):  # not started yet (queued behind a volume task): count from now
+                    self._started[future] = (time.monotonic(), record)
+                    continue
+                log.warning("stopped the worker rendering %s: past %s s", record.doc.path, limit)
+                self._stopped.add(record.doc.path)
+
+    def after_broken_pool(self, tasks: list[tuple]) -> list[tuple[tuple, Diagnostic | None]]:
+        """What becomes of the tasks that were running when their pool broke: each with None (to run again) or
+        the diagnostic it fails with. A report whose worker this process killed is to blame, and the others run
+        again as usual; otherwise every report is a suspect, tried again alone, and fails if it breaks the pool
+        a second time."""
+        stopped = {task[1].doc.path for task in tasks if task[0] == "report"} & self._stopped
+        verdicts = []
+        for task in tasks:
+            if task[0] == "report":
+                record = task[1]
+                rendering_marker(units_dir(self.out, record.doc.draft.year_dir), record.doc.path).unlink(
+                    missing_ok=True)
+                if record.doc.path in stopped:
+                    verdicts.append((task, diagnostic("RND607", record.doc.path, (1, 1), _(
+                        "rendering took longer than {seconds} s and was stopped").format(
+                        seconds=self.config.build.report_timeout))))
+                elif stopped:
+                    verdicts.append((task, None))
+                elif record.doc.path in self._tried:
+                    verdicts.append((task, diagnostic("RND608", record.doc.path, (1, 1), _(
+                        "the process rendering this report ended abruptly, twice (a crash, or more memory than the "
+                        "{limit} MB a worker may use); the other reports were built").format(
+                        limit=self.config.build.worker_memory_mb))))
+                else:
+                    self._tried.add(record.doc.path)
+                    self.suspects.append(record)
+                    verdicts.append((task, None))
+                continue
+            _kind, state, kind, _generation = task
+            key = (state.job.year, kind)
+            if key in self._tried and not stopped:
+                verdicts.append((task, diagnostic("RND608", self.config.sources_dir / state.job.year, (1, 1), _(
+                    "the process making this volume ended abruptly, twice (a crash, or more memory than the "
+                    "{limit} MB a worker may use)").format(limit=self.config.build.worker_memory_mb))))
+            else:
+                self._tried.add(key)
+                verdicts.append((task, None))
+        return verdicts
 
 
 def _work_while_workers_start(queue: deque[ReportRecord], states, out: Path, pool: WorkerPool) -> None:
@@ -448,10 +590,10 @@ def _known_page_counts(job, to_render: dict[Path, ReportRecord], out: Path, *,
     for path in job.report_paths:
         record = to_render.get(path)
         if record is not None and previous:
-            try:
-                pages = json.loads(_cache_path(out, record.doc).read_text(encoding="utf-8")).get("pages", 0)
-            except (OSError, ValueError):
+            cached = read_json(_cache_path(out, record.doc), REPORT_CACHE)
+            if cached is None:
                 return None
+            pages = cached["pages"]
         elif record is not None:
             pages = record.pages
         else:
@@ -464,29 +606,54 @@ def _known_page_counts(job, to_render: dict[Path, ReportRecord], out: Path, *,
 
 def _keep_previous_reports(manifest: dict, previous_path: Path) -> None:
     """`reportgen volume` renders no report: keep the reports of the previous manifest instead of “skipped”."""
-    try:
-        previous = json.loads(previous_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    previous = read_json(previous_path, {"reports": [dict], "volumes": [{"year": str}]})
+    if previous is None:
         return
-    manifest["reports"] = previous.get("reports", manifest["reports"])
+    manifest["reports"] = previous["reports"]
     years = {volume["year"] for volume in manifest["volumes"]}
-    manifest["volumes"] = sorted([v for v in previous.get("volumes", []) if v.get("year") not in years]
+    manifest["volumes"] = sorted([v for v in previous["volumes"] if v["year"] not in years]
                                  + manifest["volumes"], key=lambda volume: volume["year"])
 
 
+def _owned_outputs(out: Path, year: str, report_id: str, cached: dict | None) -> dict[str, Path]:
+    """The outputs a report's cache entry says the build wrote for it, that are still exactly what it wrote
+    (ownership is by that record: a file the build did not write, or that was changed since, is not its own)."""
+    owned = {}
+    for kind, entry in (cached or {}).get("outputs", {}).items():
+        target = out / year / "reports" / f"{report_id}.{kind}"
+        if entry["path"] == str(target.relative_to(out)) and _intact(target, entry):
+            owned[kind] = target
+    return owned
+
+
 def _prune_stale_outputs(out: Path, records: list[ReportRecord]) -> None:
-    """Remove report outputs and cache entries whose draft no longer exists (a whole-corpus build only)."""
+    """Remove the outputs and cache entries of drafts that no longer exist (a whole-corpus build only): only
+    files this build wrote, as their cache entries record, and only while they are as it wrote them."""
     current = {(record.doc.draft.year_dir, record.doc.report_id) for record in records}
-    for directory in out.iterdir() if out.is_dir() else []:
-        if not (directory.is_dir() and directory.name.isdigit()):
+    for entry in sorted((out / ".cache").glob("*/*.json")):
+        year, report_id = entry.parent.name, entry.stem
+        if report_id.startswith("_") or (year, report_id) in current:
             continue
-        for path in (directory / "reports").glob("*"):
-            if path.suffix in (".pdf", ".docx") and (directory.name, path.stem) not in current:
-                log.info("removing %s: its draft is gone", path)
-                path.unlink()
-        for path in (out / ".cache" / directory.name).glob("*.json"):
-            if not path.name.startswith("_") and (directory.name, path.stem) not in current:
-                path.unlink()
+        for path in _owned_outputs(out, year, report_id, _report_cache(entry)).values():
+            log.info("removing %s: its draft is gone", path)
+            path.unlink()
+        entry.unlink()
+
+
+def _mark_stale_outputs(out: Path, records: list[ReportRecord], volumes: list[dict]) -> None:
+    """A report or volume that failed leaves its previous outputs in place: the manifest lists them as
+    `stale_outputs` (with their hashes), so that nothing takes them for outputs of these sources."""
+    from .volume import cached_volume_outputs
+
+    for record in records:
+        if record.failed:
+            cached = _report_cache(_cache_path(out, record.doc))
+            owned = _owned_outputs(out, record.doc.draft.year_dir, record.doc.report_id, cached)
+            if owned:
+                record.stale = {kind: cached["outputs"][kind] for kind in owned}
+    for volume in volumes:
+        if volume.get("result") == "failed" and (stale := cached_volume_outputs(out, volume["year"])):
+            volume["stale_outputs"] = stale
 
 
 def _manifest(config: Config, records: list[ReportRecord], volumes: list[dict],
@@ -509,6 +676,7 @@ def _manifest(config: Config, records: list[ReportRecord], volumes: list[dict],
             "result": record.result,
             "rebuilt": record.result == "built",
             "outputs": record.outputs,
+            **({"stale_outputs": record.stale} if record.stale else {}),
             "pages": record.pages,
             "diagnostics": [_diagnostic_record(item, root) for item in record.diagnostics],
         } for record in records],

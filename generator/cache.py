@@ -66,7 +66,7 @@ def _templates_digest(templates: Path) -> str:
 
 def _fonts_digest(config: Config) -> str:
     parts = []
-    for role, families in sorted(config.brand.fonts.model_dump().items()):
+    for role, families in sorted(config.brand.font_families().items()):
         for family in families:
             face = find_family(family)
             if face:
@@ -90,13 +90,22 @@ def trees_dir(units: Path | None) -> Path | None:
 def rendering_marker(units: Path, draft: Path) -> Path:
     """A file that exists while a worker renders `draft` (a volume task waits for that report's unit while it
     does). Named like an interrupted write, so that a killed build's markers are removed by the next build."""
-    return units / f".rendering-{hashlib.sha256(str(draft).encode()).hexdigest()[:16]}.tmp"
+    return units / f".rendering-{hashlib.sha256(str(draft).encode()).hexdigest()[:16]}.reportgen-marker.tmp"
+
+
+def brand_files(config: Config) -> list[Path]:
+    """Files the configuration names that outputs print (the logo, its PNG for Word), wherever they are: their
+    bytes are part of every key, and the journal states them (`journal.inputs`)."""
+    return [config.resolve(config.brand.logo), config.resolve(config.brand.logo_raster)]
 
 
 def environment_key(config: Config) -> str:
-    """The part of every key that does not depend on one draft."""
+    """The part of every key that does not depend on one draft: with `report_key` and `volume.volume_key`, the
+    one list of what an output depends on (the registry fields a volume prints are in the volume's key; the
+    journal states the files behind all of these, `journal.inputs`)."""
     data = {
         "config": config.model_dump(mode="json"),
+        "brand_files": [sha256_file(path) if path.is_file() else None for path in brand_files(config)],
         "templates": _templates_digest(config.templates_dir),
         "fonts": _fonts_digest(config),
         "versions": tool_versions(),
@@ -106,12 +115,14 @@ def environment_key(config: Config) -> str:
     return sha256_bytes(json.dumps(data, sort_keys=True, ensure_ascii=False).encode())
 
 
-def report_key(draft_bytes: bytes, asset_paths: list[Path], environment: str, formats: tuple[str, ...]) -> str:
+def report_key(draft_digest: str, asset_paths: list[Path], environment: str, formats: tuple[str, ...]) -> str:
+    """A report's key: the SHA-256 of the draft's bytes as read and checked, its images, the environment."""
     digest = hashlib.sha256()
     digest.update(environment.encode())
     digest.update(",".join(sorted(formats)).encode())
-    digest.update(sha256_bytes(draft_bytes).encode())
+    digest.update(draft_digest.encode())
     for path in sorted(asset_paths):
         digest.update(str(path).encode())
         digest.update(sha256_file(path).encode() if path.is_file() else b"missing")
     return digest.hexdigest()
+

@@ -86,26 +86,32 @@ class CheckMemo:
     code, the configuration and the language, plus the registry). Kept in one JSON file of the output's cache."""
 
     def __init__(self, path: Path, salt: str):
+        from .verify import DIAGNOSTIC, Each, read_json
+
         self.path, self.salt = path, salt
-        try:
-            self.entries = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            self.entries = {}
+        self.entries = read_json(path, Each({"key": str, "diagnostics": [DIAGNOSTIC]})) or {}
         self.seen: dict[str, dict] = {}
 
     def key(self, doc: Document, ctx: CheckContext) -> str:
-        from .cache import report_key
+        from .cache import report_key, sha256_bytes
         from .rules.assets import asset_files
 
         # The text this check read, not the file as it may be now.
-        return report_key(doc.draft.text.encode(), asset_files(doc, ctx), self.salt, ())
+        return report_key(sha256_bytes(doc.draft.text.encode()), asset_files(doc, ctx), self.salt, ())
 
     def get(self, doc: Document, key: str) -> list[Diagnostic] | None:
         entry = self.entries.get(str(doc.path))
-        if not entry or entry.get("key") != key:
+        if not entry or entry["key"] != key:
+            return None
+        try:
+            found = [Diagnostic.from_json(item) for item in entry["diagnostics"]]
+        except (ValueError, TypeError):
+            from .verify import discard
+
+            discard(f"{self.path}: {doc.path}", "a diagnostic of another form")
             return None
         self.seen[str(doc.path)] = entry
-        return [Diagnostic.from_json(item) for item in entry["diagnostics"]]
+        return found
 
     def put(self, doc: Document, key: str, found: list[Diagnostic]) -> None:
         self.seen[str(doc.path)] = {"key": key, "diagnostics": [item.to_json() for item in found]}
@@ -117,7 +123,8 @@ class CheckMemo:
 
 def _check_one(path: Path, ctx: CheckContext, memo: CheckMemo | None = None) -> tuple[Document | None, list[Diagnostic]]:
     try:
-        doc = parse(read_draft(path, max_bytes=ctx.config.check.max_draft_bytes), ctx.config)
+        doc = parse(read_draft(path, max_bytes=ctx.config.check.max_draft_bytes, within=ctx.config.root),
+                    ctx.config)
     except Exception as error:
         log.debug("reading %s failed", path, exc_info=True)
         return None, [diagnostic("INT901", path, (1, 1), _("internal error while reading: {error}").format(
@@ -138,12 +145,14 @@ def _check_chunk(paths: list[Path]) -> list[tuple[Document | None, list[Diagnost
 
 
 def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_corpus: bool,
-                jobs: int | None = None, memo: CheckMemo | None = None) -> tuple[list[Document], list[Diagnostic]]:
+                jobs: int | None = None, memo: CheckMemo | None = None,
+                volume_sources: dict | None = None) -> tuple[list[Document], list[Diagnostic]]:
     """Read, parse and check drafts; the documents and every diagnostic, sorted.
 
     Many drafts are checked in forked worker processes (`jobs`, default: the number of cores); the corpus-wide
     rules then run once over all documents in this process. With a `memo` (the build's), drafts checked before
-    and unchanged since are not checked again (in this process; the forked path always checks).
+    and unchanged since are not checked again (in this process; the forked path always checks). The years'
+    `_volume.md` drafts, as read and checked, are left in `volume_sources` (year -> Draft or None).
     """
     global _worker_context
     ctx = CheckContext(config=config, registry=registry, whole_corpus=whole_corpus)
@@ -165,17 +174,19 @@ def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_
     found = [item for _doc, items in results for item in items]
     found.extend(check_corpus(documents, ctx))
     if whole_corpus:
-        found.extend(_volume_sources(documents, config))
+        found.extend(_volume_sources(documents, config, {} if volume_sources is None else volume_sources))
     return documents, apply_severity(found, config)
 
 
-def _volume_sources(documents: list[Document], config: Config) -> list[Diagnostic]:
-    """Problems in each year's volume front matter (`_volume.md`), which publicity staff edit."""
-    from .volume import read_volume_source
+def _volume_sources(documents: list[Document], config: Config, drafts: dict) -> list[Diagnostic]:
+    """Problems in each year's volume front matter (`_volume.md`), which publicity staff edit; the drafts read
+    are kept in `drafts` (the build makes the volumes from them)."""
+    from .volume import read_volume_source, volume_source_draft
 
     found: list[Diagnostic] = []
     for year in sorted({doc.draft.year_dir for doc in documents}):
-        found.extend(read_volume_source(config, year).diagnostics)
+        drafts[year] = volume_source_draft(config, year)
+        found.extend(read_volume_source(config, year, drafts[year]).diagnostics)
     return found
 
 

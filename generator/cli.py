@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import ConfigError, ReportgenError, Terminated
-from .i18n import _, language_from_environment, route_argparse_messages, set_language
+from .i18n import _, describe_os_error, language_from_environment, route_argparse_messages, set_language
 
 if TYPE_CHECKING:
     from .build import Progress
@@ -162,9 +162,10 @@ def _cmd_check(args, config: Config) -> int:
         sources = {} if args.no_source else {doc.path: doc.draft.text for doc in documents}
         if not args.no_source and config.registry_path.is_file():
             sources[config.registry_path] = config.registry_path.read_text(encoding="utf-8", errors="replace")
-        print(format_text(diagnostics, files_checked=len(paths), sources=sources, fixed=fixed))
+        print(format_text(diagnostics, files_checked=len(paths), sources=sources, fixed=0 if args.diff else fixed,
+                          previewed=fixed if args.diff else 0))
     elif args.format == "json":
-        print(format_json(diagnostics, files_checked=len(paths), fixed=fixed))
+        print(format_json(diagnostics, files_checked=len(paths), fixed=0 if args.diff else fixed))
     elif args.format == "junit":
         print(format_junit(diagnostics, files=paths, strict=args.strict))
     else:
@@ -395,6 +396,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Terminated:
         return Terminated.exit_code
+    except OSError as error:  # the environment (output path, permissions, a full disk), never a draft
+        log.debug("environment problem", exc_info=True)
+        where = error.filename if error.filename is not None else error.filename2
+        print(_("reportgen: error: cannot use {path}: {reason}").format(
+            path=where if where is not None else "?", reason=describe_os_error(error)), file=sys.stderr)
+        return EXIT_ERROR
     except Exception as error:  # noqa: BLE001 - last line of defence: exit code 2, not a bare traceback
         log.debug("internal error", exc_info=True)
         print(_("reportgen: internal error: {error} (run with -v for details)").format(

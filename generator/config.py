@@ -24,11 +24,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import PydanticCustomError
 
 from .errors import ConfigError
-from .i18n import _, join_list, quote
+from .i18n import _, describe_os_error, join_list, quote
 from .project import find_config
 
-KNOWN_FIELDS = ("title", "year", "theme", "company", "counselors", "status", "submitted", "summary",
-                "keywords")
+FIELDS_REQUIRED_BY_DEFAULT = ("title", "year", "theme", "company", "counselors", "status", "submitted", "summary",
+                              "keywords")
+# `short_title`: what the running header shows when the title is too long for its one line (FM125).
+KNOWN_FIELDS = FIELDS_REQUIRED_BY_DEFAULT + ("short_title",)
 SeverityName = Literal["error", "warning", "info", "off"]
 COLOUR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 PDF_NAME_PATTERN = r"^[\w.-]+\.pdf$"
@@ -97,6 +99,19 @@ class Fonts(Strict):
     mono: Annotated[UniqueTexts, Field(min_length=1)] = ["Noto Sans Mono CJK SC"]
 
 
+class LatinFonts(Strict):
+    """The face that sets Latin letters, digits and ASCII signs in each role, where the role's own face should not:
+    AR PL UKai's Latin letters are typewriter-like, so Latin text in 楷体 (quotes, emphasis, （一） headings) is set
+    in the body's serif. Unset: the role's own fonts. Each family must be installed."""
+
+    title: str | None = None
+    body: str | None = None
+    heading1: str | None = None
+    heading2: str | None = "Noto Serif CJK SC"
+    heading3: str | None = None
+    mono: str | None = None
+
+
 class Brand(Strict):
     organisation: str = "西南水泥有限公司"
     """Organisation named on covers, headers and document metadata."""
@@ -115,6 +130,17 @@ class Brand(Strict):
     pdf_variant: Literal["pdf/a-3b", "pdf/ua-1"] | None = None
     """Optional PDF variant, e.g. "pdf/a-3b" for archiving."""
     fonts: Fonts = Fonts()
+    latin_fonts: LatinFonts = LatinFonts()
+
+    def latin_companion(self, role: str) -> str | None:
+        """The Latin face of a role when it is not the role's own first face (see `LatinFonts`)."""
+        family = getattr(self.latin_fonts, role)
+        return family if family and family != getattr(self.fonts, role)[0] else None
+
+    def font_families(self) -> dict[str, list[str]]:
+        """Every configured family by role, the role's Latin companion first when it has one."""
+        return {role: ([companion] if (companion := self.latin_companion(role)) else []) + families
+                for role, families in self.fonts.model_dump().items()}
 
 
 class SectionSpec(Strict):
@@ -140,7 +166,7 @@ def _default_sections() -> list[SectionSpec]:
 
 
 class FrontMatterOptions(Strict):
-    required: UniqueTexts = list(KNOWN_FIELDS)
+    required: UniqueTexts = list(FIELDS_REQUIRED_BY_DEFAULT)
     """Fields every draft must have (a subset of the known fields)."""
     extra_fields: UniqueTexts = []
     """Additional free-text fields that drafts may carry (e.g. `reviewer`)."""
@@ -537,6 +563,8 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Confi
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(str(path), [_("configuration file not found")]) from None
+    except OSError as error:  # a directory, unreadable, …
+        raise ConfigError(str(path), [describe_os_error(error)]) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(str(path), [_("not valid TOML: {error}").format(error=describe_toml_error(error))]) from None
     except UnicodeDecodeError as error:

@@ -43,7 +43,7 @@ def _versions() -> list[Finding]:
 
 def _fonts(config: Config) -> list[Finding]:
     findings = []
-    for role, families in config.brand.fonts.model_dump().items():
+    for role, families in config.brand.font_families().items():
         for family in families:
             face = find_family(family)
             findings.append(Finding(_("font {role}: {family}").format(role=role, family=family), face is not None,

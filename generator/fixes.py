@@ -8,6 +8,7 @@ second time, because the loop stops only when no fixable diagnostic remains.
 from __future__ import annotations
 
 import difflib
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,15 +61,51 @@ def _fixable(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     return [item for item in diagnostics if item.fix]
 
 
+HTML_LIKE = re.compile(r"<[^<>\n]*>")
+
+
+def markdown_syntax(doc) -> tuple:
+    """What the Markdown of a document means, apart from its prose: the front matter's keys, the tree's elements
+    and attributes (heading ids come from heading text), the text of code, and text that looks like HTML (printed
+    as written). A safe fix changes none of it."""
+    shape: list = [tuple(doc.draft.fields)]
+    for tree in (doc.body, *(item for _identifier, item in doc.footnotes)):
+        for element in tree.iter():
+            attributes = tuple(sorted((name, value) for name, value in element.attrib.items()
+                                      if name not in ("id", "alt")))  # ids and alt text come from prose
+            code = "".join(element.itertext()) if element.tag in ("code", "pre") else None
+            shape.append((element.tag, attributes, code))
+            for value in (element.text, element.tail):
+                if value and "<" in value:
+                    shape.append(tuple(HTML_LIKE.findall(value)))
+    return tuple(shape)
+
+
+def _keeps_syntax(path: Path, text: str, edits: list[Edit], syntax: tuple, ctx: CheckContext) -> bool:
+    changed, _count = apply_edits(text, edits)
+    return markdown_syntax(parse(draft_from_text(path, changed), ctx.config)) == syntax
+
+
 def fix_text(path: Path, text: str, ctx: CheckContext) -> tuple[str, int]:
-    """Fixed text and the number of diagnostics fixed."""
+    """Fixed text and the number of diagnostics fixed. Each round's edits are checked against the document's
+    Markdown syntax (`markdown_syntax`): a fix that would change what the syntax means is not applied."""
     applied_total = 0
     for _round in range(MAX_ROUNDS):
         doc = parse(draft_from_text(path, text), ctx.config)
         fixable = _fixable(apply_severity(check_document(doc, ctx), ctx.config))
         if not fixable:
             break
+        syntax = markdown_syntax(doc)
         edits = [edit for item in fixable for edit in item.fix]
+        if not _keeps_syntax(path, text, edits, syntax, ctx):
+            # Some fix would change the syntax (or two fixes together would): keep the fixes that are safe each
+            # on its own, and apply them together only if that is safe too, else the first of them.
+            fixable = [item for item in fixable if _keeps_syntax(path, text, list(item.fix), syntax, ctx)]
+            edits = [edit for item in fixable for edit in item.fix]
+            if fixable and not _keeps_syntax(path, text, edits, syntax, ctx):
+                fixable, edits = fixable[:1], list(fixable[0].fix)
+        if not fixable:
+            break
         text, applied = apply_edits(text, edits)
         if not applied:
             break
@@ -78,7 +115,7 @@ def fix_text(path: Path, text: str, ctx: CheckContext) -> tuple[str, int]:
 
 def fix_file(path: Path, config: Config, ctx: CheckContext) -> FixResult | None:
     """Compute the fixes of one file (nothing is written here)."""
-    text, problems, has_bom, had_crlf = read_source(path, max_bytes=config.check.max_draft_bytes)
+    text, problems, has_bom, had_crlf, _digest = read_source(path, max_bytes=config.check.max_draft_bytes, within=config.root)
     if text is None:
         return None
     fixed, applied = fix_text(path, text, ctx)

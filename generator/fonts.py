@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .usercache import remember, user_cache_dir
+from .usercache import recall, remember
 
 
 @dataclass(frozen=True)
@@ -51,22 +51,22 @@ def find_family(family: str) -> FontFace | None:
     return FontFace(family, Path(path), index)
 
 
-def _cache_file(path: Path, index: int) -> Path:
+def _memo_name(path: Path, index: int) -> str:
     stat = path.stat()
     key = hashlib.sha256(f"{path}:{index}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:24]
-    return user_cache_dir() / f"cmap-{key}.bin"
+    return f"cmap-{key}.bin"
 
 
 @lru_cache(maxsize=None)
 def _coverage(path: Path, index: int) -> frozenset[int]:
-    """Code points of a face's cmap; kept in the user's cache directory, since parsing a CJK cmap takes ~0.1 s."""
-    cache = _cache_file(path, index)
-    try:
+    """Code points of a face's cmap; kept in the user's cache directory, since parsing a CJK cmap takes ~0.1 s
+    (`recall` verifies the entry: a damaged one is read from the font again)."""
+    name = _memo_name(path, index)
+    kept = recall(name)
+    if kept is not None and kept and len(kept) % 4 == 0:
         codes = array("I")
-        codes.frombytes(cache.read_bytes())
+        codes.frombytes(kept)
         return frozenset(codes)
-    except (OSError, ValueError):
-        pass
     from fontTools.ttLib import TTFont
 
     font = TTFont(str(path), fontNumber=index, lazy=True)
@@ -74,7 +74,7 @@ def _coverage(path: Path, index: int) -> frozenset[int]:
         codes = array("I", sorted(font.getBestCmap() or {}))
     finally:
         font.close()
-    remember(cache.name, codes.tobytes())
+    remember(name, codes.tobytes())
     return frozenset(codes)
 
 

@@ -37,8 +37,9 @@ def summary_counts(diagnostics: list[Diagnostic]) -> Counter:
 
 
 def format_text(diagnostics: list[Diagnostic], *, files_checked: int, sources: dict[Path, str] | None = None,
-                fixed: int = 0) -> str:
-    """`path:line:col: CODE message`, then the source line and a caret under the column."""
+                fixed: int = 0, previewed: int = 0) -> str:
+    """`path:line:col: CODE message`, then the source line and a caret under the column. `fixed` fixes were
+    written; `previewed` were only shown (`--diff`)."""
     sources = sources or {}
     out = []
     for item in diagnostics:
@@ -60,6 +61,8 @@ def format_text(diagnostics: list[Diagnostic], *, files_checked: int, sources: d
         files=files_checked, errors=counts[Severity.ERROR], warnings=counts[Severity.WARNING]))
     if fixed:
         out.append(_("Applied {count} fix(es).").format(count=fixed))
+    if previewed:
+        out.append(_("{count} fix(es) shown above; nothing was written.").format(count=previewed))
     if fixable:
         out.append(_("{count} problem(s) can be fixed with `reportgen check --fix`.").format(count=fixable))
     return "\n".join(out)

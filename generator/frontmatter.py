@@ -15,10 +15,11 @@ from typing import Any
 from .config import Config
 from .i18n import _, join_list
 from .model import Draft, FieldValue, Position, ReportMeta
+from .textnorm import xml_safe
 
 YEAR = re.compile(r"^\d{4}$")
 DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-TEXT_FIELDS = ("title", "company", "summary")
+TEXT_FIELDS = ("title", "short_title", "company", "summary")
 LIST_FIELDS = ("counselors", "keywords")
 
 
@@ -43,7 +44,7 @@ def _text(field: FieldValue) -> tuple[str | None, FieldProblem | None]:
             key=field.key, kind=_type_name(field.value)), field.value_pos)
     if not field.value.strip():
         return None, FieldProblem("FM116", _("field “{key}” is empty").format(key=field.key), field.value_pos)
-    return field.value.strip(), None
+    return xml_safe(field.value).strip(), None  # a YAML escape can write NUL (TXT409): printed as a space
 
 
 def _text_list(field: FieldValue) -> tuple[tuple[str, ...] | None, FieldProblem | None]:
@@ -61,7 +62,7 @@ def _text_list(field: FieldValue) -> tuple[tuple[str, ...] | None, FieldProblem 
         if not item.strip():
             return None, FieldProblem("FM116", _("item {number} of “{key}” is empty").format(
                 number=index + 1, key=field.key), position)
-        values.append(item.strip())
+        values.append(xml_safe(item).strip())
     if not values:
         return None, FieldProblem("FM116", _("field “{key}” is an empty list").format(key=field.key),
                                   field.value_pos)

@@ -7,6 +7,7 @@ or an English locale in the environment (LC_ALL, LC_MESSAGES, LANG).
 
 from __future__ import annotations
 
+import errno
 import gettext
 import hashlib
 import io
@@ -39,15 +40,21 @@ def _catalog(language: str) -> gettext.NullTranslations:
     from .usercache import recall, remember
 
     name = f"catalog-{language}-{hashlib.sha256(source).hexdigest()[:16]}.mo"
-    compiled = recall(name)
-    if compiled is None:
-        from babel.messages.mofile import write_mo
-        from babel.messages.pofile import read_po
+    compiled = recall(name)  # verified: an entry that is not what its name says is compiled again
+    if compiled is not None:
+        try:
+            return gettext.GNUTranslations(io.BytesIO(compiled))
+        except (OSError, ValueError, UnicodeDecodeError, IndexError):
+            from .verify import discard
 
-        buffer = io.BytesIO()
-        write_mo(buffer, read_po(io.BytesIO(source), locale=language))
-        compiled = buffer.getvalue()
-        remember(name, compiled)
+            discard(name, "not a message catalog")
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    buffer = io.BytesIO()
+    write_mo(buffer, read_po(io.BytesIO(source), locale=language))
+    compiled = buffer.getvalue()
+    remember(name, compiled)
     return gettext.GNUTranslations(io.BytesIO(compiled))
 
 
@@ -155,7 +162,12 @@ def describe_os_error(error: OSError) -> str:
         return _("it is a directory, not a file")
     if isinstance(error, PermissionError):
         return _("permission denied")
-    return error.strerror or str(error)
+    if isinstance(error, (FileExistsError, NotADirectoryError)):
+        return _("a file is in the way where a directory is needed")
+    reasons = {errno.ENOSPC: _("no space left on the device"), errno.EROFS: _("the file system is read-only"),
+               errno.EDQUOT: _("the disk quota is exhausted"), errno.ELOOP: _("too many levels of symbolic links"),
+               errno.ENAMETOOLONG: _("the file name is too long"), errno.EIO: _("input/output error")}
+    return reasons.get(error.errno) or error.strerror or str(error)
 
 
 def join_list(items) -> str:

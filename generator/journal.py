@@ -29,12 +29,14 @@ import logging
 import os
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .atomic import OutputLock, atomic_write
 from .i18n import _, current_language, set_language
-from .usercache import remember, user_cache_dir
+from .usercache import recall_json, remember, user_cache_dir
+from .verify import discard
 
 if TYPE_CHECKING:
     from .config import Config
@@ -47,6 +49,10 @@ VOLATILE_ENVIRONMENT = ("_", "OLDPWD", "PWD", "SHLVL")
 # Where fontconfig is configured, finds fonts and caches them: installing or removing a font changes them.
 FONTCONFIG = ("/etc/fonts", "/var/cache/fontconfig", "/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts",
               "~/.local/share/fonts", "~/.config/fontconfig", "~/.cache/fontconfig")
+
+
+SCHEMA = {"version": int, "inputs": {"trees": [str], "files": [str]}, "state": str, "manifest": str, "lock": str,
+          "outputs": str, "manifest_sha256": str, "language": str}
 
 
 def _journal_name(argv: list[str], config_path: Path | None) -> str:
@@ -101,10 +107,12 @@ def inputs(config: Config) -> dict:
     load: the journal keeps the lists)."""
     from .fonts import find_family
 
-    fonts = {str(face.path) for families in config.brand.fonts.model_dump().values() for family in families
+    fonts = {str(face.path) for families in config.brand.font_families().values() for family in families
              if (face := find_family(family)) is not None}
     python = [entry for entry in sys.path if entry and os.path.isdir(entry)]
-    files = [str(path) for path in (config.path, config.registry_path) if path is not None]
+    from .cache import brand_files
+
+    files = [str(path) for path in (config.path, config.registry_path, *brand_files(config)) if path is not None]
     trees = sorted({str(path.resolve()) for path in (config.sources_dir, config.templates_dir, PACKAGE)})
     trees += [os.path.expanduser(path) for path in FONTCONFIG]
     return {"trees": trees, "files": files + [sys.executable, *python, *sorted(fonts)]}
@@ -150,13 +158,23 @@ def replay(argv: list[str], config_path: Path | None, progress) -> tuple[Path, d
     started = time.monotonic()
     try:
         name = _journal_name(argv, config_path.resolve() if config_path else find_config(Path.cwd()))
-        journal = json.loads((user_cache_dir() / name).read_text(encoding="utf-8"))
-        manifest_path, lock = Path(journal["manifest"]), Path(journal["lock"])
-        if journal["version"] != VERSION:
-            return None
     except Exception:  # noqa: BLE001 - no usable journal: build
         return None
-    with OutputLock(manifest_path.parent):  # as a build would: refused while another one runs
+    # Verified: an entry that is not the journal this name keeps (damaged, edited, copied from another command's)
+    # is discarded, and so is one of another form.
+    journal = recall_json(name, SCHEMA)
+    if not journal or journal["version"] != VERSION:
+        return None
+    manifest_path, lock = Path(journal["manifest"]), Path(journal["lock"])
+    if not manifest_path.is_absolute() or lock.parent != manifest_path.parent or not manifest_path.parent.is_dir():
+        discard(user_cache_dir() / name, "its output directory is not one")
+        return None
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(OutputLock(manifest_path.parent))  # as a build would: refused while one runs
+        except OSError as error:
+            discard(user_cache_dir() / name, f"its output directory cannot be locked: {error}")
+            return None
         try:
             data = manifest_path.read_bytes()
             if (hashlib.sha256(data).hexdigest() != journal["manifest_sha256"]

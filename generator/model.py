@@ -109,6 +109,7 @@ class Draft:
     front_matter_parsed: bool = True
     has_bom: bool = False
     had_crlf: bool = False
+    digest: str = ""  # SHA-256 of the bytes read (`reader.read_source`): what was checked is what is rendered
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +127,7 @@ class ReportMeta:
     """Front matter after type conversion; fields that failed conversion are `None`."""
 
     title: str | None = None
+    short_title: str | None = None
     year: int | None = None
     theme: str | None = None
     company: str | None = None

@@ -10,6 +10,7 @@ the body. The outline (headings with source lines) comes from a line scanner of 
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import xml.etree.ElementTree as etree
 from collections.abc import Iterator
@@ -21,14 +22,15 @@ import markdown
 from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
 from markdown.extensions.footnotes import NBSP_PLACEHOLDER
+from markdown.inlinepatterns import InlineProcessor, SimpleTagInlineProcessor
 from markdown.treeprocessors import Treeprocessor
-from markdown.util import AtomicString
+from markdown.util import AMP_SUBSTITUTE, AtomicString, code_escape
 
 from .atomic import atomic_write
 from .config import Config
 from .frontmatter import to_meta
 from .model import Document, Draft, Heading
-from .textnorm import join_soft_breaks, xml_safe
+from .textnorm import CHARACTER_REFERENCE, decode_reference, join_soft_breaks, xml_safe
 
 MARKDOWN_EXTENSIONS = ["tables", "footnotes", "sane_lists", "attr_list", "toc"]
 ALLOWED_ATTRIBUTES = {
@@ -49,6 +51,17 @@ ALIGN = re.compile(r"text-align:\s*(left|right|center)")
 FENCE_OPEN = re.compile(r"^(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+-]*)[^\n]*$")
 ATX = re.compile(r"^(#{1,6})(?:[ \t]+(.*?))?[ \t#]*$")
 SETEXT = re.compile(r"^(=+|-+)[ \t]*$")
+# Python-Markdown's tree is made for its own serialiser: code text is stored HTML-escaped (`code_escape`), and
+# e-mail autolinks are spelled as character references behind a placeholder for `&` (AMP_SUBSTITUTE), which the
+# serialiser turns back into `&`. Both renderers read text from the tree, so TreeCleanup decodes both.
+REFERENCE_RE = re.compile(r"(?<!\\)" + CHARACTER_REFERENCE)
+CODE_ESCAPED = re.compile(r"&(amp|lt|gt);")
+CODE_UNESCAPE = {"amp": "&", "lt": "<", "gt": ">"}
+SUBSTITUTED_REFERENCE = re.compile(re.escape(AMP_SUBSTITUTE) + r"(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+STRIKETHROUGH = r"(~{2})(?!~)(.+?)(?<!~)~{2}"  # GFM's ~~deleted~~
+TASK_MARK = re.compile(r"^\[([ xX])\][ \t]+")
+# The boxes of GFM task list items: drawn by every configured face (☐ ☑ are missing from the CJK ones).
+TASK_BOXES = {" ": "□", "x": "■", "X": "■"}
 ATTR_LIST_TAIL = re.compile(r"\s*\{:?[^}]*\}\s*$")
 INLINE_MARKS = re.compile(r"[*_`]|\\(?=.)")
 
@@ -81,7 +94,19 @@ class FencedCodeProcessor(BlockProcessor):
         element = etree.SubElement(pre, "code")
         if language:
             element.set("class", f"language-{language}")
-        element.text = AtomicString(code.rstrip("\n"))
+        # Escaped as Python-Markdown stores every other code text (TreeCleanup decodes all of them alike).
+        element.text = AtomicString(code_escape(code.rstrip("\n")))
+
+
+class CharacterReferenceProcessor(InlineProcessor):
+    """`&copy;`, `&nbsp;`, `&#8212;` as the text they name (the stock pattern stashes them as raw HTML, which
+    the renderers would print literally); references that name nothing printable stay as written."""
+
+    def handleMatch(self, m, data):
+        text = decode_reference(m.group(0))
+        if text is None:
+            return None, None, None
+        return text, m.start(0), m.end(0)
 
 
 class TreeCleanup(Treeprocessor):
@@ -97,23 +122,12 @@ class TreeCleanup(Treeprocessor):
                         if backref.get("class") == "footnote-backref":
                             _remove_backref(item, backref)
                     footnotes.append((item.get("id", ""), item))
-        for element in root.iter():
-            self._clean_attributes(element)
-            if element.tag not in ("code", "pre"):
-                if element.text:
-                    element.text = xml_safe(join_soft_breaks(element.text))
-                if element.tail:
-                    element.tail = xml_safe(join_soft_breaks(element.tail))
-            else:
-                # Trailing blank lines of a code block carry nothing (the empty-block processor adds them).
-                element.text = xml_safe(element.text or "").rstrip("\n")
-        for _, item in footnotes:
-            for element in item.iter():
+        for tree in (root, *(item for _, item in footnotes)):
+            for element in tree.iter():
+                _decode_substituted_references(element)
                 self._clean_attributes(element)
-                if element.text:
-                    element.text = xml_safe(join_soft_breaks(element.text))
-                if element.tail:
-                    element.tail = xml_safe(join_soft_breaks(element.tail))
+            _clean_text(tree)
+        _mark_task_items(root)
         _mark_figures_and_captions(root)
         self.md.reportgen_tree = root
         self.md.reportgen_footnotes = footnotes
@@ -129,8 +143,61 @@ class TreeCleanup(Treeprocessor):
             element.attrib.pop("href", None)  # file:, javascript:, data: … links are kept as plain text
         if element.tag == "img" and not RELATIVE_PATH.match(element.get("src", "")):
             element.attrib.pop("src", None)  # only relative paths reach a renderer (AST501 reports the rest)
+        if element.tag == "img" and "&" in element.get("alt", ""):
+            # Python-Markdown keeps an image's alt text raw; it is printed as the figure's caption.
+            element.set("alt", REFERENCE_RE.sub(lambda match: decode_reference(match.group(0)) or match.group(0),
+                                                element.get("alt")))
         if element.tag in ("th", "td") and (match := ALIGN.search(style)):
             element.set("align", match.group(1))
+
+
+def _clean_text(tree) -> None:
+    """Code as written; elsewhere soft line breaks joined, seeing the characters on either side even when they
+    belong to a neighbouring element (`代码<code>x</code>⏎结尾`, `**加粗**⏎文字`); XML-safe text throughout."""
+    slots = []
+
+    def walk(element) -> None:
+        slots.append((element, "text"))
+        for child in element:
+            walk(child)
+            slots.append((child, "tail"))
+
+    walk(tree)
+    values = [getattr(element, attribute) or "" for element, attribute in slots]
+    last_before, first_after = [""] * len(values), [""] * len(values)
+    for index in range(1, len(values)):
+        last_before[index] = values[index - 1][-1:] or last_before[index - 1]
+    for index in range(len(values) - 2, -1, -1):
+        first_after[index] = values[index + 1][:1] or first_after[index + 1]
+    for index, (element, attribute) in enumerate(slots):
+        if getattr(element, attribute) is None:
+            continue
+        value = values[index]
+        if attribute == "text" and element.tag in ("code", "pre"):
+            # Trailing blank lines of a code block carry nothing (the empty-block processor adds them).
+            value = code_text(value).rstrip("\n")
+        else:
+            value = join_soft_breaks(value, before=last_before[index], after=first_after[index])
+        setattr(element, attribute, xml_safe(value))
+
+
+def code_text(stored: str) -> str:
+    """The text of a code span or block as written (Python-Markdown stores it escaped by `code_escape`)."""
+    return CODE_ESCAPED.sub(lambda match: CODE_UNESCAPE[match.group(1)], stored) if "&" in stored else stored
+
+
+def _decode_substituted_references(element) -> None:
+    """Character references Python-Markdown wrote behind AMP_SUBSTITUTE (an e-mail autolink's text and href)."""
+    def decode(value: str) -> str:
+        return SUBSTITUTED_REFERENCE.sub(lambda match: html.unescape(f"&{match.group(1)};"), value)
+
+    for attribute in ("text", "tail"):
+        value = getattr(element, attribute)
+        if value and AMP_SUBSTITUTE in value:
+            setattr(element, attribute, decode(value))
+    for name, value in element.attrib.items():
+        if value and AMP_SUBSTITUTE in value:  # attr_list may leave an attribute without a value
+            element.set(name, decode(value))
 
 
 TABLE_CAPTION = re.compile(r"^\s*表\s*\d+(?:[.-]\d+)*[\s：:]")
@@ -156,6 +223,14 @@ def _mark_figures_and_captions(root) -> None:
                 child.set("class", "table-caption")
 
 
+def _mark_task_items(root) -> None:
+    """GFM task list items (`- [ ] todo`, `- [x] done`) start with a box instead of the literal brackets."""
+    for item in root.iter("li"):
+        holder = item[0] if len(item) and item[0].tag == "p" and not (item.text or "").strip() else item
+        if holder.text and (match := TASK_MARK.match(holder.text)):
+            holder.text = TASK_BOXES[match.group(1)] + " " + holder.text[match.end():]
+
+
 def _remove_backref(item, backref) -> None:
     """Remove a footnote back-link and the placeholder Python-Markdown put before it."""
     for holder in item.iter():
@@ -178,7 +253,11 @@ class ReportgenMarkdown(Extension):
         # escaped, Python-Markdown not `<`, whose backslash would be printed.
         if "<" not in md.ESCAPED_CHARS:
             md.ESCAPED_CHARS.append("<")
+        md.inlinePatterns.register(CharacterReferenceProcessor(CHARACTER_REFERENCE, md), "reportgen_reference", 80)
+        md.ESCAPED_CHARS.append("&")  # `\&copy;` is the text “&copy;” (CommonMark escapes any punctuation)
         md.treeprocessors.deregister("prettify")  # whitespace between blocks is the renderers' business
+        # GFM strikethrough, both renderers draw <del>; after `strong` (70) like `*`'s emphasis.
+        md.inlinePatterns.register(SimpleTagInlineProcessor(STRIKETHROUGH, "del"), "reportgen_del", 65)
         # Before the indented-code processor (80) so a fence inside a list is not taken for code.
         md.parser.blockprocessors.register(FencedCodeProcessor(md.parser), "reportgen_fence", 85)
         # After everything else, including `unescape` (0): the tree is final here.
@@ -189,7 +268,8 @@ class ReportgenMarkdown(Extension):
 def _markdown() -> markdown.Markdown:
     return markdown.Markdown(
         extensions=[*MARKDOWN_EXTENSIONS, ReportgenMarkdown()],
-        extension_configs={"toc": {"slugify": _slugify}, "footnotes": {"BACKLINK_TEXT": ""}},
+        # `toc` only gives headings their ids: `[TOC]` is no marker (TXT413 explains that the outline is made).
+        extension_configs={"toc": {"slugify": _slugify, "marker": ""}, "footnotes": {"BACKLINK_TEXT": ""}},
     )
 
 
@@ -224,16 +304,15 @@ def tree_key(body: str) -> str:
 def markdown_tree(body: str) -> tuple[etree.Element, list[tuple[str, etree.Element]]]:
     """The cleaned tree and footnotes of `body`: read from the tree store, or parsed (and then stored)."""
     store = _TREE_STORE
-    path = store / f"{tree_key(body)}.xml" if store is not None else None
+    key = tree_key(body)
+    path = store / f"{key}.xml" if store is not None else None
     if path is not None and path.is_file():
-        try:
-            root = etree.fromstring(path.read_bytes())
-            return root[0], [(holder.get("id", ""), holder[0]) for holder in root[1:]]
-        except (etree.ParseError, IndexError, OSError):
-            pass  # parsed again below, and stored afresh
+        stored = _stored_tree(path, key)
+        if stored is not None:
+            return stored
     body_tree, footnotes = _parse_markdown(body)
     if path is not None:
-        root = etree.Element("reportgen-tree")
+        root = etree.Element("reportgen-tree", key=key)  # the key inside: a file swapped with another shows
         root.append(body_tree)
         for identifier, item in footnotes:
             etree.SubElement(root, "footnote", id=identifier).append(item)
@@ -242,6 +321,22 @@ def markdown_tree(body: str) -> tuple[etree.Element, list[tuple[str, etree.Eleme
         except (OSError, ValueError):
             pass  # only a cache
     return body_tree, footnotes
+
+
+def _stored_tree(path: Path, key: str) -> tuple[etree.Element, list[tuple[str, etree.Element]]] | None:
+    """A tree from the store, if it is whole and is the tree of `key`; otherwise None (it is parsed again)."""
+    from .verify import discard
+
+    try:
+        root = etree.fromstring(path.read_bytes())
+    except (etree.ParseError, OSError) as error:
+        discard(path, type(error).__name__)
+        return None
+    if root.tag != "reportgen-tree" or root.get("key") != key or len(root) < 1 or root[0].tag != "div" \
+            or any(holder.tag != "footnote" or len(holder) != 1 for holder in root[1:]):
+        discard(path, "not the tree of this draft")
+        return None
+    return root[0], [(holder.get("id", ""), holder[0]) for holder in root[1:]]
 
 
 def _parse_markdown(body: str) -> tuple[etree.Element, list[tuple[str, etree.Element]]]:

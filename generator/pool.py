@@ -8,6 +8,7 @@ configuration and checks the drafts; workers themselves start only when a report
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -56,12 +57,17 @@ def die_with_parent() -> None:
 def stop_workers(executor: ProcessPoolExecutor) -> None:
     """Kill the executor's workers at once (an interrupted build must not wait for a layout to end), then let
     it go. `ProcessPoolExecutor` offers no public way to do this before Python 3.14 (`terminate_workers`)."""
-    for process in list(getattr(executor, "_processes", {}).values()):
+    _kill(executor)
+    executor.shutdown(wait=True, cancel_futures=True)  # prompt now: its queues' semaphores are released
+
+
+def _kill(executor: ProcessPoolExecutor) -> None:
+    processes = getattr(executor, "_processes", None) or {}
+    for process in list(processes.values()):
         try:
             process.kill()
         except (OSError, AttributeError):
             pass
-    executor.shutdown(wait=True, cancel_futures=True)  # prompt now: its queues' semaphores are released
 
 
 def stop_fork_server() -> None:
@@ -116,11 +122,19 @@ class WorkerPool:
             if threading.current_thread() is not self._starting:
                 start_fork_server()
             executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context(), initializer=initialise_worker,
-                                           initargs=(self.config, current_language(), dict(os.environ), os.getcwd()))
+                                           initargs=(self.config, current_language(), dict(os.environ), os.getcwd(),
+                                                     logging.getLogger().isEnabledFor(logging.DEBUG)))
             for _worker in range(self.jobs):
                 executor.submit(warm_up)
             self.executor = executor
         return self.executor
+
+    def restart(self) -> ProcessPoolExecutor | None:
+        """Fresh workers after one died (a pool with a dead worker is broken: it takes no more tasks)."""
+        if self.executor is not None:
+            stop_workers(self.executor)
+            self.executor = None
+        return self.start()
 
     def __exit__(self, exc_type, *exc):
         interrupted = exc_type is not None and not issubclass(exc_type, Exception)  # Ctrl-C, SIGTERM

@@ -8,7 +8,10 @@ Anchors, aliases and tags are rejected before composing, which also makes alias 
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import stat
 from pathlib import Path
 
 import yaml
@@ -28,18 +31,40 @@ def _position(mark: yaml.Mark, first_line: int) -> Position:
     return Position(mark.line + first_line, mark.column + 1)
 
 
-def read_source(path: Path, *, max_bytes: int = 2_000_000) -> tuple[str | None, list[Diagnostic], bool, bool]:
-    """Read and decode a file: (text with LF line endings, problems, had a BOM, had CRLF)."""
+def read_source(path: Path, *, max_bytes: int = 2_000_000, within: Path | None = None
+                ) -> tuple[str | None, list[Diagnostic], bool, bool, str]:
+    """Read and decode a file once: (text with LF line endings, problems, had a BOM, had CRLF, SHA-256 of the
+    bytes read). Everything made from a source is made from this text, and the digest names exactly those
+    bytes: the file is never read again, so an edit saved meanwhile is only seen by the next run.
+
+    Only a regular file is read (a device such as /dev/zero, a FIFO or a socket is refused before a byte is
+    read: it opens without blocking and is looked at through the open descriptor), and never more than
+    `max_bytes` (whatever its size said). With `within`, a file in that directory whose real path (links
+    followed) lies outside it is refused unread (a file named outside the project is read as named)."""
+
+    def refused(message: str) -> tuple[None, list[Diagnostic], bool, bool, str]:
+        return None, [diagnostic("FM118", path, (1, 1), message)], False, False, ""
+
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            return None, [diagnostic("FM118", path, (1, 1), _(
-                "file is {size} bytes, more than the limit of {limit} bytes").format(size=size, limit=max_bytes))], \
-                False, False
-        raw = path.read_bytes()
+        if (within is not None and path.absolute().is_relative_to(within.absolute())
+                and not path.resolve().is_relative_to(within.resolve())):  # a link out of the project
+            return refused(_("the file is a link to {target}, outside the project; only files of the project are "
+                             "read").format(target=path.resolve()))
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            status = os.fstat(handle.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                return refused(_("not a regular file (a device, a pipe or a socket); only files are read"))
+            if status.st_size > max_bytes:
+                return refused(_("file is {size} bytes, more than the limit of {limit} bytes").format(
+                    size=status.st_size, limit=max_bytes))
+            raw = handle.read(max_bytes + 1)
+        if len(raw) > max_bytes:  # it grew while being read
+            return refused(_("file is {size} bytes, more than the limit of {limit} bytes").format(
+                size=len(raw), limit=max_bytes))
     except OSError as error:
-        return None, [diagnostic("FM118", path, (1, 1), _("cannot read file: {error}").format(
-            error=describe_os_error(error)))], False, False
+        return refused(_("cannot read file: {error}").format(error=describe_os_error(error)))
+    digest = hashlib.sha256(raw).hexdigest()
     has_bom = raw.startswith(b"\xef\xbb\xbf")
     try:
         text = raw.decode("utf-8-sig")
@@ -48,25 +73,27 @@ def read_source(path: Path, *, max_bytes: int = 2_000_000) -> tuple[str | None, 
         col = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
         return None, [diagnostic("FM118", path, (line, col), _(
             "file is not valid UTF-8 (byte 0x{byte:02X}); save it as UTF-8").format(byte=raw[error.start]))], \
-            has_bom, False
+            has_bom, False, digest
     had_crlf = "\r" in text
     if had_crlf:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text, [], has_bom, had_crlf
+    return text, [], has_bom, had_crlf, digest
 
 
-def read_draft(path: Path, *, max_bytes: int = 2_000_000) -> Draft:
-    """Read one draft; problems with the file or its front matter become diagnostics on the Draft."""
+def read_draft(path: Path, *, max_bytes: int = 2_000_000, within: Path | None = None) -> Draft:
+    """Read one draft (with `within`, only if it lies in that directory: see `read_source`); problems with the
+    file or its front matter become diagnostics on the Draft."""
     path = Path(path)
-    text, problems, has_bom, had_crlf = read_source(path, max_bytes=max_bytes)
-    return draft_from_text(path, text, problems=problems, has_bom=has_bom, had_crlf=had_crlf)
+    text, problems, has_bom, had_crlf, digest = read_source(path, max_bytes=max_bytes, within=within)
+    return draft_from_text(path, text, problems=problems, has_bom=has_bom, had_crlf=had_crlf, digest=digest)
 
 
 def draft_from_text(path: Path, text: str | None, *, problems: list[Diagnostic] | None = None,
-                    has_bom: bool = False, had_crlf: bool = False) -> Draft:
+                    has_bom: bool = False, had_crlf: bool = False, digest: str = "") -> Draft:
     """Split already-decoded text (LF line endings) into front matter and body."""
     problems = list(problems or [])
-    common = dict(path=path, report_id=path.stem, year_dir=path.parent.name, has_bom=has_bom, had_crlf=had_crlf)
+    common = dict(path=path, report_id=path.stem, year_dir=path.parent.name, has_bom=has_bom, had_crlf=had_crlf,
+                  digest=digest)
     if text is None:
         return Draft(text="", fields={}, body="", body_line=1, read_problems=tuple(problems),
                      front_matter_parsed=False, **common)

@@ -28,6 +28,14 @@ class Registry:
     counselors: tuple[Entry, ...] = ()
     companies: tuple[Entry, ...] = ()
     problems: tuple[Diagnostic, ...] = field(default=())
+    digest: str = ""  # SHA-256 of the bytes read: the checks and the volume were made from exactly those
+
+    def printed(self, companies, counselors) -> dict:
+        """What a volume prints of these companies and counselors (short names, departments …): part of its key."""
+        return {"companies": {name: (entry.details if (entry := self.company(name)) else None)
+                              for name in sorted(companies)},
+                "counselors": {name: (entry.details if (entry := self.counselor(name)) else None)
+                               for name in sorted(counselors)}}
 
     @property
     def counselor_names(self) -> frozenset[str]:
@@ -69,9 +77,9 @@ def _closest(name: str, candidates: list[str]) -> str | None:
 
 def load_registry(path: Path) -> Registry:
     """Read the registry; structural problems become REG310 diagnostics against the registry file."""
-    text, problems, _bom, _crlf = read_source(path)
+    text, problems, _bom, _crlf, digest = read_source(path)
     if text is None:
-        return Registry(path=path, problems=tuple(
+        return Registry(path=path, digest=digest, problems=tuple(
             diagnostic("REG310", path, (problem.line, problem.col), problem.message) for problem in problems))
     fields, parsed, yaml_problems = parse_front_matter(text, path, first_line=1)
     problems = [diagnostic("REG310", path, (problem.line, problem.col), problem.message)
@@ -104,4 +112,4 @@ def load_registry(path: Path) -> Registry:
             entries.append(Entry(name.strip(), position, details))
         lists[key] = tuple(entries)
     return Registry(path=path, counselors=lists["counselors"], companies=lists["companies"],
-                    problems=tuple(problems))
+                    problems=tuple(problems), digest=digest)

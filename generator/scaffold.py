@@ -9,7 +9,7 @@ from pathlib import Path
 from .config import Config
 from .errors import ReportgenError
 from .i18n import _, join_list
-from .registry import Registry
+from .registry import Registry, short_company_names
 from .rules.frontmatter import SAFE_REPORT_ID
 from .rules.sections import SECTION_PLACEHOLDER, SUMMARY_PLACEHOLDER
 
@@ -62,6 +62,8 @@ def scaffold_path_and_text(config: Config, registry: Registry, *, report_id: str
         raise ReportgenError(_("theme “{theme}” is not configured; choose one of: {allowed}").format(
             theme=theme, allowed=join_list(config.themes)))
     path = config.sources_dir / str(year) / f"{report_id}.md"
+    # The suggested title names the company by its short name, as titles do, and so fits the running header (FM125).
+    title = title or f"以“{theme}”推动{short_company_names(registry)[company]}高质量发展"
     return path, render_scaffold(config, year=year, company=company, counselors=counselors, theme=theme,
                                  title=title, today=dt.date.today())
 

@@ -31,10 +31,11 @@ from .cache import sha256_bytes, sha256_file, trees_dir, units_dir
 from .config import Config
 from .diagnostics import diagnostic
 from .i18n import _
-from .model import Diagnostic, Document, Severity
+from .model import Diagnostic, Document, Draft, Severity
 from .parse import keep_trees_in, parse
 from .reader import read_draft
 from .usercache import recall_json, remember_json
+from .verify import OUTPUT, Each, read_json
 
 VOLUME_FIELDS = ("title", "subtitle", "organisation", "editor", "date")
 BACK_SECTIONS = ("编后记", "后记", "Afterword")
@@ -51,11 +52,21 @@ class VolumeSource:
     diagnostics: tuple[Diagnostic, ...] = ()
 
 
-def read_volume_source(config: Config, year: str) -> VolumeSource:
+def volume_source_draft(config: Config, year: str) -> Draft | None:
+    """The year's `_volume.md` as read once by the build (its key and its tasks use these bytes), or None."""
     path = config.sources_dir / year / config.volume.front_matter
-    if not path.is_file():
+    return read_draft(path) if path.is_file() else None
+
+
+_UNREAD = object()
+
+
+def read_volume_source(config: Config, year: str, draft=_UNREAD) -> VolumeSource:
+    """The year's volume source, from `draft` (a Draft, or None for none) when the build has read it already."""
+    draft = volume_source_draft(config, year) if draft is _UNREAD else draft
+    if draft is None:
         return VolumeSource(None, {}, (), ())
-    draft = read_draft(path)
+    path = draft.path
     problems = list(draft.read_problems)
     fields = {}
     for name, value in draft.fields.items():
@@ -83,7 +94,7 @@ def pinyin_key(text: str) -> tuple:
     """Sort key by pinyin. pypinyin's dictionaries take 56 MB and 0.3 s to load, for a few dozen names a year:
     the readings are remembered in the user cache and pypinyin is loaded only for a name not seen before."""
     if text not in _PINYIN:
-        _PINYIN.update({**recall_json(_pinyin_memo_name()), **_PINYIN})
+        _PINYIN.update({**recall_json(_pinyin_memo_name(), Each([str])), **_PINYIN})
     if text not in _PINYIN:
         from pypinyin import lazy_pinyin
 
@@ -162,7 +173,8 @@ class VolumeJob:
     record: dict
     environment: str
     units: Path
-    source_digest: str | None = None
+    source: Draft | None = None                          # `_volume.md` as read for the key
+    registry: object = None                              # the registry as read for the key and the checks
     needs_render: bool = True
     units_used: list[str] = field(default_factory=list)  # keys of the laid-out units the volume came from
     members: list = field(default_factory=list, repr=False)      # the reports' build records, updated as they render
@@ -181,8 +193,10 @@ class VolumeJob:
         # The units of the reports already rendered or reused, by key: a task reads them without making each
         # report's HTML again to find its key.
         unit_keys = {str(record.doc.path): record.units[0] for record in self.members if len(record.units) == 1}
-        return (self.year, self.report_paths, (kind,), self.include_drafts, self.units, self.environment,
-                page_counts, waiting_for, unit_keys)
+        # The drafts, `_volume.md` and the registry as this build read and checked them: no task reads them again.
+        drafts = [record.doc.draft for record in self.members]
+        return (self.year, drafts, (kind,), self.include_drafts, self.units, self.environment,
+                page_counts, waiting_for, unit_keys, self.source, self.registry)
 
     def submit(self, pool: ProcessPoolExecutor, kind: str, page_counts: dict[str, int] | None = None,
                waiting_for: frozenset[str] = frozenset()) -> Future:
@@ -231,7 +245,7 @@ class VolumeJob:
         else:
             self.record["failed_reports"] = True
             self.key = self.record["content_hash"] = volume_key(self.environment, self.formats, self.include_drafts,
-                                                                self.members, self.source_digest)
+                                                                self.members, self.source, self.registry)
 
     def store(self, output: VolumeOutput, out: Path) -> None:
         from .check import apply_severity
@@ -265,11 +279,16 @@ def exclusion(record) -> dict:
             "codes": errors or sorted({item.code for item in record.diagnostics if item.severity == Severity.WARNING})}
 
 
-def volume_key(environment: str, formats: tuple[str, ...], include_drafts: bool, members, source_digest) -> str:
+def volume_key(environment: str, formats: tuple[str, ...], include_drafts: bool, members, source: Draft | None,
+               registry) -> str:
+    """Everything a volume depends on besides the environment (configuration, templates, fonts, versions …):
+    its reports' keys, its front matter's bytes as read and what it prints of the registry for its reports."""
+    printed = registry.printed({r.doc.meta.company for r in members},
+                               {name for r in members for name in r.doc.meta.counselors}) if registry else None
     return sha256_bytes(json.dumps({
         "environment": environment, "formats": sorted(formats), "include_drafts": include_drafts,
-        "reports": [(r.doc.report_id, r.key) for r in members], "source": source_digest,
-    }).encode())
+        "reports": [(r.doc.report_id, r.key) for r in members], "source": source.digest if source else None,
+        "registry": printed}, sort_keys=True, ensure_ascii=False).encode())
 
 
 def merge_outputs(outputs: list[VolumeOutput]) -> VolumeOutput:
@@ -300,7 +319,7 @@ def _cache_path(out: Path, year: str) -> Path:
 
 
 def plan_volumes(config: Config, records, *, out: Path, formats: tuple[str, ...], include_drafts: bool,
-                 environment: str) -> list[VolumeJob]:
+                 environment: str, registry, sources: dict | None = None) -> list[VolumeJob]:
     """One job per year with reports; decide what goes in and whether the previous volume can be reused."""
     jobs = []
     by_year: dict[str, list] = defaultdict(list)
@@ -316,12 +335,11 @@ def plan_volumes(config: Config, records, *, out: Path, formats: tuple[str, ...]
         record = {"year": year, "outputs": {}, "pages": 0, "reports": [], "result": "pending", "rebuilt": False,
                   "include_drafts": include_drafts, "excluded": [r.doc.report_id for r in failed],
                   "exclusions": [exclusion(r) for r in failed], "diagnostics": []}
-        volume_source = config.sources_dir / year / config.volume.front_matter
-        source_digest = sha256_file(volume_source) if volume_source.is_file() else None
-        key = volume_key(environment, formats, include_drafts, included, source_digest)
+        source = (sources or {}).get(year) if year in (sources or {}) else volume_source_draft(config, year)
+        key = volume_key(environment, formats, include_drafts, included, source, registry)
         record["content_hash"] = key
         job = VolumeJob(config, year, [r.doc.path for r in included], formats, include_drafts, key, targets, record,
-                        environment, units_dir(out, year), source_digest=source_digest, members=included)
+                        environment, units_dir(out, year), source=source, registry=registry, members=included)
         if not included:
             record["result"] = "skipped"
             job.needs_render = False
@@ -337,14 +355,23 @@ def plan_volumes(config: Config, records, *, out: Path, formats: tuple[str, ...]
     return jobs
 
 
+VOLUME_CACHE = {"key": str, "units": [str], "record": {"outputs": Each(OUTPUT), "pages": int, "result": str,
+                                                       "reports": [{"id": str, "title": str, "start_page": int}]}}
+
+
+def cached_volume_outputs(out: Path, year: str) -> dict[str, dict]:
+    """The outputs the year's last volume build wrote that are still exactly as it wrote them."""
+    cached = read_json(_cache_path(out, year), VOLUME_CACHE)
+    return {kind: entry for kind, entry in (cached["record"]["outputs"] if cached else {}).items()
+            if (target := out / entry["path"]).is_file() and target.parent in (out / year, out / year / "reports")
+            and sha256_file(target) == entry["sha256"]}
+
+
 def _volume_reusable(job: VolumeJob, out: Path) -> bool:
-    try:
-        cached = json.loads(_cache_path(out, job.year).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    cached = read_json(_cache_path(out, job.year), VOLUME_CACHE)
+    if cached is None or cached["key"] != job.key:
         return False
-    if cached.get("key") != job.key:
-        return False
-    outputs = cached["record"].get("outputs", {})
+    outputs = cached["record"]["outputs"]
     for kind, target in job.targets.items():
         entry = outputs.get(kind)
         if not entry or not target.is_file() or sha256_file(target) != entry["sha256"]:
@@ -359,25 +386,28 @@ def _volume_reusable(job: VolumeJob, out: Path) -> bool:
 # ---- rendering (worker process) -----------------------------------------------------------------------
 
 
-def render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...], include_drafts: bool,
+def render_volume(year: str, drafts: list[Draft], formats: tuple[str, ...], include_drafts: bool,
                   units: Path | None = None, environment: str = "",
                   page_counts: dict[str, int] | None = None,
-                  waiting_for: frozenset[str] = frozenset(), unit_keys: dict[str, str] | None = None) -> VolumeOutput:
-    """Render one volume within the time and memory limits."""
+                  waiting_for: frozenset[str] = frozenset(), unit_keys: dict[str, str] | None = None,
+                  source=_UNREAD, registry=None) -> VolumeOutput:
+    """Render one volume, from the drafts, `_volume.md` and registry as the build read them, within the time
+    and memory limits."""
     from . import worker
 
     config = worker._config
     result = worker.limited(_render_volume, config.build.volume_timeout, config.sources_dir / year,
-                            year, report_paths, formats, include_drafts, units, environment, page_counts,
-                            waiting_for, unit_keys or {})
+                            year, drafts, formats, include_drafts, units, environment, page_counts,
+                            waiting_for, unit_keys or {}, source, registry)
     if isinstance(result, str):
         return VolumeOutput(diagnostics=[diagnostic("RND607", config.sources_dir / year, (1, 1), result)])
     return result
 
 
-def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...], include_drafts: bool,
+def _render_volume(year: str, drafts: list[Draft], formats: tuple[str, ...], include_drafts: bool,
                    units: Path | None, environment: str, page_counts: dict[str, int] | None,
-                   waiting_for: frozenset[str], unit_keys: dict[str, str]) -> VolumeOutput:
+                   waiting_for: frozenset[str], unit_keys: dict[str, str], source_draft,
+                   registry) -> VolumeOutput:
     from . import worker
     from .render.volume_docx import render_volume_docx
     from .render.units import UnitCache, UnitNotDelivered
@@ -388,10 +418,10 @@ def _render_volume(year: str, report_paths: list[Path], formats: tuple[str, ...]
     output = VolumeOutput()
     try:
         with keep_trees_in(trees_dir(units)):
-            docs = [parse(read_draft(path, max_bytes=config.check.max_draft_bytes), config) for path in report_paths]
-            source = read_volume_source(config, year)
+            docs = [parse(draft, config) for draft in drafts]
+            source = read_volume_source(config, year, source_draft)
             output.diagnostics.extend(source.diagnostics)
-            registry = load_registry(config.registry_path)
+            registry = registry if registry is not None else load_registry(config.registry_path)
             timestamp = worker.build_timestamp(_volume_date(source))
             cache = UnitCache(units, environment)
             pdf = render_volume_pdf(config, year, docs, source, registry, timestamp=timestamp, cache=cache,

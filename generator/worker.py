@@ -24,9 +24,8 @@ from .cache import rendering_marker, trees_dir
 from .config import Config
 from .diagnostics import diagnostic
 from .i18n import _, set_language
-from .model import Diagnostic
+from .model import Diagnostic, Draft
 from .parse import keep_trees_in, parse
-from .reader import read_draft
 
 _config: Config | None = None
 
@@ -54,15 +53,20 @@ def _leave_quickly() -> None:
     os._exit(0)
 
 
-def initialise_worker(config: Config, language: str, environment: dict[str, str], directory: str) -> None:
+def initialise_worker(config: Config, language: str, environment: dict[str, str], directory: str,
+                      verbose: bool = False) -> None:
     """The initializer of the build's worker processes (this module imports nothing the workers do not need).
     A worker forks from the fork server, which may have been started by an earlier build of this process: it
     takes this build's environment variables (SOURCE_DATE_EPOCH …) and working directory, as a spawned process
-    would."""
+    would, and with `-v` logs details as the command does (a kept entry discarded, a traceback)."""
     from .pool import die_with_parent
 
     die_with_parent()  # the fork server: it dies with the build
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
+    if verbose:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
     os.environ.clear()
     os.environ.update(environment)
     os.chdir(directory)
@@ -82,6 +86,7 @@ def preload() -> None:
     try:
         _remember_library_lookups()
         from .render import docx, pdf, units, volume_docx, volume_pdf  # noqa: F401
+        import rjieba  # noqa: F401 - the word segmenter of titles (`typeset.words`): its dictionary loads on import
         gc.freeze()
     finally:
         if collecting:
@@ -97,6 +102,7 @@ def _remember_library_lookups() -> None:
     import hashlib
 
     from .usercache import recall_json, remember_json
+    from .verify import Each
 
     if getattr(ctypes.util.find_library, "remembered", False):
         return
@@ -106,7 +112,7 @@ def _remember_library_lookups() -> None:
         return
     key = hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}:{os.environ.get('LD_LIBRARY_PATH', '')}".encode())
     name = f"libraries-{key.hexdigest()[:16]}.json"
-    known = recall_json(name)
+    known = recall_json(name, Each((str, None)))
     original = ctypes.util.find_library
 
     def find_library(library: str):
@@ -184,31 +190,36 @@ class ReportOutput:
     cache_used: set[str] = field(default_factory=set)  # keys of the units its outputs came from
 
 
-def render_report(path: Path, formats: tuple[str, ...], units: Path | None = None,
+def render_report(draft: Draft, formats: tuple[str, ...], units: Path | None = None,
                   environment: str = "") -> ReportOutput:
-    """Render one (already checked) draft within the time and memory limits."""
-    result = limited(_render_report, _config.build.report_timeout, path, path, formats, units, environment)
+    """Render one already checked draft, as it was read and checked (the file is not read again), within the
+    time and memory limits."""
+    path = draft.path
+    result = limited(_render_report, _config.build.report_timeout, path, draft, formats, units, environment)
     if isinstance(result, str):
         return ReportOutput(path=path, diagnostics=[diagnostic("RND607", path, (1, 1), result)])
     return result
 
 
-def _render_report(path: Path, formats: tuple[str, ...], units: Path | None, environment: str) -> ReportOutput:
+def _render_report(draft: Draft, formats: tuple[str, ...], units: Path | None, environment: str) -> ReportOutput:
     from .render.docx import render_report_docx
     from .render.html import report_view
     from .render.units import UnitCache, report_pdf
 
     config = _config
     assert config is not None, "worker not initialised"
+    path = draft.path
     result = ReportOutput(path=path)
     cache = UnitCache(units, environment)
     marker = rendering_marker(units, path) if units is not None else None
     if marker is not None:
         marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.touch()  # a volume task may be waiting for this report's unit (`units.render_unit`)
+        # A volume task may be waiting for this report's unit (`units.render_unit`); the build reads the pid to
+        # stop a worker stuck past the time limit where its own timer cannot reach (inside a C library).
+        marker.write_text(str(os.getpid()), encoding="ascii")
     try:
         with keep_trees_in(trees_dir(units)):
-            doc = parse(read_draft(path, max_bytes=config.check.max_draft_bytes), config)
+            doc = parse(draft, config)
             timestamp = build_timestamp(doc.meta.submitted)
             view = report_view(doc, config)  # serialised once, read by both renderers
             if "pdf" in formats:

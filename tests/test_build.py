@@ -222,7 +222,7 @@ def test_killed_build_leaves_no_corrupt_file_and_the_next_build_repairs(tmp_path
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     _valid_outputs(root / "output")
-    (root / "output" / "2022" / "reports" / ".r02.pdf.interrupted.tmp").write_bytes(b"%PDF-1.7 half")
+    (root / "output" / "2022" / "reports" / ".r02.pdf.reportgen-interrupted.tmp").write_bytes(b"%PDF-1.7 half")
     result = subprocess.run([sys.executable, "-m", "generator", "build", "--jobs", "2", "--format", "json"],
                             cwd=root, capture_output=True, text=True, env=environment, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -511,3 +511,84 @@ def test_sigterm_and_ctrl_c_stop_a_build_cleanly(tmp_path):
         assert not list((root / "output").rglob("*.tmp"))
         with OutputLock(root / "output"):  # released
             pass
+
+
+def test_environment_problems_are_messages_naming_the_path(tmp_path, monkeypatch, capsys):
+    import errno
+
+    root = corpus_project(tmp_path, ["r02"])
+    monkeypatch.chdir(root)
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    assert main(["build", "--jobs", "1", "--out", str(tmp_path / "a-file")]) == 2
+    err = capsys.readouterr().err
+    assert f"无法使用 {tmp_path / 'a-file'}：此处需要目录，但已有同名文件" in err and "Traceback" not in err
+
+    def full(_descriptor):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("generator.atomic.os.fsync", full)
+    assert main(["build", "--jobs", "1", "--no-volume"]) == 2
+    err = capsys.readouterr().err
+    assert "_check.json：磁盘空间已满" in err and "内部错误" not in err  # the first file the build writes
+    monkeypatch.undo()
+    assert not list((root / "output").rglob("*.tmp"))
+
+    config = tmp_path / "other" / "reportgen.toml"
+    config.mkdir(parents=True)
+    monkeypatch.chdir(config.parent)
+    assert main(["check"]) == 2
+    assert "reportgen.toml 有误" in (err := capsys.readouterr().err) and "这是目录，不是文件" in err
+
+
+def _faulty_build(root, fault: str, *, timeout: int = 120) -> subprocess.CompletedProcess:
+    faults = str(__import__("pathlib").Path(__file__).parent / "faults")
+    environment = {**os.environ, "REPORTGEN_FAULT": fault,
+                   "PYTHONPATH": os.pathsep.join(filter(None, [faults, os.environ.get("PYTHONPATH")]))}
+    return subprocess.run([sys.executable, "-m", "generator", "build", "--jobs", "2", "--format", "json"], cwd=root,
+                          capture_output=True, text=True, env=environment, timeout=timeout)
+
+
+def test_a_report_whose_worker_dies_fails_alone_and_everything_else_is_built(tmp_path):
+    root = corpus_project(tmp_path, ["r02", "r05", "r13", "r14"])
+    result = _faulty_build(root, "kill:r05.md")
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert {r["id"]: r["result"] for r in manifest["reports"]} == {
+        "r02": "built", "r05": "failed", "r13": "built", "r14": "built"}
+    failed = next(r for r in manifest["reports"] if r["id"] == "r05")
+    assert [d["code"] for d in failed["diagnostics"]] == ["RND608"]
+    volume = manifest["volumes"][0]
+    assert volume["result"] == "built" and volume["excluded"] == ["r05"]
+    assert all((root / "output" / r["outputs"]["pdf"]["path"]).is_file() for r in manifest["reports"]
+               if r["result"] == "built")
+    assert "Traceback" not in result.stderr and _none_left_within(root, 5) == []
+
+
+def test_a_report_stuck_where_its_own_timer_cannot_reach_is_stopped_by_the_build(tmp_path):
+    root = corpus_project(tmp_path, ["r02", "r05", "r13"])
+    config = root / "reportgen.toml"
+    config.write_text(re.sub(r"report_timeout = \d+", "report_timeout = 4", config.read_text(encoding="utf-8")),
+                      encoding="utf-8")
+    started = time.monotonic()
+    result = _faulty_build(root, "hang:r05.md")
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert {r["id"]: r["result"] for r in manifest["reports"]} == {"r02": "built", "r05": "failed", "r13": "built"}
+    failed = next(r for r in manifest["reports"] if r["id"] == "r05")
+    assert [d["code"] for d in failed["diagnostics"]] == ["RND607"] and "4" in failed["diagnostics"][0]["message"]
+    assert time.monotonic() - started < 120
+    assert _none_left_within(root, 5) == []
+
+
+def test_ctrl_c_while_the_command_starts_prints_no_traceback(tmp_path):
+    root = corpus_project(tmp_path, ["r02"])
+    for delay in (0.05, 0.15, 0.3, 0.6):
+        process = subprocess.Popen([sys.executable, "-m", "generator", "build", "--jobs", "2"], cwd=root,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        time.sleep(delay)
+        os.killpg(process.pid, signal.SIGINT)  # as a terminal does: to the whole process group
+        _out, err = process.communicate(timeout=60)
+        if process.returncode == 0:
+            continue  # it had finished
+        assert process.returncode == 130 and b"Traceback" not in err, (delay, err.decode())
+    assert _none_left_within(root, 5) == []

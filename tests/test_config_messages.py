@@ -238,10 +238,10 @@ def test_missing_registry_is_a_configuration_error_naming_the_key(tmp_path, caps
 def test_unreadable_draft_says_why_in_the_users_language(tmp_path):
     from generator.reader import read_source
 
-    _text, problems, _bom, _crlf = read_source(tmp_path / "gone.md")
+    _text, problems, _bom, _crlf, _digest = read_source(tmp_path / "gone.md")
     assert [(item.code, item.message) for item in problems] == [("FM118", "无法读取文件：文件不存在")]
     (tmp_path / "folder.md").mkdir()
-    _text, problems, _bom, _crlf = read_source(tmp_path / "folder.md")
+    _text, problems, _bom, _crlf, _digest = read_source(tmp_path / "folder.md")
     assert [item.message for item in problems] == ["无法读取文件：这是目录，不是文件"]
 
 

@@ -130,9 +130,11 @@ def test_a_draft_saved_while_the_build_runs_is_built_by_the_next_build(tmp_path,
 
 def test_odd_file_names_and_linked_directories_are_followed(tmp_path, monkeypatch, capsys):
     """A file name that is not UTF-8 neither breaks the build nor its journal; an edit inside a directory the
-    sources reach through a symbolic link (drafts kept elsewhere) is seen."""
+    sources reach through a symbolic link (drafts kept elsewhere in the project: a link out of the project is
+    refused, FM118) is seen."""
     root = corpus_project(tmp_path, ["r05"])  # a report without images: they must lie inside the sources
-    elsewhere = tmp_path / "drafts-elsewhere"
+    elsewhere = root / "archive" / "drafts-elsewhere"
+    elsewhere.parent.mkdir()
     (root / "reports_src" / "2022").rename(elsewhere)
     (root / "reports_src" / "2022").symlink_to(elsewhere, target_is_directory=True)
     with open(os.path.join(os.fsencode(root / "reports_src"), b"\xff\xfe-notes.txt"), "wb") as file:

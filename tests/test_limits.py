@@ -53,3 +53,49 @@ def test_a_title_over_the_limit_is_refused(tmp_path, check_file):
 def test_a_draft_within_every_limit_gets_none_of_them(tmp_path, check_file):
     path, _text = _draft(tmp_path, "\n".join(["- 项"] * 100) + "\n\n" + "[" * 5 + "字" + "]" * 5)
     assert not [item for item in check_file(path) if item.code in {"RND609", "RND610", "RND611", "RND612", "RND613"}]
+
+
+def test_control_and_bidi_characters_written_as_yaml_escapes_are_reported_and_never_reach_a_renderer(
+        tmp_path, check_file, project_config):
+    import datetime as dt
+
+    from generator.parse import parse
+    from generator.reader import read_draft
+    from generator.render.units import report_pdf
+
+    path, _text = _draft(tmp_path, title='"以“党建+安全生产”\\x00推动本质安全\\u202E型企业建设"')
+    found = [(item.code, item.line, item.severity.label) for item in check_file(path)]
+    assert ("TXT409", 2, "warning") in found and ("TXT408", 2, "warning") in found, found
+    doc = parse(read_draft(path), project_config)
+    assert "\x00" not in doc.meta.title
+    result = report_pdf(doc, project_config, timestamp=dt.datetime(2022, 11, 15))
+    assert result.pages >= 1
+
+
+def test_only_regular_files_of_the_project_are_read_as_drafts(tmp_path, monkeypatch, capsys):
+    """A link to /dev/zero or to a file outside the project, and a FIFO, are refused unread (FM118) by check and
+    build alike; the other drafts are built."""
+    import json
+    import os
+
+    from generator.cli import main
+
+    from .helpers import corpus_project
+
+    root = corpus_project(tmp_path, ["r02"])
+    drafts = root / "reports_src" / "2022"
+    outside = tmp_path / "passwd"
+    outside.write_text("root:x:0:0:CANARY\n", encoding="utf-8")
+    (drafts / "r90.md").symlink_to("/dev/zero")
+    (drafts / "r91.md").symlink_to(outside)
+    os.mkfifo(drafts / "r92.md")
+    monkeypatch.chdir(root)
+    assert main(["check", "--no-source"]) == 1
+    out = capsys.readouterr().out
+    assert out.count("FM118") == 3 and "CANARY" not in out
+    assert "不是普通文件" in out and "项目之外" in out
+    assert main(["build", "--jobs", "1", "--no-volume"]) == 1
+    capsys.readouterr()
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert {r["id"]: r["result"] for r in manifest["reports"]} == {
+        "r02": "built", "r90": "failed", "r91": "failed", "r92": "failed"}

@@ -29,6 +29,7 @@ EXPECTED = {
     "FM118_unreadable_draft.md": [("FM118", 2, 8, "不是有效的 UTF-8")],
     "FM119_duplicate_list_item.md": [("FM119", 6, 24, "“张明远”在“counselors”中重复出现")],
     "FM120_too_many_keywords.md": [("FM120", 10, 11, "关键词共 9 个")],
+    "FM125_title_too_long_for_header.md": [("FM125", 2, 8, "页眉只能显示“以“党建+技能培养”推动高海拔地区历年统计年鉴…”")],
     "SEC201_missing_required_section.md": [("SEC201", 29, 1, "缺少必需章节“取得成效”（应位于“主要做法”之后、“经验启示”之前）")],
     "SEC202_section_out_of_order.md": [("SEC202", 21, 1, "章节“问题分析”应位于“辅导过程”之前")],
     "SEC203_section_wrong_level.md": [("SEC203", 25, 1, "应写作“## 四、主要做法”")],
@@ -67,6 +68,9 @@ EXPECTED = {
     "TXT410_glyph_not_in_font.md": [("TXT410", 15, 5, "U+1F600")],
     "FM126_title_too_long.md": [("FM126", 2, 8, "最多允许 100 个")],
     "TXT411_ascii_quotes.md": [("TXT411", 15, 3, "英文引号")],
+    "TXT412_html_character_reference.md": [("TXT412", 15, 1, "段首用“&emsp;&emsp;”缩进"),
+                                           ("TXT412", 15, 23, "将排印为“©”")],
+    "TXT413_unsupported_markdown_extension.md": [("TXT413", 15, 8, "属性列表“{.lead}”"), ("TXT413", 17, 1, "“[TOC]”")],
     # Drafts that must be clean.
     "no_coercion.md": [],
     "bom_crlf.md": [],

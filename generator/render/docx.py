@@ -2,7 +2,7 @@
 
 One `visit_<tag>` method per block element and one `inline_<tag>` per inline element; anything else goes to
 one fallback that keeps the text and reports the element (RND604). Nothing is re-parsed from HTML.
-Lists use real Word numbering, footnotes are real Word footnotes, headers and footers carry the logo and a
+Lists use real Word numbering, footnotes are real Word footnotes, headers carry the running title and footers a
 PAGE field, and the package is written with fixed ZIP timestamps and member order (byte-reproducible).
 """
 
@@ -36,17 +36,19 @@ from ..diagnostics import diagnostic
 from ..i18n import _
 from ..model import Diagnostic, Document
 from ..textnorm import xml_safe
+from ..typeset import role_lines
 from .docx_styles import new_document
-from .page import MARGINS_MM, PAPER_MM
+from .page import FIGURE_MAX_HEIGHT_MM, HEADING_FACES, HEADING_INDENT_EM, MARGINS_MM, PAPER_MM, text_area_mm
 
 HEADING_STYLES = {2: "Heading 1", 3: "Heading 2", 4: "Heading 3", 5: "Heading 4", 6: "Heading 4", 1: "Heading 1"}
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 BULLETS = ["●", "○", "■", "●", "○", "■", "●", "○", "■"]
 ORDERED_FORMATS = [("decimal", "%1."), ("decimal", "（%2）"), ("decimalEnclosedCircle", "%3"), ("lowerLetter", "%4)"),
                    ("decimal", "%5."), ("decimal", "（%6）"), ("decimal", "%7."), ("decimal", "%8."), ("decimal", "%9.")]
 FOOTNOTES_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 BLOCK_TAGS = {"p", "ul", "ol", "blockquote", "table", "figure", "pre", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "div"}
 W = {name: qn(f"w:{name}") for name in ("r", "rPr", "rStyle", "b", "bCs", "strike", "vertAlign", "t", "tab", "val",
-                                        "pPr", "pStyle", "jc", "numPr", "ilvl", "numId", "p",
+                                        "pPr", "pStyle", "jc", "numPr", "ilvl", "numId", "p", "br",
                                         "sectPr", "fldChar", "fldCharType", "instrText")}
 XML_SPACE = qn("xml:space")
 
@@ -92,6 +94,7 @@ class DocxWriter:
         # Every section has this page (`_setup_page`), as Word stores it (in twips): read once, since python-docx
         # finds sections by an XPath search of the whole body.
         self.text_width = Emu(section.page_width - section.left_margin - section.right_margin)
+        self.text_height = Mm(text_area_mm(self.config.brand.paper)[1])
 
     def style_table(self, table) -> None:
         if self._table_style is None:  # python-docx scans every style on each lookup by name
@@ -148,6 +151,13 @@ class DocxWriter:
                 etree.SubElement(run, W["t"], {XML_SPACE: "preserve"}).text = piece
         return run
 
+    def lines(self, paragraph: Paragraph, lines: tuple[str, ...]) -> None:
+        """Text set in the given lines (`generator/typeset.py`), a line break between each two."""
+        for index, line in enumerate(lines):
+            if index:
+                etree.SubElement(etree.SubElement(paragraph._p, W["r"]), W["br"])
+            self.run(paragraph, xml_safe(line))
+
     def start_section(self, *, odd_page: bool) -> object:
         section = self.document.add_section(WD_SECTION.ODD_PAGE if odd_page else WD_SECTION.NEW_PAGE)
         self._setup_page(section)
@@ -155,7 +165,9 @@ class DocxWriter:
 
     def set_running_header(self, section, title: str, *, first_page_plain: bool = True,
                            restart_numbering: int | None = None, number_format: str = "decimal") -> None:
-        """Header: logo, organisation and title; footer: “— PAGE —” on the outer side (odd right, even left)."""
+        """Header: organisation and title on one line, as the PDF's (`typeset.running_title` fits the title to it:
+        a logo before them took the room of four characters); footer: “— PAGE —” on the outer side (odd right,
+        even left)."""
         settings = self.document.settings
         settings.odd_and_even_pages_header_footer = True
         section.different_first_page_header_footer = first_page_plain
@@ -165,8 +177,6 @@ class DocxWriter:
             paragraph._p.style = self.style_ids["Header"]
             for run in list(paragraph.runs):
                 run._r.getparent().remove(run._r)
-            if self.logo(paragraph, Mm(5)):
-                self.run(paragraph, "  ")
             self.run(paragraph, f"{self.config.brand.organisation}　{self.config.brand.header_text}", style="Report Label")
             self.run(paragraph, "　　" + title)
             _bottom_border(paragraph, self.config.brand.primary_colour)
@@ -262,7 +272,7 @@ class DocxWriter:
             self.run(org, "  ")
         self.run(org, f"{self.config.brand.organisation}　{self.config.brand.header_text}")
         _bottom_border(org, self.config.brand.primary_colour, size=18)
-        self.paragraph("Report Title", view.title)
+        self.lines(self.paragraph("Report Title"), role_lines(view.title, self.config, "title", 21, self.text_width.pt))
         rows = [(_("Company"), view.company), (_("Counselors"), "、".join(view.counselors)),
                 (_("Theme"), view.theme), (_("Submitted"), view.submitted)]
         if view.is_draft:
@@ -309,6 +319,11 @@ class DocxWriter:
     def _heading(self, element, *, depth, container=None):
         level = int(element.tag[1])
         paragraph = self.paragraph(HEADING_STYLES[level], container=container)
+        if len(element) == 0 and element.text and container is None:  # plain text: balanced lines, as the PDF
+            role, size = HEADING_FACES[level]
+            self.lines(paragraph, role_lines(element.text, self.config, role, size, self.text_width.pt,
+                                             first_indent_pt=HEADING_INDENT_EM * size))
+            return
         self.inline_children(paragraph, element, InlineFormat())
 
     visit_h1 = visit_h2 = visit_h3 = visit_h4 = visit_h5 = visit_h6 = _heading
@@ -317,6 +332,9 @@ class DocxWriter:
         for child in element:
             if child.tag == "p":
                 self.visit_p(child, depth=depth, container=container, style="Quote")
+            elif child.tag in HEADING_TAGS:  # quoted text, not a heading of the report: no outline level
+                paragraph = self.paragraph("Quote", container=container)
+                self.inline_children(paragraph, child, InlineFormat(bold=True))
             else:
                 self.visit(child, depth=depth, container=container)
 
@@ -338,7 +356,8 @@ class DocxWriter:
         caption = element.find("figcaption")
         paragraph = self.paragraph("Caption", container=container)
         if image is not None:
-            self.add_image(paragraph, image.get("src", ""), max_width=self.text_width)
+            self.add_image(paragraph, image.get("src", ""), max_width=self.text_width,
+                           max_height=Mm(FIGURE_MAX_HEIGHT_MM))
         if caption is not None and (caption.text or "").strip():
             caption_paragraph = self.paragraph("Caption", container=container)
             self.inline_children(caption_paragraph, caption, InlineFormat())
@@ -466,7 +485,7 @@ class DocxWriter:
             self.inline_children(paragraph, element, fmt)
 
     def inline_img(self, paragraph, element, fmt):
-        self.add_image(paragraph, element.get("src", ""), max_width=self.text_width)
+        self.add_image(paragraph, element.get("src", ""), max_width=self.text_width, max_height=self.text_height)
 
     # ---- runs, images, footnotes ---------------------------------------------------------------------
     def add_text(self, paragraph: Paragraph, text: str, fmt: InlineFormat) -> None:
@@ -491,7 +510,9 @@ class DocxWriter:
         hyperlink.append(run)
         paragraph._p.append(hyperlink)
 
-    def add_image(self, paragraph: Paragraph, src: str, *, max_width: Emu) -> None:
+    def add_image(self, paragraph: Paragraph, src: str, *, max_width: Emu, max_height: Emu) -> None:
+        """The image at its natural size (its DPI, 96 by default), scaled down to fit within `max_width` and
+        `max_height` keeping its proportions, as the PDF's CSS does (`max-width`, `max-height`)."""
         path = (self._source.parent / src).resolve() if self._source and src else None
         if path is None or not path.is_relative_to(self.config.sources_dir) or not path.is_file():
             self.diagnostics.append(diagnostic("AST502", self._source or Path("."), (1, 1), _(
@@ -500,9 +521,9 @@ class DocxWriter:
         with Image.open(path) as image:
             width_px, height_px = image.size
             dpi = image.info.get("dpi", (96, 96))[0] or 96
-        natural = Emu(int(width_px / float(dpi) * 914400))
-        width = min(natural, max_width)
-        paragraph.add_run().add_picture(str(path), width=width)
+        width, height = width_px / float(dpi) * 914400, height_px / float(dpi) * 914400
+        scale = min(1.0, max_width / width, max_height / height)
+        paragraph.add_run().add_picture(str(path), width=Emu(int(width * scale)), height=Emu(int(height * scale)))
 
     def add_footnote(self, paragraph: Paragraph, item: ElementTree.Element) -> None:
         footnotes = self._footnotes_part()
@@ -678,7 +699,7 @@ class _FixedZip:
 def render_report_docx(doc: Document, view, config: Config, *, timestamp: dt.datetime) -> tuple[bytes, list[Diagnostic]]:
     """One report as a DOCX: title block, body, header/footer and core properties."""
     writer = DocxWriter(config)
-    writer.set_running_header(writer.document.sections[0], view.title)
+    writer.set_running_header(writer.document.sections[0], view.running_title)
     writer.write_title_block(doc, view)
     writer.write_body(doc)
     writer.set_core_properties(title=view.title, authors=list(view.counselors), subject=view.theme,

@@ -34,6 +34,9 @@ class StyleSpec:
     font_role: str | None = None
     size: float | None = None
     bold: bool | None = None
+    # Chinese is never slanted (the PDF sets nothing italic), and Word's stock Quote, Emphasis and Heading 4 styles
+    # are italic: every house style says upright unless it asks otherwise.
+    italic: bool | None = False
     colour: str | None = None
     alignment: WD_ALIGN_PARAGRAPH | None = None
     first_line_chars: int | None = None
@@ -100,13 +103,14 @@ def style_specs(config: Config) -> list[StyleSpec]:
     ]
 
 
-def _set_fonts(element_rpr, family: str) -> None:
+def _set_fonts(element_rpr, family: str, latin: str | None = None) -> None:
+    """East Asian text in `family`, Latin text in `latin` (the role's Latin companion) or `family` too."""
     fonts = element_rpr.find(qn("w:rFonts"))
     if fonts is None:
         fonts = OxmlElement("w:rFonts")
         element_rpr.insert(0, fonts)
     for attribute in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        fonts.set(qn(attribute), family)
+        fonts.set(qn(attribute), latin if latin and attribute in ("w:ascii", "w:hAnsi") else family)
     for attribute in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
         fonts.attrib.pop(qn(attribute), None)
 
@@ -128,13 +132,15 @@ def _apply(style, spec: StyleSpec, config: Config, styles) -> None:
         font.size = Pt(spec.size)
     if spec.bold is not None:
         font.bold = spec.bold
+    if spec.italic is not None:
+        font.italic = spec.italic
     if spec.colour:
         font.color.rgb = RGBColor.from_string(spec.colour.upper())
     if spec.superscript:
         font.superscript = True
     rpr = style.element.get_or_add_rPr()
     if spec.font_role:
-        _set_fonts(rpr, getattr(config.brand.fonts, spec.font_role)[0])
+        _set_fonts(rpr, getattr(config.brand.fonts, spec.font_role)[0], config.brand.latin_companion(spec.font_role))
     if spec.font_role or spec.name == "Normal":
         _set_language(rpr)
     if spec.kind != WD_STYLE_TYPE.PARAGRAPH:
@@ -190,10 +196,10 @@ def new_document(config: Config) -> tuple[docx.document.Document, dict[str, obje
     reference = reference_styles_path(config)
     stamp = reference.stat() if reference else None
     memo_key = (str(reference), stamp and (stamp.st_size, stamp.st_mtime_ns), repr(specs),
-                repr(config.brand.fonts.model_dump()))
+                repr(config.brand.font_families()))
     document = None
     if memo_key not in _BASE_DOCUMENTS:
-        digest = hashlib.sha256(repr((specs, config.brand.fonts.model_dump(), docx.__version__)).encode())
+        digest = hashlib.sha256(repr((specs, config.brand.font_families(), docx.__version__)).encode())
         digest.update(Path(__file__).read_bytes())
         digest.update(reference.read_bytes() if reference else b"")
         name = f"docx-base-{digest.hexdigest()[:32]}.docx"

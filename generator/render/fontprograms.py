@@ -210,8 +210,12 @@ def _program(path: str, index: int, fingerprint_: str, glyphs: set[int], store: 
     digest.update(",".join(map(str, sorted(glyphs))).encode())
     key = digest.hexdigest()[:32]
     cached = store.get_program(key) if store is not None else None
-    if cached is not None:
+    if cached is not None and _valid_program(cached, glyphs):
         return cached
+    if cached is not None:
+        from ..verify import discard
+
+        discard(f"font program {key}", "it does not parse or lacks glyphs")
     data = subset_face(path, index, glyphs)
     # Compressed here, quickly: a retain-gids CJK subset is about a megabyte, and the writer's default level took
     # nearly twice as long for 3 % less.
@@ -219,6 +223,18 @@ def _program(path: str, index: int, fingerprint_: str, glyphs: set[int], store: 
     if store is not None:
         store.put_program(key, program)
     return program
+
+
+def _valid_program(program: bytes, glyphs: set[int]) -> bool:
+    """Whether a kept program (`_program`'s format) is whole and a font holding every glyph id in `glyphs`."""
+    try:
+        data = zlib.decompress(program[8:])
+        if len(data) != int.from_bytes(program[:8], "big"):
+            return False
+        face = uharfbuzz.Face(uharfbuzz.Blob(data))
+    except (zlib.error, ValueError, TypeError):
+        return False
+    return face.glyph_count > max(glyphs, default=0) and len(face.reference_table("head")) > 0
 
 
 @dataclass(frozen=True)

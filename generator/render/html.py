@@ -22,7 +22,9 @@ from .. import __version__
 from ..config import Config
 from ..i18n import _, ngettext
 from ..model import Document
-from .page import NUMBER_SIZE_PT, css_margins
+from ..typeset import TRIM_START, paragraph_end, role_lines, running_title
+from .page import (FIGURE_MAX_HEIGHT_MM, HEADING_FACES, HEADING_INDENT_EM, MARGINS_MM, NUMBER_SIZE_PT, css_margins,
+                   mm_to_pt, text_area_mm)
 
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
@@ -41,14 +43,18 @@ class ReportView:
     submitted: str
     summary: str
     keywords: tuple[str, ...]
+    running_title: str = ""  # the title as the running header shows it, on one line (`typeset.running_title`)
     is_draft: bool = False
     outline: tuple[tuple[int, str, str], ...] = field(default=())  # (level, text, anchor)
     doc: Document | None = field(default=None, repr=False, compare=False)
+    config: Config | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def body_html(self) -> Markup:
         """The body as HTML, made when first asked for (the volume's plan and the Word writer never ask)."""
-        return body_html(self.doc, anchor_prefix=self.anchor) if self.doc is not None else Markup("")
+        if self.doc is None:
+            return Markup("")
+        return body_html(self.doc, anchor_prefix=self.anchor, config=self.config)
 
 
 def css_string(value: str) -> str:
@@ -64,7 +70,17 @@ def font_stack(families: list[str]) -> str:
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     """Compiled templates, kept in the user cache: compiling them took 50 ms of every worker's start. Jinja checks
     each entry against its template's source and the Python version; the directory is named after Jinja's version
-    and this module (whose settings shape the compiled code). A cache that cannot be written is skipped."""
+    and this module (whose settings shape the compiled code). A cache that cannot be written is skipped, and an
+    entry that cannot be read (torn, garbage) is compiled again."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception as error:  # noqa: BLE001 - Jinja lets a damaged entry's unpickling error through
+            from ..verify import discard
+
+            discard(f"compiled template {bucket.key}", type(error).__name__)
+            bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
@@ -137,15 +153,33 @@ def _headings(root: etree.Element, anchor_prefix: str):
 
 
 def outline(doc: Document, *, anchor_prefix: str) -> tuple[tuple[int, str, str], ...]:
-    """The body's outline [(level, text, anchor)], the anchors being the ids `body_html` gives the headings."""
-    return tuple((level, text, anchor) for _element, level, text, anchor in _headings(doc.body, anchor_prefix))
+    """The body's outline [(level, text, anchor)], the anchors being the ids `body_html` gives the headings.
+    A heading inside a block quote is quoted text, not a section of the report: it has no entry."""
+    quoted = {id(element) for quote in doc.body.iter("blockquote") for element in quote.iter()
+              if element.tag in HEADING_TAGS}
+    return tuple((level, text, anchor) for element, level, text, anchor in _headings(doc.body, anchor_prefix)
+                 if id(element) not in quoted)
 
 
-def body_html(doc: Document, *, anchor_prefix: str) -> Markup:
-    """The body as HTML, with heading ids prefixed to be unique in a volume (see `outline`)."""
+def body_html(doc: Document, *, anchor_prefix: str, config: Config | None = None) -> Markup:
+    """The body as HTML, with heading ids prefixed to be unique in a volume (see `outline`), and the headings of
+    plain text broken into balanced lines between words (`generator/typeset.py`)."""
     root = copy.deepcopy(doc.body)
-    for element, _level, _text, anchor in _headings(root, anchor_prefix):  # before footnotes are moved in
+    full_width = {id(element) for element in root}  # a heading in a list or quote is narrower than the page
+    width = mm_to_pt(text_area_mm(config.brand.paper)[0]) if config is not None else 0.0
+    for element, level, _text, anchor in _headings(root, anchor_prefix):  # before footnotes are moved in
         element.set("id", anchor)
+        if config is not None and len(element) == 0 and element.text and id(element) in full_width:
+            role, size = HEADING_FACES[level]
+            lines = role_lines(element.text, config, role, size, width, first_indent_pt=HEADING_INDENT_EM * size)
+            element.text = None
+            _append_lines(element, lines)
+    for paragraph in root.iter("p"):
+        _keep_end_together(paragraph)
+    if config is not None:
+        companions = {role: f"latin-{role}" for role in ROLE_OF_ELEMENT.values() if config.brand.latin_companion(role)}
+        if companions:
+            _mark_latin(root, "body", companions)
     footnotes = {identifier: item for identifier, item in doc.footnotes}
     for parent in list(root.iter()):
         for index, child in enumerate(list(parent)):
@@ -161,6 +195,77 @@ def body_html(doc: Document, *, anchor_prefix: str) -> Markup:
         if element.get("href", "").startswith("#"):
             element.attrib.pop("href")  # in-document anchors of a draft are not resolvable after prefixing
     return elements_html(root)
+
+
+# The font role each element's text is set in, as base.css.j2 sets them (elements not listed keep their parent's).
+ROLE_OF_ELEMENT = {"blockquote": "heading2", "em": "heading2", "i": "heading2", "h1": "heading1", "h2": "heading1",
+                   "h3": "heading2", "h4": "heading3", "h5": "heading3", "h6": "heading3", "th": "heading1",
+                   "figcaption": "heading1", "code": "mono", "pre": "mono"}
+LATIN_RUN = re.compile(r"[A-Za-z0-9\u00c0-\u024f](?:[\x20-\x7e\u00c0-\u024f]*[A-Za-z0-9\u00c0-\u024f.!?%)\]'\"])?")
+
+
+def _mark_latin(element: etree.Element, role: str, classes: dict[str, str]) -> None:
+    """Latin runs of text set in a role with a Latin companion face in `<span class="latin-<role>">`, which the
+    CSS sets in that face (a font stack cannot say “this face for Latin only”: the companion has CJK glyphs too)."""
+    if element.get("class") == "table-caption":
+        role = "heading1"
+    role = ROLE_OF_ELEMENT.get(element.tag, role)
+    if role in classes and element.tag not in ("code", "pre"):
+        element.text = _latin_spans(element, 0, element.text, classes[role])
+    for child in list(element):
+        if child.get("class", "").startswith("latin-"):
+            continue
+        _mark_latin(child, role, classes)
+        if role in classes:
+            child.tail = _latin_spans(element, list(element).index(child) + 1, child.tail, classes[role])
+
+
+def _latin_spans(parent: etree.Element, index: int, text: str | None, class_name: str) -> str | None:
+    """Insert `text`'s Latin runs as spans at `index` of `parent`; return the text before the first run."""
+    if not text or not LATIN_RUN.search(text):
+        return text
+    pieces = LATIN_RUN.split(text)
+    runs = LATIN_RUN.findall(text)
+    for offset, (run, after) in enumerate(zip(runs, pieces[1:], strict=True)):
+        span = etree.Element("span", {"class": class_name})
+        span.text, span.tail = run, after or None
+        parent.insert(index + offset, span)
+    return pieces[0] or None
+
+
+def _keep_end_together(paragraph: etree.Element) -> None:
+    """The last characters of a paragraph in a `<span class="line">` (no break inside; `typeset.paragraph_end`)."""
+    holder = paragraph[-1] if len(paragraph) else None
+    text = (holder.tail if holder is not None else paragraph.text) or ""
+    start = paragraph_end(text)
+    if start is None:
+        return
+    span = etree.Element("span", {"class": "line"})
+    span.text, span.tail = text[start:], None
+    if holder is not None:
+        holder.tail = text[:start]
+    else:
+        paragraph.text = text[:start]
+    paragraph.append(span)
+
+
+def _append_lines(parent: etree.Element, lines: tuple[str, ...]) -> None:
+    """Lines as `<span class="line">`s between `<br>`s; an opening mark starting a line is trimmed (`.trim`)."""
+    for index, line in enumerate(lines):
+        if index:
+            parent.append(etree.Element("br"))
+        span = etree.SubElement(parent, "span", {"class": "line"})
+        if line[:1] in TRIM_START:
+            etree.SubElement(span, "span", {"class": "trim"}).text = line[0]
+            span[0].tail = line[1:]
+        else:
+            span.text = line
+
+
+def lines_html(lines: tuple[str, ...]) -> Markup:
+    holder = etree.Element("span")
+    _append_lines(holder, lines)
+    return elements_html(holder)
 
 
 def elements_html(elements) -> Markup:
@@ -179,8 +284,9 @@ def report_view(doc: Document, config: Config) -> ReportView:
         id=doc.report_id, anchor=anchor, title=meta.title or doc.report_id, company=meta.company or "",
         counselors=meta.counselors, theme=meta.theme or "", status=meta.status or "",
         submitted=date_text(meta.submitted), summary=meta.summary or "", keywords=meta.keywords,
+        running_title=running_title(meta.title or doc.report_id, meta.short_title, config).text,
         is_draft=meta.status != config.front_matter.approved_status, outline=outline(doc, anchor_prefix=anchor),
-        doc=doc)
+        doc=doc, config=config)
 
 
 # The id of a report's page-furniture block: the last page of a report's unit, which carries the running header
@@ -191,13 +297,27 @@ FURNITURE_ANCHOR = "reportgen-page-furniture"
 def brand_context(config: Config) -> dict:
     brand = config.brand
     logo = config.resolve(brand.logo)
+    text_width_mm = text_area_mm(brand.paper)[0]
+
+    def break_title(text: str, role: str, size_pt: float, width_mm: float = text_width_mm, *,
+                    less_em: float = 0.0) -> Markup:
+        """A title in balanced lines between words, as set in `role` at `size_pt` on a line `width_mm` wide less
+        `less_em` (room kept for what follows on its last line, a TOC entry's page number)."""
+        return lines_html(role_lines(text, config, role, size_pt, mm_to_pt(width_mm) - less_em * size_pt))
+
     return {
+        "latin_companions": [(role, [brand.latin_companion(role), *families])
+                             for role, families in brand.fonts.model_dump().items() if brand.latin_companion(role)],
+        "break_title": break_title,
+        "text_width_mm": text_width_mm,
+        "paper_width_mm": text_width_mm + MARGINS_MM["left"] + MARGINS_MM["right"],
         "brand": brand,
         "fonts": brand.fonts,
         "logo_url": logo.as_uri() if logo.is_file() else None,
         "version": __version__,
         "page_margins": css_margins(),
         "number_size": f"{NUMBER_SIZE_PT}pt",
+        "figure_max_height": f"{FIGURE_MAX_HEIGHT_MM}mm",
     }
 
 

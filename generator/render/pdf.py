@@ -51,6 +51,7 @@ class SafeFetcher(URLFetcher):
     """Serve `file:` URLs under the allowed roots only; remember every refusal."""
 
     roots: tuple[Path, ...] = ()
+    project: Path | None = None  # the real directory behind `PROJECT_URL` (see `base_uri`)
     refused: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self):
@@ -64,6 +65,9 @@ class SafeFetcher(URLFetcher):
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             return self._refuse(url, _("only files of the project may be used"))
         path = Path(unquote(parts.path))
+        if self.project is not None and path.is_relative_to(PROJECT_URL):
+            path = self.project / path.relative_to(PROJECT_URL)
+            url = path.as_uri()  # what a message about it names
         try:
             real = path.resolve(strict=True)
         except (OSError, RuntimeError):
@@ -80,6 +84,21 @@ class SafeFetcher(URLFetcher):
     def _refuse(self, url: str, reason: str):
         self.refused.append((url[:200], reason))
         raise ValueError(f"refused: {reason}")
+
+
+# WeasyPrint names an image after its URL (`/i<md5 of the URL>` in every page that draws it): so that no output
+# depends on where the project lies, documents are laid out with a base URL under this fixed path, which the
+# fetcher maps back to the project's real directory.
+PROJECT_URL = Path("/reportgen-project")
+
+
+def base_uri(base_url: Path, project: Path) -> str:
+    """The URL documents based at `base_url` are laid out with: project-relative under `PROJECT_URL` when it lies
+    in the project (the real file URL otherwise)."""
+    real, root = base_url.resolve(), project.resolve()
+    if real.is_relative_to(root):
+        return (PROJECT_URL / real.relative_to(root)).as_uri().rstrip("/") + "/"
+    return real.as_uri() + "/"
 
 
 class _CapturedWarnings(logging.Handler):
@@ -106,7 +125,7 @@ def _font_key(name: str) -> str:
 
 
 def configured_font_keys(config: Config) -> set[str]:
-    families = {family for families in config.brand.fonts.model_dump().values() for family in families}
+    families = {family for families in config.brand.font_families().values() for family in families}
     return {re.sub(r"[^a-z0-9]", "", family.lower()) for family in families}
 
 
@@ -125,13 +144,13 @@ def embedded_fonts(pdf: pikepdf.Pdf) -> set[str]:
 
 def render_pdf(html: str, *, base_url: Path, config: Config, source: Path, identifier: str) -> PdfResult:
     """Lay out `html` and write the PDF; problems are returned as diagnostics about `source`."""
-    fetcher = SafeFetcher(roots=(config.sources_dir, config.templates_dir))
+    fetcher = SafeFetcher(roots=(config.sources_dir, config.templates_dir), project=config.root.resolve())
     captured = _CapturedWarnings()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(captured)
     try:
         with deferred_programs():
-            document = weasyprint.HTML(string=html, base_url=base_url.resolve().as_uri() + "/",
+            document = weasyprint.HTML(string=html, base_url=base_uri(base_url, config.root),
                                        url_fetcher=fetcher).render(font_config=_fonts())
             anchor_pages: dict[str, int] = {}
             for index, page in enumerate(document.pages):

@@ -24,6 +24,7 @@ from ..atomic import atomic_write
 from ..cache import rendering_marker, sha256_file
 from ..config import Config
 from ..model import Diagnostic, Document
+from ..verify import DIAGNOSTIC, Each, discard, read_json
 from .assemble import Unit, finish_report
 from .fontprograms import PlaceholderFont
 from .html import FURNITURE_ANCHOR, ReportView, render_report_html, report_view
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
     from .pdf import PdfResult
 
 
+FONT_RECORD = {"descriptor": [int], "key": str, "file": str, "index": int, "fingerprint": str, "postscript": str,
+               "glyphs": [int]}
+UNIT_RECORD = {"key": str, "anchors": Each(int), "pages": int, "furniture": bool, "sha256": str,
+               "diagnostics": [DIAGNOSTIC], "fonts": [FONT_RECORD]}
 _REFERENCE = re.compile(r'\bsrc="([^"]+)"|url\(\s*[\'"]?([^\'")]+)')
 
 
@@ -74,23 +79,37 @@ class UnitCache:
         return unit
 
     def _read(self, key: str) -> Unit | None:
+        """A unit, verified: its record of the expected form and naming this key, its PDF of the recorded
+        SHA-256. Anything else (torn, garbage, of another format, swapped with another unit) is laid out again."""
         if self.directory is None:
             return None
+        path = self.directory / f"{key}.json"
+        meta = read_json(path, UNIT_RECORD)
+        if meta is None:
+            return None
+        if meta["key"] != key:
+            discard(path, "the record of another unit")
+            return None
         try:
-            meta = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
             data = (self.directory / f"{key}.pdf").read_bytes()
-            if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
-                return None
+        except OSError:
+            discard(path, "its PDF is missing")
+            return None
+        if hashlib.sha256(data).hexdigest() != meta["sha256"]:
+            discard(path, "its PDF is not the one laid out")
+            return None
+        try:
             problems = tuple(Diagnostic.from_json(item) for item in meta["diagnostics"])
             fonts = tuple(PlaceholderFont.from_json(item) for item in meta["fonts"])
-            return Unit(data, meta["anchors"], meta["pages"], furniture=meta["furniture"], diagnostics=problems,
-                        fonts=fonts)
-        except (OSError, ValueError, KeyError, TypeError):  # missing, torn or of another format: lay it out again
+        except (ValueError, TypeError):
+            discard(path, "not of the expected form")
             return None
+        return Unit(data, meta["anchors"], meta["pages"], furniture=meta["furniture"], diagnostics=problems,
+                    fonts=fonts)
 
     def put(self, key: str, unit: Unit) -> None:
         self.used.add(key)
-        meta = {"anchors": unit.anchors, "pages": unit.pages, "furniture": unit.furniture,
+        meta = {"key": key, "anchors": unit.anchors, "pages": unit.pages, "furniture": unit.furniture,
                 "sha256": hashlib.sha256(unit.data).hexdigest(),
                 "diagnostics": [item.to_json() for item in unit.diagnostics],
                 "fonts": [font.to_json() for font in unit.fonts]}
@@ -102,17 +121,21 @@ class UnitCache:
         """A finished font program (`fontprograms.embed_programs`), kept beside the units that used it."""
         if self.directory is None:
             return None
+        path = self.directory / f"{key}.font"
         try:
-            data = (self.directory / f"{key}.font").read_bytes()
+            data = path.read_bytes()
         except OSError:
             return None
+        if not data.startswith(key.encode()):
+            discard(path, "not the font program it names")
+            return None
         self.used.add(key)
-        return data
+        return data[len(key):]
 
     def put_program(self, key: str, data: bytes) -> None:
         self.used.add(key)
         if self.directory is not None:
-            atomic_write(self.directory / f"{key}.font", data)
+            atomic_write(self.directory / f"{key}.font", key.encode() + data)  # its key inside: a swap shows
 
     def wait_for(self, key: str, seconds: float, marker: Path) -> Unit | None:
         """The unit another task is laying out now, once it is written; None as soon as that task has ended

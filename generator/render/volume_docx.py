@@ -20,6 +20,7 @@ from docx.shared import Mm, Pt
 from ..config import Config
 from ..i18n import _
 from ..model import Diagnostic, Document
+from ..typeset import role_lines
 from ..volume import VolumeSource
 from .docx import DocxWriter, InlineFormat, add_field, row_cells, style_new_paragraph
 from .volume_pdf import TocEntry, VolumePdf, volume_fields
@@ -142,15 +143,18 @@ def render_volume_docx(config: Config, year: str, docs: list[Document], source: 
     org.add_run(fields["organisation"]).font.size = Pt(16)
     for _blank in range(3):
         writer.paragraph("Normal")
-    title = writer.paragraph("Report Title", fields["title"])
-    title.runs[0].font.size = Pt(30)
+    title = writer.paragraph("Report Title")
+    writer.lines(title, role_lines(fields["title"], config, "title", 30, writer.text_width.pt))
+    for run in title.runs:
+        run.font.size = Pt(30)
     writer.paragraph("Report Title", fields["subtitle"]).runs[0].font.size = Pt(18)
     for _blank in range(4):
         writer.paragraph("Normal")
     foot = writer.paragraph("Report Org Line", f"{fields['organisation']}　{fields['date_text']}")
     foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
     foot.add_run().add_break(WD_BREAK.PAGE)
-    writer.paragraph("Report Title", fields["title"])
+    writer.lines(writer.paragraph("Report Title"), role_lines(fields["title"], config, "title", 21,
+                                                              writer.text_width.pt))
     writer.paragraph("Report Title", fields["subtitle"])
     if fields["editor"]:
         editor = writer.paragraph("Report Meta", f"{_('Edited by')}　{fields['editor']}")
@@ -187,7 +191,7 @@ def render_volume_docx(config: Config, year: str, docs: list[Document], source: 
     for theme, members in pdf.groups:
         for index, view in enumerate(members):
             section = writer.start_section(odd_page=True)
-            writer.set_running_header(section, view.title, restart_numbering=1 if first else None)
+            writer.set_running_header(section, view.running_title, restart_numbering=1 if first else None)
             first = False
             if index == 0:
                 banner = writer.paragraph("Report Org Line", theme)

@@ -14,7 +14,7 @@ import PIL  # its version only: PIL.Image is imported when an image is actually 
 from ..diagnostics import diagnostic, rule
 from ..i18n import _
 from ..model import Diagnostic, Document, Severity
-from ..usercache import remember, user_cache_dir
+from ..usercache import recall, remember
 from .limits import body_lines
 from .context import CheckContext, memo
 
@@ -81,7 +81,7 @@ def _verify_image(path: Path, _size: int, _mtime: int) -> str | None:
     if size > MAX_IMAGE_BYTES:
         return _("image is {size} bytes, more than {limit}").format(size=size, limit=MAX_IMAGE_BYTES)
     marker = _decoded_marker(path)
-    if marker is not None and (user_cache_dir() / marker).is_file():
+    if marker is not None and recall(marker) is not None:
         return None
     from PIL import Image, UnidentifiedImageError
 

@@ -11,6 +11,7 @@ from ..diagnostics import diagnostic, rule
 from ..frontmatter import convert_field
 from ..i18n import _, join_list
 from ..model import Diagnostic, Document, Severity
+from ..typeset import running_title
 from .context import CheckContext
 
 SAFE_REPORT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -79,6 +80,24 @@ def summary_too_long(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
         yield diagnostic("FM115", doc.path, field.value_pos, _(
             "summary has {count} characters; at most {limit} are allowed").format(
             count=len(doc.meta.summary), limit=limit))
+
+
+@rule("FM125", "title-too-long-for-header", Severity.WARNING)
+def title_too_long_for_header(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
+    """The running header shows the title (or `short_title`) on one line: a longer one is shortened with “…”."""
+    if not doc.meta.title:
+        return
+    shown = running_title(doc.meta.title, doc.meta.short_title, ctx.config)
+    if shown.fits:
+        return
+    if doc.meta.short_title:
+        yield diagnostic("FM125", doc.path, doc.draft.fields["short_title"].value_pos, _(
+            "short_title is too long for the running header, which shows “{shown}”; about {count} characters "
+            "fit").format(shown=shown.text, count=shown.room_chars))
+    else:
+        yield diagnostic("FM125", doc.path, doc.draft.fields["title"].value_pos, _(
+            "the title is too long for the running header, which shows “{shown}”; add a short_title of at most "
+            "about {count} characters").format(shown=shown.text, count=shown.room_chars))
 
 
 @rule("FM117", "unsafe-report-id", Severity.ERROR)

@@ -23,6 +23,8 @@ declare("RND601", "render-failed", Severity.ERROR, "The renderer could not produ
 declare("RND602", "glyph-missing-at-render", Severity.ERROR, "Every character is drawn by a configured font.")
 declare("RND604", "unsupported-element", Severity.WARNING, "Every element of the body has a Word rendering.")
 declare("RND607", "render-limit-exceeded", Severity.ERROR, "Rendering stays within the time and memory limits.")
+declare("RND608", "worker-died", Severity.ERROR, "The process rendering a report ended abruptly (a crash, or the "
+        "memory limit); the report fails alone.")
 declare("RND603", "renderer-warning", Severity.WARNING, "A warning reported by WeasyPrint while rendering.")
 
 # The checker itself

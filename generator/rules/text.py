@@ -17,9 +17,9 @@ from ..diagnostics import diagnostic, rule
 from ..fonts import coverage
 from ..i18n import _
 from ..model import Diagnostic, Document, Edit, Severity
-from ..prose import MASK, PRINTED_FIELDS, Segment, prose_segments
+from ..prose import ATTRIBUTE_LIST, CODE_SPAN, MASK, PRINTED_FIELDS, Segment, prose_segments
 from ..sections import strip_numbering
-from ..textnorm import CJK, HAN, LazyPattern
+from ..textnorm import CJK, HAN, LazyPattern, decode_reference
 from .context import CheckContext, memo
 
 TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
@@ -30,15 +30,31 @@ ASCII_QUOTES = LazyPattern(rf'"([^"\n{MASK}]*[{HAN}][^"\n{MASK}]*)"')
 FULL_PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", ".": "。"}
 REPEATED = LazyPattern(r"([。，、；：？！])\1+")
 FULLWIDTH_ALNUM = LazyPattern(r"[０-９Ａ-Ｚａ-ｚ]+")
-SPACE_HAN = LazyPattern(rf"(?<=[{HAN}])[ \t]+(?=[{HAN}])")
-SPACE_HAN_LATIN = LazyPattern(rf"(?<=[{HAN}])[ \t]+(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%])[ \t]+(?=[{HAN}])")
-NO_SPACE_HAN_LATIN = LazyPattern(rf"(?<=[{HAN}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%])(?=[{HAN}])")
+# Spaces between Chinese characters or punctuation, also when emphasis or strikethrough marks stand between the
+# space and a Han character (`就能 **免费领取** 这份`; not `_`, which does not emphasise inside Chinese words). A
+# bold lead-in sentence ending in punctuation (`**一是……。** 正文`) keeps its space, by convention.
+SPACE_HAN = LazyPattern(  # `(?=[ \t])` first: a position that is no space fails before the five lookbehinds
+    rf"(?=[ \t])(?:(?<=[{CJK}])|(?<=[{HAN}]\*)|(?<=[{HAN}]\*\*)|(?<=[{HAN}]\*\*\*)|(?<=[{HAN}]~~))"
+    rf"[ \t]+(?=[{CJK}]|(?:\*{{1,3}}|~~)[{HAN}])")
+# A space before Chinese closing punctuation or after opening punctuation, next to Latin text or code
+# (`系统123 。`, `（ ERP）`); between CJK characters SPACE_HAN reports it.
+CJK_CLOSING = "，。、；：？！）》」』】〕〉"
+CJK_OPENING = "（《「『【〔〈"
+SPACE_CJK_PUNCT = LazyPattern(
+    rf"(?=[ \t])(?:(?<=[^\s{CJK}*~])[ \t]+(?=[{CJK_CLOSING}])|(?<=[{CJK_OPENING}])[ \t]+(?=[^\s{CJK}*~]))")
+# Latin letters and digits, with the signs written after numbers (50%, 90°, 5‰); a code span (masked) counts
+# as Latin text when its first or last character is (see `_code_span_is_latin`).
+LATIN_AFTER = "A-Za-z0-9%°‰"
+SPACE_HAN_LATIN = LazyPattern(rf"(?<=[{HAN}])[ \t]+(?=[A-Za-z0-9{MASK}])|(?<=[{LATIN_AFTER}{MASK}])[ \t]+(?=[{HAN}])")
+NO_SPACE_HAN_LATIN = LazyPattern(rf"(?<=[{HAN}])(?=[A-Za-z0-9{MASK}])|(?<=[{LATIN_AFTER}{MASK}])(?=[{HAN}])")
+LATIN_CHAR = LazyPattern("[A-Za-z0-9]")
 ZERO_WIDTH = LazyPattern("[\u200b\u200c\u200d\u2060\ufeff]")
 BIDI = LazyPattern("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 IDEOGRAPHIC_SPACE = LazyPattern("\u3000+")
 IGNORED_FOR_GLYPHS = frozenset({MASK, "\t", " ", "\n", "\r"})
 CAPTION_LABEL = LazyPattern(r"(?:^|[\[\s])[图表]\d+(?:[.-]\d+)*$")
 CJK_CHAR = LazyPattern(f"[{CJK}]")
+HAN_CHAR = LazyPattern(f"[{HAN}]")
 CONTROL = LazyPattern("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 
 
@@ -129,6 +145,28 @@ def ascii_quotes(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
                      _edit(segment, match.end() - 1, match.end(), "”")])
 
 
+def _masked_latin(doc: Document, segment: Segment, index: int, step: int) -> bool:
+    """Whether the masked character at `index` of a segment is the first (`step` 1) or last (`step` -1) backtick
+    of a code span whose text starts (or ends) with a Latin letter or digit: `围绕 `AVObject` 进行` is spaced
+    like `围绕 AVObject 进行`."""
+    source = doc.draft.text
+    position = segment.offset + index
+    if source[position] != "`":
+        return False
+    while 0 <= position < len(source) and source[position] == "`":
+        position += step
+    return 0 <= position < len(source) and bool(LATIN_CHAR.match(source[position]))
+
+
+def _spacing_applies(doc: Document, segment: Segment, start: int, end: int) -> bool:
+    """A spacing match next to masked text counts only when that text is a code span with Latin at that edge."""
+    if end < len(segment.text) and segment.text[end] == MASK:
+        return _masked_latin(doc, segment, end, 1)
+    if start > 0 and segment.text[start - 1] == MASK:
+        return _masked_latin(doc, segment, start - 1, -1)
+    return True
+
+
 @rule("TXT404", "cjk-latin-spacing", Severity.WARNING)
 def cjk_latin_spacing(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     """Spacing between Han characters and Latin letters or digits follows the configured policy."""
@@ -138,13 +176,16 @@ def cjk_latin_spacing(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     for segment in _segments(doc):
         if policy == "forbid":
             for match in SPACE_HAN_LATIN.finditer(segment.text):
-                if CAPTION_LABEL.search(segment.text, 0, match.start()):
+                if CAPTION_LABEL.search(segment.text, 0, match.start()) or \
+                        not _spacing_applies(doc, segment, match.start(), match.end()):
                     continue  # “图1 标题”, “表2 标题”: the space after a caption label is the convention
                 yield diagnostic("TXT404", doc.path, _at(doc, segment, match.start()), _(
                     "space between Chinese and Latin text; the house style writes them together"),
                     fix=[_edit(segment, match.start(), match.end(), "")])
         else:
             for match in NO_SPACE_HAN_LATIN.finditer(segment.text):
+                if not _spacing_applies(doc, segment, match.start(), match.end()):
+                    continue
                 yield diagnostic("TXT404", doc.path, _at(doc, segment, match.start()), _(
                     "no space between Chinese and Latin text; the house style separates them with one"),
                     fix=[_edit(segment, match.start(), match.start(), " ")])
@@ -173,7 +214,7 @@ def fullwidth_alphanumeric(doc: Document, ctx: CheckContext) -> Iterator[Diagnos
 
 @rule("TXT407", "space-between-han", Severity.WARNING)
 def space_between_han(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
-    """A stray space between two Han characters."""
+    """A stray space between two Chinese characters, or next to Chinese punctuation."""
     for segment in _segments(doc):
         for match in SPACE_HAN.finditer(segment.text):
             if segment.role.startswith("heading:") and not strip_numbering(
@@ -181,6 +222,9 @@ def space_between_han(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
                 continue  # “第三部分 辅导过程”: a space after a heading's numbering is conventional
             yield diagnostic("TXT407", doc.path, _at(doc, segment, match.start()), _(
                 "space between Chinese characters"), fix=[_edit(segment, match.start(), match.end(), "")])
+        for match in SPACE_CJK_PUNCT.finditer(segment.text):
+            yield diagnostic("TXT407", doc.path, _at(doc, segment, match.start()), _(
+                "space next to Chinese punctuation"), fix=[_edit(segment, match.start(), match.end(), "")])
 
 
 @rule("TXT408", "invisible-character", Severity.WARNING)
@@ -199,11 +243,21 @@ def invisible_character(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic
         for match in IDEOGRAPHIC_SPACE.finditer(text):
             before = text[match.start() - 1] if match.start() else ""
             after = text[match.end()] if match.end() < len(text) else ""
+            if len(match.group(0)) == 1 and HAN_CHAR.match(before) and HAN_CHAR.match(after):
+                continue  # “综　合”, “姓　名”: letter spacing that aligns a two-character word with longer ones
             joins_cjk = (not before.strip() or CJK_CHAR.match(before)) and (not after or CJK_CHAR.match(after))
             replacement = "" if joins_cjk else " "
             yield diagnostic("TXT408", doc.path, _at(doc, segment, match.start()), _(
                 "ideographic space U+3000; Markdown indents and spaces paragraphs itself"),
                 fix=[_edit(segment, match.start(), match.end(), replacement)])
+    for field, char in _escaped_in_fields(doc, BIDI):
+        yield diagnostic("TXT408", doc.path, field.value_pos, _(
+            "field “{key}” holds the bidirectional control character U+{code:04X}, written as a YAML escape; it "
+            "can disguise text: remove the escape").format(key=field.key, code=ord(char)))
+    for field, char in _escaped_in_fields(doc, ZERO_WIDTH):
+        yield diagnostic("TXT408", doc.path, field.value_pos, _(
+            "field “{key}” holds the invisible character U+{code:04X}, written as a YAML escape; remove the "
+            "escape").format(key=field.key, code=ord(char)))
 
 
 @rule("TXT409", "xml-invalid-character", Severity.WARNING)
@@ -218,6 +272,25 @@ def xml_invalid_character(doc: Document, ctx: CheckContext) -> Iterator[Diagnost
                 code=ord(match.group(0))),
                 fix=[Edit(offset + match.start(), offset + match.end(), "")])
         offset += len(line) + 1
+    for field, char in _escaped_in_fields(doc, CONTROL):
+        yield diagnostic("TXT409", doc.path, field.value_pos, _(
+            "field “{key}” holds the control character U+{code:04X}, written as a YAML escape; it cannot be "
+            "printed and is replaced by a space: remove the escape").format(key=field.key, code=ord(char)))
+
+
+def _escaped_in_fields(doc: Document, pattern) -> Iterator[tuple[object, str]]:
+    """(field, character) for characters of `pattern` that front matter holds only through a YAML escape
+    (`"…\\x00…"`, `"…\\u202E…"`): they are in the value but not in the text as written, so no rule over the
+    source sees them."""
+    lines = doc.draft.text.split("\n")
+    for field in doc.draft.fields.values():
+        values = field.value if isinstance(field.value, list) else [field.value]
+        written = lines[field.value_pos.line - 1] if 0 < field.value_pos.line <= len(lines) else ""
+        for value in values:
+            if isinstance(value, str):
+                for char in dict.fromkeys(match.group(0) for match in pattern.finditer(value)):
+                    if char not in written:
+                        yield field, char
 
 
 def font_role(segment_role: str, section_level: int) -> str:
@@ -343,3 +416,82 @@ def _body_offset(doc: Document) -> int:
     for _line in range(doc.draft.body_line - 1):
         offset = text.find("\n", offset) + 1
     return offset
+
+
+LINE_LEAD = LazyPattern(r"[ \t>]*(?:(?:[-*+]|\d+[.)])[ \t]+)?[ \t]*")
+TOC_MARKER = LazyPattern(r"(?i)^[ \t]*\[TOC\][ \t]*$")
+ATTRIBUTE_LIST_RE = LazyPattern(ATTRIBUTE_LIST)
+
+
+@rule("TXT413", "unsupported-markdown-extension", Severity.WARNING)
+def unsupported_markdown_extension(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
+    """Syntax of other Markdown tools that reportgen does not interpret: `[TOC]` and attribute lists."""
+    source = doc.draft.text
+    for segment in _segments(doc):
+        if segment.role == "body" and TOC_MARKER.match(segment.text):
+            yield diagnostic("TXT413", doc.path, _at(doc, segment, segment.text.index("[")), _(
+                "“[TOC]” is printed as written: the PDF's bookmarks and the volume's table of contents are made "
+                "from the headings; remove it"))
+        line = source[segment.offset: segment.offset + len(segment.text)]
+        if "{" not in line:
+            continue
+        code = [match.span() for match in CODE_SPAN.finditer(line)]
+        for match in ATTRIBUTE_LIST_RE.finditer(line):
+            if any(start <= match.start() < end for start, end in code):
+                continue
+            yield diagnostic("TXT413", doc.path, _at(doc, segment, match.start()), _(
+                "attribute list “{attributes}” has no effect (reportgen sizes images and styles text itself); "
+                "remove it").format(attributes=match.group(0)[:60]))
+
+
+@rule("TXT412", "html-character-reference", Severity.WARNING)
+def html_character_reference(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
+    """HTML entities pasted from web pages (`&emsp;&emsp;`, `&nbsp;`, `&copy;`): indentation, spaces and symbols
+    written as references instead of the text itself."""
+    source = doc.draft.text
+    for segment in _segments(doc):
+        line = source[segment.offset: segment.offset + len(segment.text)]
+        lead = LINE_LEAD.match(line).end()  # where the paragraph's text starts (after list and quote marks)
+        references = list(segment.references)
+        index = 0
+        while index < len(references):
+            start, end = references[index]
+            index += 1
+            reference = source[segment.offset + start: segment.offset + end]
+            text = decode_reference(reference)
+            at = _at(doc, segment, start)
+            if segment.role in PRINTED_FIELDS:
+                # Not Markdown: printed as written. Only a character YAML reads as text replaces the reference.
+                safe = text is not None and not text.isascii() and not text.isspace()
+                yield diagnostic("TXT412", doc.path, at, _(
+                    "“{reference}” is printed as written: front matter is not Markdown; write the character "
+                    "itself").format(reference=reference), fix=[_edit(segment, start, end, text)] if safe else ())
+                continue
+            if text is None:
+                yield diagnostic("TXT412", doc.path, at, _(
+                    "“{reference}” names no character that can be printed; it is printed as written").format(
+                    reference=reference))
+                continue
+            if text.isascii() and not text.isspace():
+                continue  # `&amp;`, `&lt;`: how Markdown writes these characters as text
+            if text.isspace():
+                if start == lead:  # `&emsp;&emsp;正文`: the paragraph's first-line indent, typed by hand
+                    while index < len(references) and references[index][0] == end and (
+                            decode_reference(line[slice(*references[index])]) or "x").isspace():
+                        end = references[index][1]
+                        index += 1
+                    yield diagnostic("TXT412", doc.path, at, _(
+                        "paragraph indented with “{reference}”: the layout indents paragraphs itself; remove "
+                        "it").format(reference=line[start:end]), fix=[_edit(segment, start, end, "")])
+                    continue
+                previous = segment.text[start - 1] if start else ""
+                following = segment.text[end] if end < len(segment.text) else ""
+                joins_cjk = bool(CJK_CHAR.match(previous)) and bool(CJK_CHAR.match(following))
+                yield diagnostic("TXT412", doc.path, at, _(
+                    "HTML entity “{reference}” is printed as a space; write a space, or nothing between Chinese "
+                    "characters").format(reference=reference),
+                    fix=[_edit(segment, start, end, "" if joins_cjk else " ")])
+                continue
+            yield diagnostic("TXT412", doc.path, at, _(
+                "HTML entity “{reference}” is printed as “{text}”; write the character itself").format(
+                reference=reference, text=text), fix=[_edit(segment, start, end, text)])
