@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import sys
 import tempfile
@@ -26,17 +25,11 @@ SAMPLES = ["r02", "r05"]
 
 
 def _project(directory: Path, name: str) -> Path:
-    root = directory / name
-    drafts = root / "reports_src" / "2022"
-    drafts.mkdir(parents=True)
-    shutil.copy(REPO / "reportgen.toml", root)
-    shutil.copytree(REPO / "templates", root / "templates")
-    shutil.copy(REPO / "reports_src" / "registry.yaml", root / "reports_src")
-    shutil.copy(REPO / "reports_src" / "2022" / "_volume.md", drafts)
-    shutil.copytree(REPO / "reports_src" / "2022" / "assets", drafts / "assets")
-    for report_id in SAMPLES:
-        shutil.copy(REPO / "reports_src" / "2022" / f"{report_id}.md", drafts)
-    return root
+    sys.path.insert(0, str(REPO))
+    from tests.helpers import corpus_project  # the sample project the tests make, with these drafts
+
+    (directory / name).mkdir()
+    return corpus_project(directory / name, SAMPLES)
 
 
 def _base() -> str:

@@ -33,7 +33,7 @@ from .config import Config, require_resources
 from .discover import discover_drafts
 from .i18n import _, current_language
 from .diagnostics import diagnostic
-from .model import Diagnostic, Document, Severity, fails
+from .model import Diagnostic, Document, Severity, fails, relative_to_project
 from .pool import WorkerPool, stop_fork_server
 from .verify import DIAGNOSTIC, OUTPUT, Each, discard, read_json
 from .worker import ReportOutput, initialise, render_report
@@ -120,18 +120,6 @@ def _reusable(record: ReportRecord, out: Path, targets: dict[str, Path]) -> bool
     # They are all about the draft itself, wherever the project has moved since.
     record.diagnostics.extend(dataclasses.replace(item, path=record.doc.path) for item in cached["diagnostics"])
     return True
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root))
-    except ValueError:
-        return str(path)
-
-
-def _diagnostic_record(item: Diagnostic, root: Path) -> dict:
-    return {"path": _relative(item.path, root), "line": item.line, "column": item.col, "code": item.code,
-            "name": item.name, "severity": item.severity.label, "message": item.message}
 
 
 def _probably_stale(drafts: list[Path], out: Path, max_bytes: int) -> bool:
@@ -278,7 +266,7 @@ def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats
         return
     for kind, target in _outputs_for(record.doc, out, formats).items():
         atomic_write(target, blobs[kind])
-        record.outputs[kind] = {"path": _relative(target, out), "sha256": sha256_bytes(blobs[kind]),
+        record.outputs[kind] = {"path": relative_to_project(target, out), "sha256": sha256_bytes(blobs[kind]),
                                 "bytes": len(blobs[kind])}
     record.pages = output.pages
     record.result = "built"
@@ -669,7 +657,7 @@ def _manifest(config: Config, records: list[ReportRecord], volumes: list[dict],
         "reports": [{
             "id": record.doc.report_id,
             "year": record.doc.draft.year_dir,
-            "source": _relative(record.doc.path, root),
+            "source": relative_to_project(record.doc.path, root),
             "title": record.doc.meta.title,
             "status": record.doc.meta.status,
             "content_hash": record.key or None,
@@ -678,8 +666,8 @@ def _manifest(config: Config, records: list[ReportRecord], volumes: list[dict],
             "outputs": record.outputs,
             **({"stale_outputs": record.stale} if record.stale else {}),
             "pages": record.pages,
-            "diagnostics": [_diagnostic_record(item, root) for item in record.diagnostics],
+            "diagnostics": [item.to_record(root) for item in record.diagnostics],
         } for record in records],
         "volumes": volumes,
-        "diagnostics": [_diagnostic_record(item, root) for item in corpus_diagnostics],
+        "diagnostics": [item.to_record(root) for item in corpus_diagnostics],
     }

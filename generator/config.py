@@ -493,6 +493,19 @@ def _toml_key(text: str) -> str:
     return ".".join(map(str, parts)) if isinstance(parts, tuple) else str(parts)
 
 
+def _toml_reasons() -> dict[str, str]:
+    """tomllib's reasons that carry no detail, in the current language."""
+    return {
+        "Invalid value": _("not a valid value (text is written in quotes, e.g. \"A4\")"),
+        "Invalid statement": _("expected a line `key = value` or a table heading `[name]`"),
+        "Expected '=' after a key in a key/value pair": _("expected “=” after the key"),
+        "Invalid initial character for a key part": _("a key cannot start with this character (write it in quotes)"),
+        "Unterminated string": _("text is not closed by its quote"),
+        "Unclosed array": _("a list is not closed by “]”"),
+        "Unclosed inline table": _("an inline table is not closed by “}”"),
+    }
+
+
 def describe_toml_error(error: tomllib.TOMLDecodeError) -> str:
     """tomllib's error in the user's language: where (line, column) and what is wrong, by tomllib's wording
     (Python 3.11–3.13); an unknown wording is kept as it is."""
@@ -508,20 +521,8 @@ def describe_toml_error(error: tomllib.TOMLDecodeError) -> str:
         reason = _("{key} is already defined and cannot be extended here").format(key=quote(_toml_key(value)))
     elif reason.startswith("Duplicate inline table key"):
         reason = _("key {key} appears twice in the inline table").format(key=quote(ast.literal_eval(value)))
-    elif reason == "Invalid value":
-        reason = _("not a valid value (text is written in quotes, e.g. \"A4\")")
-    elif reason == "Invalid statement":
-        reason = _("expected a line `key = value` or a table heading `[name]`")
-    elif reason == "Expected '=' after a key in a key/value pair":
-        reason = _("expected “=” after the key")
-    elif reason == "Invalid initial character for a key part":
-        reason = _("a key cannot start with this character (write it in quotes)")
-    elif reason == "Unterminated string":
-        reason = _("text is not closed by its quote")
-    elif reason == "Unclosed array":
-        reason = _("a list is not closed by “]”")
-    elif reason == "Unclosed inline table":
-        reason = _("an inline table is not closed by “}”")
+    elif reason in (plain := _toml_reasons()):
+        reason = plain[reason]
     elif reason.startswith("Expected ']"):
         reason = _("expected {mark} at the end of the table heading").format(
             mark=quote("]]" if "']]'" in reason else "]"))

@@ -89,7 +89,11 @@ def _tree(root: str, skipped: set[str]) -> list:
         for entry in entries:
             if entry.name == "__pycache__" or entry.path in skipped:
                 continue
-            if entry.is_dir():
+            try:
+                is_directory = entry.is_dir()
+            except OSError:  # a link loop: stated as what it is (a link that leads nowhere)
+                is_directory = False
+            if is_directory:
                 found.append([entry.path, "directory"])
                 pending.append(entry.path)
             else:

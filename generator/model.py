@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -72,6 +73,11 @@ class Diagnostic:
         return {"path": str(self.path), "line": self.line, "col": self.col, "code": self.code, "name": self.name,
                 "severity": int(self.severity), "message": self.message,
                 "fix": [[edit.start, edit.end, edit.replacement] for edit in self.fix]}
+
+    def to_record(self, root: Path) -> dict:
+        """The manifest's form: the path relative to the project `root` (links followed) where it lies in it."""
+        return {"path": relative_to_project(self.path, root), "line": self.line, "column": self.col,
+                "code": self.code, "name": self.name, "severity": self.severity.label, "message": self.message}
 
     @classmethod
     def from_json(cls, item: dict) -> "Diagnostic":
@@ -172,3 +178,12 @@ class Document:
     @property
     def report_id(self) -> str:
         return self.draft.report_id
+
+
+def relative_to_project(path: Path, root: Path) -> str:
+    """`path` relative to the project's `root` when it lies in it (links followed: `os.path.realpath`, which,
+    unlike `Path.resolve`, does not raise on a link loop), else as given."""
+    try:
+        return str(Path(os.path.realpath(path)).relative_to(os.path.realpath(root)))
+    except ValueError:
+        return str(path)

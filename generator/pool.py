@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import threading
+from contextlib import contextmanager
 from multiprocessing import forkserver, get_context
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
     from .config import Config
 
+log = logging.getLogger(__name__)
 PRELOAD = ["generator._preload"]
 
 
@@ -34,8 +36,26 @@ def _context():
 def start_fork_server() -> None:
     """Start the fork server now (it imports the renderers in the background); idempotent. It is tied to the
     calling thread (`die_with_parent`): call it from a thread that lives as long as the builds do."""
+    from multiprocessing import resource_tracker
+
     _context()
-    forkserver.ensure_running()
+    # The tracker first: starting it, multiprocessing blocks and then unblocks SIGINT itself, which would lift
+    # the block below before the fork server is started.
+    resource_tracker.ensure_running()
+    with _ctrl_c_held():
+        forkserver.ensure_running()
+
+
+@contextmanager
+def _ctrl_c_held():
+    """Ctrl-C reaches the whole process group. A process started here starts with SIGINT blocked (a signal mask
+    is inherited) until it ignores it (`_preload`; multiprocessing's resource tracker does so itself), so that one
+    pressed while it starts up leaves no traceback of its own: the build stops it."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def die_with_parent() -> None:
@@ -99,8 +119,14 @@ class WorkerPool:
         the renderers, and this process has the drafts to check meanwhile."""
         if self.jobs > 1 and self.executor is None and self._starting is None:
             start_fork_server()  # from this thread: the fork server dies with the thread that started it
-            self._starting = threading.Thread(target=self.start, name="reportgen-workers", daemon=True)
+            self._starting = threading.Thread(target=self._start_quietly, name="reportgen-workers", daemon=True)
             self._starting.start()
+
+    def _start_quietly(self) -> None:
+        try:
+            self.start()
+        except Exception:  # noqa: BLE001 - the build was stopped meanwhile (its fork server is gone)
+            log.debug("the workers did not start", exc_info=True)
 
     def starting(self) -> bool:
         """Whether workers started early are still getting ready."""
@@ -121,11 +147,13 @@ class WorkerPool:
 
             if threading.current_thread() is not self._starting:
                 start_fork_server()
-            executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context(), initializer=initialise_worker,
-                                           initargs=(self.config, current_language(), dict(os.environ), os.getcwd(),
-                                                     logging.getLogger().isEnabledFor(logging.DEBUG)))
-            for _worker in range(self.jobs):
-                executor.submit(warm_up)
+            with _ctrl_c_held():
+                executor = ProcessPoolExecutor(
+                    max_workers=self.jobs, mp_context=_context(), initializer=initialise_worker,
+                    initargs=(self.config, current_language(), dict(os.environ), os.getcwd(),
+                              logging.getLogger().isEnabledFor(logging.DEBUG)))
+                for _worker in range(self.jobs):
+                    executor.submit(warm_up)
             self.executor = executor
         return self.executor
 
@@ -139,9 +167,11 @@ class WorkerPool:
     def __exit__(self, exc_type, *exc):
         interrupted = exc_type is not None and not issubclass(exc_type, Exception)  # Ctrl-C, SIGTERM
         if interrupted:
+            stop_fork_server()  # first: workers still being started fail at once, and go with it
+            if self._starting is not None:
+                self._starting.join(timeout=10)
             if self.executor is not None:
                 stop_workers(self.executor)
-            stop_fork_server()  # workers forked but not yet handed to the executor go with it
             return
         if self.started() is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)

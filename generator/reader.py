@@ -46,10 +46,11 @@ def read_source(path: Path, *, max_bytes: int = 2_000_000, within: Path | None =
         return None, [diagnostic("FM118", path, (1, 1), message)], False, False, ""
 
     try:
+        real = Path(os.path.realpath(path))  # (a link loop resolves to somewhere: opening it says ELOOP)
         if (within is not None and path.absolute().is_relative_to(within.absolute())
-                and not path.resolve().is_relative_to(within.resolve())):  # a link out of the project
+                and not real.is_relative_to(os.path.realpath(within))):  # a link out of the project
             return refused(_("the file is a link to {target}, outside the project; only files of the project are "
-                             "read").format(target=path.resolve()))
+                             "read").format(target=real))
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         with os.fdopen(descriptor, "rb") as handle:
             status = os.fstat(handle.fileno())

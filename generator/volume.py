@@ -253,7 +253,7 @@ class VolumeJob:
         self.units_used = sorted(output.cache_used)
         root = self.config.root.resolve()
         problems = apply_severity(output.diagnostics, self.config)
-        self.record["diagnostics"] = [_record(item, root) for item in problems]
+        self.record["diagnostics"] = [item.to_record(root) for item in problems]
         blobs = {"pdf": output.pdf, "docx": output.docx}
         # As for a report: an error (a character no configured font draws in the front matter, …) fails it.
         if any(blobs[kind] is None for kind in self.formats) or any(item.severity == Severity.ERROR
@@ -303,15 +303,6 @@ def merge_outputs(outputs: list[VolumeOutput]) -> VolumeOutput:
         merged.member_diagnostics.update(output.member_diagnostics)
         merged.missing = merged.missing or output.missing
     return merged
-
-
-def _record(item: Diagnostic, root: Path) -> dict:
-    try:
-        path = str(item.path.resolve().relative_to(root))
-    except ValueError:
-        path = str(item.path)
-    return {"path": path, "line": item.line, "column": item.col, "code": item.code, "name": item.name,
-            "severity": item.severity.label, "message": item.message}
 
 
 def _cache_path(out: Path, year: str) -> Path:

@@ -73,8 +73,8 @@ def test_control_and_bidi_characters_written_as_yaml_escapes_are_reported_and_ne
 
 
 def test_only_regular_files_of_the_project_are_read_as_drafts(tmp_path, monkeypatch, capsys):
-    """A link to /dev/zero or to a file outside the project, and a FIFO, are refused unread (FM118) by check and
-    build alike; the other drafts are built."""
+    """A link to /dev/zero or to a file outside the project, a FIFO and a link loop are refused unread (FM118) by
+    check and build alike; the other drafts are built, and a link loop that is no draft stops nothing."""
     import json
     import os
 
@@ -89,13 +89,72 @@ def test_only_regular_files_of_the_project_are_read_as_drafts(tmp_path, monkeypa
     (drafts / "r90.md").symlink_to("/dev/zero")
     (drafts / "r91.md").symlink_to(outside)
     os.mkfifo(drafts / "r92.md")
+    (drafts / "r93.md").symlink_to(drafts / "r93.md")  # a link loop named as a draft
+    (drafts / "loop").symlink_to(drafts / "loop")  # and one that is not
     monkeypatch.chdir(root)
     assert main(["check", "--no-source"]) == 1
     out = capsys.readouterr().out
-    assert out.count("FM118") == 3 and "CANARY" not in out
+    assert out.count("FM118") == 4 and "CANARY" not in out
     assert "不是普通文件" in out and "项目之外" in out
     assert main(["build", "--jobs", "1", "--no-volume"]) == 1
     capsys.readouterr()
     manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
     assert {r["id"]: r["result"] for r in manifest["reports"]} == {
-        "r02": "built", "r90": "failed", "r91": "failed", "r92": "failed"}
+        "r02": "built", "r90": "failed", "r91": "failed", "r92": "failed", "r93": "failed"}
+
+
+def test_a_build_refuses_each_pathological_draft_and_builds_the_others(tmp_path, monkeypatch, capsys):
+    """The table of issue 20 at reduced sizes, in one build beside a sample draft: each hostile draft fails with
+    the code of the limit it passes (none of them is parsed or laid out), the sample report and the volume are
+    built, the manifest is written and the exit code is 1."""
+    import json
+    import os
+
+    from generator.cli import main
+
+    from .helpers import corpus_project
+
+    root = corpus_project(tmp_path, ["r02"])
+    drafts = root / "reports_src" / "2022"
+    base = (drafts / "r02.md").read_text(encoding="utf-8")
+    anchor = base.index("\n## ", base.index("\n## ") + 1)
+
+    def with_body(extra: str) -> str:
+        return base[:anchor] + "\n\n" + extra + "\n" + base[anchor:]
+
+    title = base[base.index("title:"):base.index("\n", base.index("title:"))]
+    hostile = {
+        "h1": (with_body("\n".join(["- 项"] * 2_500)), "RND610"),
+        "h2": (with_body("正文" + "".join(f"[^{n}]" for n in range(400)) + "\n\n"
+                         + "\n".join(f"[^{n}]: 注" for n in range(400))), "RND611"),
+        "h3": (with_body("[" * 500 + "字" + "]" * 500), "RND612"),
+        "h4": (with_body("\n".join(["> " * 12 + "引文"] * 10_500)), "RND609"),
+        "h5": (base.replace(title, "title: 以" + "党建" * 200), "FM126"),
+        "h6": (with_body("a" * 20_000), "RND613"),
+    }
+    for name, (text, _code) in hostile.items():
+        (drafts / f"{name}.md").write_text(text.replace("以“党建+", f"以“{name}党建+", 1), encoding="utf-8")
+    (drafts / "h7.md").write_text(base.replace(title, 'title: "以“党建+安全生产”\\x00推动工作"'), encoding="utf-8")
+    (drafts / "h8.md").write_text(base, encoding="utf-8")
+    real_open = os.open
+
+    def unreadable(path, *args, **kwargs):  # chmod 000 for a user who is not root (the tests run as root)
+        if str(path).endswith("h8.md"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("generator.reader.os.open", unreadable)
+    monkeypatch.chdir(root)
+    assert main(["build", "--jobs", "2", "--format", "json"]) == 1
+    capsys.readouterr()
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    reports = {r["id"]: r for r in manifest["reports"]}
+    assert reports["r02"]["result"] == "built" and (root / "output" / reports["r02"]["outputs"]["pdf"]["path"]).is_file()
+    for name, (_text, code) in hostile.items():
+        assert reports[name]["result"] == "failed", name
+        assert [d["code"] for d in reports[name]["diagnostics"] if d["severity"] == "error"][0] == code, name
+    assert reports["h8"]["result"] == "failed" and [d["code"] for d in reports["h8"]["diagnostics"]] == ["FM118"]
+    assert "权限" in reports["h8"]["diagnostics"][0]["message"]
+    assert reports["h7"]["result"] == "built"  # a NUL written as a YAML escape: reported, printed as a space
+    assert "TXT409" in [d["code"] for d in reports["h7"]["diagnostics"]]
+    assert manifest["volumes"][0]["result"] == "built" and manifest["exit_status"] == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -27,7 +28,7 @@ def resolve_asset(doc: Document, src: str, ctx: CheckContext) -> tuple[Path | No
     relative = unquote(parts.path)
     if not relative or relative.startswith("/"):
         return None, _("image path “{src}” must be relative to the draft").format(src=src[:80])
-    target = (doc.path.parent / relative).resolve()
+    target = Path(os.path.realpath(doc.path.parent / relative))  # (a link loop does not raise here)
     sources = ctx.config.sources_dir
     if not target.is_relative_to(sources):
         return None, _("image “{src}” lies outside the sources directory").format(src=src[:80])
