@@ -198,3 +198,16 @@ def test_of_two_concurrent_writes_from_the_same_version_exactly_one_wins(tmp_pat
         thread.join()
     winners = [number for number in outcomes if number is not None]
     assert len(winners) == 1 and path.read_text(encoding="utf-8") == f"第{winners[0]}版\n"
+
+
+def test_a_remembered_image_verdict_is_given_in_each_language(tmp_path):
+    from generator.rules.assets import verify_image
+
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    with generator.messages_in("en"):
+        english = verify_image(broken)
+    chinese = verify_image(broken)
+    with generator.messages_in("en"):
+        assert verify_image(broken) == english
+    assert english and chinese and english != chinese and english.isascii()
