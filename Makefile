@@ -1,17 +1,19 @@
 # Two entry points for a fresh Debian machine (run as root, or with sudo available):
 #   make demo   set everything up, check and build the sample corpus into output/
 #   make test   set everything up and run the whole test suite
-# Both are idempotent and quick once set up.
+#   make serve  set up, import the sample registry's accounts (demo password) and serve the web workspace
+# All are idempotent and quick once set up.
 
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-arphic-ukai \
-	poppler-utils qpdf fontconfig libreoffice-writer-nogui
+	poppler-utils qpdf fontconfig libreoffice-writer-nogui chromium postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test setup system-deps bench clean
+.PHONY: demo test serve setup system-deps bench clean
+DEMO_PASSWORD := demo-password-2022
 
 demo: setup
 	$(BIN)/reportgen check --no-source; status=$$?; [ $$status -le 1 ] || exit $$status
@@ -19,6 +21,13 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+serve: setup
+	$(BIN)/reportgen users import --password $(DEMO_PASSWORD) >/dev/null
+	$(BIN)/reportgen users add reviewer --role reviewer --password $(DEMO_PASSWORD) >/dev/null
+	$(BIN)/reportgen users add admin --role admin --password $(DEMO_PASSWORD) >/dev/null
+	@echo "Accounts: every counselor of reports_src/registry.yaml (e.g. 周文博), reviewer, admin; password: $(DEMO_PASSWORD)"
+	$(BIN)/reportgen serve --host 127.0.0.1 --port 8000
 
 bench: setup
 	$(BIN)/python -m pip install -q -e '.[test,bench]'

@@ -9,6 +9,12 @@ Public API for programs that embed reportgen (none of it prints or exits; see `g
     Renderer(config).pdf(document) / .docx(document) -> RenderedReport  one report, in a warm process
     run_build(config, jobs=, paths=, ...) -> BuildResult               the nightly job, with its manifest
     read_draft(path) -> Draft; parse(draft, config) -> Document; check_paths(paths, config, registry, ...)
+  Editing drafts in memory (the web workspace):
+    read_text(path, config) -> (text, hash); write_draft(path, text, expected=hash) (atomic; DraftChanged)
+    apply_fix(text, diagnostic) / fix_text(text, path=, config=) -> str            exactly `check --fix`'s edits
+    new_draft_text(config, registry, report_id=, year=, ...) -> (path, text)       `reportgen new`'s scaffold
+    set_front_matter_value(text, key, value, path=, config=) -> str; list_drafts(config); translation(language)
+    with messages_in(language): …                                                   messages of one thread
 """
 
 __version__ = "0.1.0"
@@ -20,6 +26,9 @@ _API = {
     "Diagnostic": "model", "Document": "model", "Draft": "model", "Severity": "model", "parse": "parse",
     "read_draft": "reader", "load_registry": "registry", "check_text": "api", "parse_text": "api",
     "Renderer": "api", "RenderedReport": "api", "run_build": "api", "BuildResult": "build", "Terminated": "errors",
+    "DraftChanged": "api", "text_hash": "api", "file_hash": "api", "read_text": "api", "write_draft": "api",
+    "apply_fix": "api", "fix_text": "api", "new_draft_text": "api", "set_front_matter_value": "api",
+    "translation": "api", "list_drafts": "api", "messages_in": "api",
 }
 
 
@@ -35,4 +44,6 @@ __all__ = [
     "__version__", "BuildLocked", "Config", "ConfigError", "Diagnostic", "Document", "Draft", "EnvironmentProblem",
     "RenderError", "ReportgenError", "Severity", "check_paths", "load_config", "load_registry", "parse",
     "read_draft", "check_text", "parse_text", "Renderer", "RenderedReport", "run_build", "BuildResult", "Terminated",
+    "DraftChanged", "text_hash", "file_hash", "read_text", "write_draft", "apply_fix", "fix_text", "new_draft_text",
+    "set_front_matter_value", "translation", "list_drafts", "messages_in",
 ]

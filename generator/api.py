@@ -16,10 +16,15 @@ be used, or another build holding the output lock, raises (`ReportgenError` and 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
+from .errors import ReportgenError
+from .i18n import _
 from .model import Diagnostic, Document
 from .registry import Registry
 
@@ -98,3 +103,152 @@ def run_build(config: Config, **options):
     from .build import build
 
     return build(config, **options)
+
+
+# --- Editing drafts held in memory (the web workspace's needs; each the same code the CLI uses) -------------
+
+class DraftChanged(ReportgenError):
+    """`write_draft` refused: the file is not the version the writer started from (another tab, another user,
+    the CLI or git changed it meanwhile). `current` is the file's text now (None if it was removed)."""
+
+    def __init__(self, path: Path, current: str | None):
+        self.path = path
+        self.current = current
+        super().__init__(_("{path} was changed by someone else since it was opened").format(path=path))
+
+
+def text_hash(text: str) -> str:
+    """The content hash of a draft's text (SHA-256 of its UTF-8), as revisions and `write_draft` compare it."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_hash(path: Path) -> str | None:
+    """The content hash of the file at `path` as it is on disk (None if there is none); for a file this
+    package wrote it equals `text_hash` of the text written."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def read_text(path: Path, config: Config) -> tuple[str | None, str | None]:
+    """A draft's text as the checker reads it (LF line endings, no BOM; None if it cannot be read: not a regular
+    file, over the size limit, linking out of the project, not UTF-8) and the content hash of exactly the bytes
+    read (`file_hash`), to give `write_draft` as `expected`."""
+    from .reader import read_source
+
+    text, _problems, _bom, _crlf, digest = read_source(path, max_bytes=config.check.max_draft_bytes,
+                                                       within=config.root)
+    return text, (digest or None) if text is not None else file_hash(path)
+
+
+def write_draft(path: Path, text: str, *, expected: str | None) -> str:
+    """Write a draft atomically (a reader, the build included, sees the old file or the new one, never half),
+    but only if the file's content hash is still `expected` (None: the file must not exist yet); otherwise raise
+    `DraftChanged` with the file's current text. Writers of one directory hold its lock for the compare and the
+    write, so two concurrent saves cannot both pass the comparison. `text` has LF line endings (as `read_text`
+    gives it); a file that had CRLF line endings or a BOM keeps them, as `check --fix` keeps them. Returns the
+    new content hash (the file's)."""
+    from .atomic import atomic_write
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with (path.parent / ".reportgen-drafts.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raw = None
+        if (None if raw is None else hashlib.sha256(raw).hexdigest()) != expected:
+            current = None if raw is None else raw.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
+            raise DraftChanged(path, current)
+        if raw is not None and b"\r\n" in raw:
+            text = text.replace("\n", "\r\n")
+        data = (b"\xef\xbb\xbf" if raw is not None and raw.startswith(b"\xef\xbb\xbf") else b"") + text.encode("utf-8")
+        atomic_write(path, data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def apply_fix(text: str, diagnostic: Diagnostic) -> str:
+    """`text` with one diagnostic's fix applied: exactly the edits `check --fix` applies for it."""
+    from .fixes import apply_edits
+
+    return apply_edits(text, list(diagnostic.fix))[0]
+
+
+def fix_text(text: str, *, path: Path, config: Config, registry: Registry | None = None) -> str:
+    """`text` after every safe fix `reportgen check --fix` would apply to it at `path` (nothing is written)."""
+    from .fixes import fix_text as fix_rounds
+    from .registry import load_registry
+    from .rules.context import CheckContext
+
+    registry = registry if registry is not None else load_registry(config.registry_path)
+    return fix_rounds(path, text, CheckContext(config=config, registry=registry, whole_corpus=False))[0]
+
+
+def new_draft_text(config: Config, registry: Registry, *, report_id: str, year: int, company: str,
+                   counselors: list[str], theme: str, title: str | None = None) -> tuple[Path, str]:
+    """The path and text `reportgen new` would create (the same checks of the id and the registry's names,
+    raising `ReportgenError`), without writing anything."""
+    from .scaffold import scaffold_path_and_text
+
+    return scaffold_path_and_text(config, registry, report_id=report_id, year=year, company=company,
+                                  counselors=counselors, theme=theme, title=title)
+
+
+def _yaml_scalar(value: str) -> str:
+    plain = re.fullmatch(r"[^\s'\"#:\[\]{},&*!|>%@`?-][^#:\[\]{},]*", value) and value == value.strip()
+    return value if plain else "'" + value.replace("'", "''") + "'"
+
+
+def set_front_matter_value(text: str, key: str, value: str | list[str], *, path: Path, config: Config) -> str:
+    """`text` with the value of front-matter field `key` replaced by `value` (a scalar, or a list written as a
+    flow sequence `[a, b]`; quoted as YAML needs) and nothing else touched, not even a comment after it; raises
+    `ReportgenError` if the field is missing or its value does not stand on the key's line."""
+    document = parse_text(text, path=path, config=config)
+    field_value = document.draft.fields.get(key)
+    if field_value is None or isinstance(field_value.value, dict) or \
+            isinstance(field_value.value, list) != isinstance(value, list):
+        raise ReportgenError(_("the front matter has no field “{key}” to change").format(key=key))
+    lines = text.split("\n")
+    index = field_value.key_pos.line - 1
+    line = lines[index]
+    if field_value.value_pos.line != field_value.key_pos.line:
+        raise ReportgenError(_("the front matter has no field “{key}” to change").format(key=key))
+    start = field_value.value_pos.col - 1
+    if isinstance(value, list) and not line[start:].startswith("["):
+        raise ReportgenError(_("the front matter has no field “{key}” to change").format(key=key))
+    if isinstance(value, list):
+        end = start + line[start:].index("]") + 1 if "]" in line[start:] else len(line)
+        replacement = "[" + ", ".join(_yaml_scalar(item) for item in value) + "]"
+    else:
+        comment = re.search(r"\s+#.*$", line[start:])
+        end = start + comment.start() if comment else len(line.rstrip())
+        replacement = _yaml_scalar(value)
+    lines[index] = line[:start] + replacement + line[end:]
+    return "\n".join(lines)
+
+
+def messages_in(language: str | None):
+    """A context manager: every message reportgen makes inside it (diagnostics, errors), in this thread only,
+    is in `language` (zh_CN, en …); for a server answering each request in its user's language."""
+    from .i18n import messages_in as in_language
+
+    return in_language(language)
+
+
+def translation(language: str | None):
+    """The message catalog of `language` (zh_CN, en …; the default, Simplified Chinese, when unknown) as a
+    `gettext.NullTranslations`: what the CLI's messages use, for a program serving several languages at once."""
+    from .i18n import _catalog, normalise_language
+
+    import gettext
+
+    chosen = normalise_language(language) or "zh_CN"
+    return gettext.NullTranslations() if chosen == "en" else _catalog(chosen)
+
+
+def list_drafts(config: Config) -> list[Path]:
+    """Every draft under the sources directory (`<sources>/<year>/<id>.md`), as `reportgen check` finds them."""
+    from .discover import discover_drafts
+
+    return discover_drafts([], config)

@@ -87,6 +87,28 @@ def _build_parser() -> ArgumentParser:
     commands.add_parser("doctor", parents=[common], help=_("check this machine's setup"),
                         description=_("Versions, fonts, the HarfBuzz subsetter and a one-page smoke render."))
     commands.add_parser("rules", parents=[common], help=_("list every diagnostic code"))
+
+    serve = commands.add_parser("serve", parents=[common], help=_("serve the web workspace"),
+                                description=_("Serve the counselors' web workspace (gunicorn); the database is "
+                                              "created and migrated on first start."))
+    serve.add_argument("--host", default="127.0.0.1", help=_("address to listen on (default: 127.0.0.1)"))
+    serve.add_argument("--port", type=_whole_number, default=8000, help=_("port (default: 8000)"))
+
+    users = commands.add_parser("users", parents=[common], help=_("manage the web workspace's accounts"),
+                                description=_("Accounts of the web workspace; new ones get one-time links to "
+                                              "set a password."))
+    user_commands = users.add_subparsers(dest="users_command", metavar="ACTION", parser_class=ArgumentParser,
+                                         required=True)
+    user_import = user_commands.add_parser("import", parents=[common],
+                                           help=_("create an account for each counselor of the registry"))
+    user_add = user_commands.add_parser("add", parents=[common], help=_("create a reviewer or admin account"))
+    user_add.add_argument("name")
+    user_add.add_argument("--role", choices=["counselor", "reviewer", "admin"], required=True)
+    for parser_ in (user_import, user_add):
+        parser_.add_argument("--password", default=None,
+                             help=_("set this password instead of printing one-time links (demos)"))
+        parser_.add_argument("--base-url", default="http://127.0.0.1:8000",
+                             help=_("address the links point to (default: http://127.0.0.1:8000)"))
     return parser
 
 
@@ -297,7 +319,35 @@ def _cmd_volume(args, config: Config) -> int:
     return _cmd_build(args, config, years={str(args.year)}, reports=False)
 
 
-COMMANDS = {"build": _cmd_build, "volume": _cmd_volume, "check": _cmd_check, "new": _cmd_new, "doctor": _cmd_doctor, "rules": _cmd_rules}
+def _cmd_serve(args, config: Config) -> int:
+    from .web.server import serve
+
+    print(_("Serving the workspace on http://{host}:{port}/ (Ctrl-C stops it)").format(
+        host=args.host, port=args.port), file=sys.stderr, flush=True)
+    serve(host=args.host, port=args.port, config_path=config.path)
+    return EXIT_OK
+
+
+def _cmd_users(args, config: Config) -> int:
+    from .registry import load_registry
+    from .web.setup import setup_django
+
+    setup_django(config.path)
+    from .web.users import add_user, import_counselors
+
+    options = {"password": args.password, "base_url": args.base_url}
+    if args.users_command == "import":
+        accounts = import_counselors(load_registry(config.registry_path), **options)
+    else:
+        registry_name = args.name if args.role == "counselor" else None
+        accounts = [add_user(args.name, role=args.role, registry_name=registry_name, **options)]
+    for account in accounts:
+        state = _("created") if account.created else _("exists")
+        print(f"{account.username}\t{account.role}\t{state}\t{account.link or ''}".rstrip())
+    return EXIT_OK
+
+
+COMMANDS = {"serve": _cmd_serve, "users": _cmd_users, "build": _cmd_build, "volume": _cmd_volume, "check": _cmd_check, "new": _cmd_new, "doctor": _cmd_doctor, "rules": _cmd_rules}
 
 
 def main(argv: list[str] | None = None) -> int:

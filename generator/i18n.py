@@ -12,6 +12,8 @@ import gettext
 import hashlib
 import io
 import os
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +24,8 @@ SUPPORTED = ("zh_CN", "en")
 
 _current: gettext.NullTranslations = gettext.NullTranslations()
 _current_language = "en"
+# A language for the current thread or task only (`messages_in`): a server answers each request in its own.
+_in_context: ContextVar[tuple[str, gettext.NullTranslations] | None] = ContextVar("reportgen_messages", default=None)
 
 
 @lru_cache(maxsize=None)
@@ -83,17 +87,32 @@ def set_language(language: str | None) -> str:
     return chosen
 
 
+@contextmanager
+def messages_in(language: str | None):
+    """Messages made inside the block, in this thread (or asyncio task) only, are in `language`; the
+    process's language (`set_language`) is untouched, so concurrent requests each get their own."""
+    chosen = normalise_language(language) or DEFAULT_LANGUAGE
+    token = _in_context.set((chosen, gettext.NullTranslations() if chosen == "en" else _catalog(chosen)))
+    try:
+        yield chosen
+    finally:
+        _in_context.reset(token)
+
+
 def current_language() -> str:
-    return _current_language
+    override = _in_context.get()
+    return override[0] if override else _current_language
 
 
 def _(message: str) -> str:
     """Translate `message` into the current language."""
-    return _current.gettext(message)
+    override = _in_context.get()
+    return (override[1] if override else _current).gettext(message)
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
-    return _current.ngettext(singular, plural, count)
+    override = _in_context.get()
+    return (override[1] if override else _current).ngettext(singular, plural, count)
 
 
 def in_every_language(message: str) -> tuple[str, ...]:
@@ -153,7 +172,7 @@ def describe_os_error(error: OSError) -> str:
 
 def join_list(items) -> str:
     """Join names the way the current language lists them (、 in Chinese)."""
-    separator = ", " if _current_language == "en" else "、"
+    separator = ", " if current_language() == "en" else "、"
     return separator.join(str(item) for item in items)
 
 

@@ -44,9 +44,9 @@ def render_scaffold(config: Config, *, year: int, company: str, counselors: list
     return "\n".join(lines)
 
 
-def scaffold_draft(config: Config, registry: Registry, *, report_id: str, year: int, company: str,
-                   counselors: list[str], theme: str, title: str | None = None) -> Path:
-    """Create `<sources>/<year>/<id>.md`; refuse unknown names and never overwrite a file."""
+def scaffold_path_and_text(config: Config, registry: Registry, *, report_id: str, year: int, company: str,
+                           counselors: list[str], theme: str, title: str | None = None) -> tuple[Path, str]:
+    """Where the new draft goes and its text; refuse an unsafe id and names that are not in the registry."""
     if not SAFE_REPORT_ID.match(report_id):
         raise ReportgenError(_("report id “{id}” must use only ASCII letters, digits, “-” and “_”").format(id=report_id))
     if company not in registry.company_names:
@@ -64,8 +64,15 @@ def scaffold_draft(config: Config, registry: Registry, *, report_id: str, year: 
     path = config.sources_dir / str(year) / f"{report_id}.md"
     # The suggested title names the company by its short name, as titles do, and so fits the running header (FM125).
     title = title or f"以“{theme}”推动{short_company_names(registry)[company]}高质量发展"
-    text = render_scaffold(config, year=year, company=company, counselors=counselors, theme=theme, title=title,
-                           today=dt.date.today())
+    return path, render_scaffold(config, year=year, company=company, counselors=counselors, theme=theme,
+                                 title=title, today=dt.date.today())
+
+
+def scaffold_draft(config: Config, registry: Registry, *, report_id: str, year: int, company: str,
+                   counselors: list[str], theme: str, title: str | None = None) -> Path:
+    """Create `<sources>/<year>/<id>.md`; refuse unknown names and never overwrite a file."""
+    path, text = scaffold_path_and_text(config, registry, report_id=report_id, year=year, company=company,
+                                        counselors=counselors, theme=theme, title=title)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         # O_EXCL: creating the file and checking that it did not exist are one step.

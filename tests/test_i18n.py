@@ -11,8 +11,10 @@ from .conftest import REPO
 
 
 def _extracted() -> set[str]:
-    method_map = [("generator/**.py", "python"), ("templates/**.j2", "jinja2")]
-    options = {"templates/**.j2": {"extensions": "jinja2.ext.i18n"}}
+    method_map = [("generator/**.py", "python"), ("templates/**.j2", "jinja2"),
+                  ("generator/web/templates/**.j2", "jinja2")]
+    options = {"templates/**.j2": {"extensions": "jinja2.ext.i18n"},
+               "generator/web/templates/**.j2": {"extensions": "jinja2.ext.i18n"}}
     messages = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
             str(REPO), method_map=method_map, options_map=options, keywords={"_": None, "N_": None}):

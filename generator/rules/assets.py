@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 import PIL  # its version only: PIL.Image is imported when an image is actually decoded
 
 from ..diagnostics import diagnostic, rule
-from ..i18n import _
+from ..i18n import _, current_language
 from ..model import Diagnostic, Document, Severity
 from ..usercache import recall, remember
 from .limits import body_lines
@@ -69,12 +69,13 @@ IMAGE_FORMATS = {"PNG", "JPEG", "GIF"}
 def verify_image(path: Path) -> str | None:
     """Why an image file cannot be used (corrupt, truncated, unknown format, too large), or None."""
     stat = path.stat()
-    return _verify_image(path, stat.st_size, stat.st_mtime_ns)
+    return _verify_image(path, stat.st_size, stat.st_mtime_ns, current_language())
 
 
 @lru_cache(maxsize=1024)
-def _verify_image(path: Path, _size: int, _mtime: int) -> str | None:
-    # Keyed by size and modification time: drafts sharing an image decode it once per process.
+def _verify_image(path: Path, _size: int, _mtime: int, _language: str) -> str | None:
+    # Keyed by size and modification time: drafts sharing an image decode it once per process; and by the
+    # language, since the answer is a message (a server answers each request in its user's language).
     if path.suffix.lower() in (".svg", ".svgz"):
         # Refused for PDF and DOCX alike: Word cannot show SVG everywhere, and SVG can reference other files.
         return _("image format {kind} is not supported; use PNG, JPEG or GIF").format(kind="SVG")

@@ -1,0 +1,52 @@
+"""Who may do what to which draft: the one place that decides (views ask `require`, templates ask nothing).
+
+Roles are groups: counselor, reviewer (publicity staff), admin. A counselor reads and writes only the drafts
+whose front matter names them (their registry name), and those drafts' assets; a reviewer reads every draft;
+an admin may do everything."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+
+COUNSELOR, REVIEWER, ADMIN = "counselor", "reviewer", "admin"
+ROLES = (COUNSELOR, REVIEWER, ADMIN)
+
+# action -> roles allowed it on any draft; counselors get the actions in OWN on the drafts naming them.
+ANY_DRAFT = {
+    "view": {REVIEWER, ADMIN}, "download": {REVIEWER, ADMIN}, "history": {REVIEWER, ADMIN},
+    "edit": {ADMIN}, "submit": {ADMIN}, "upload": {ADMIN}, "create": {ADMIN},
+}
+OWN = {"view", "download", "history", "edit", "submit", "upload", "create"}
+
+
+def roles(user) -> set[str]:
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    found = {group.name for group in user.groups.all() if group.name in ROLES}
+    if user.is_superuser:
+        found.add(ADMIN)
+    return found
+
+
+def registry_name(user) -> str | None:
+    account = getattr(user, "account", None) if user.is_authenticated else None
+    return account.registry_name if account else None
+
+
+def can(user, action: str, counselors: tuple[str, ...] | list[str]) -> bool:
+    """Whether `user` may do `action` to a draft naming `counselors` (for "create": the draft to be created)."""
+    held = roles(user)
+    if held & ANY_DRAFT.get(action, set()):
+        return True
+    name = registry_name(user)
+    return COUNSELOR in held and action in OWN and name is not None and name in counselors
+
+
+def require(user, action: str, counselors) -> None:
+    if not can(user, action, counselors):
+        raise PermissionDenied(action)
+
+
+def sees_all(user) -> bool:
+    """Whether the report list shows every draft (reviewers, admins) or only the user's own."""
+    return bool(roles(user) & {REVIEWER, ADMIN})

@@ -1,0 +1,1 @@
+"""Settings modules: `base` (shared), `local` (`reportgen serve` on a loopback address), `production`."""
