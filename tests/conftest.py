@@ -1,15 +1,27 @@
-"""Shared fixtures: the test project (tests/project), its configuration and registry, and helpers."""
+"""Shared fixtures: the test project (tests/project), its configuration and registry, and helpers.
+
+The suite never reads or writes the user's cache (`~/.cache/reportgen`): before anything of reportgen is imported
+(the message catalog is loaded on import), `XDG_CACHE_HOME` points at a directory of this test session's own, which
+the builds the tests run in subprocesses inherit too; it is removed when the session ends."""
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
-import pytest
+_SESSION_CACHE = tempfile.mkdtemp(prefix="reportgen-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _SESSION_CACHE
+atexit.register(shutil.rmtree, _SESSION_CACHE, ignore_errors=True)
 
-from generator.check import check_paths
-from generator.config import load_config
-from generator.i18n import set_language
-from generator.registry import load_registry
+import pytest  # noqa: E402
+
+from generator.check import check_paths  # noqa: E402
+from generator.config import load_config  # noqa: E402
+from generator.i18n import set_language  # noqa: E402
+from generator.registry import load_registry  # noqa: E402
 
 TESTS = Path(__file__).parent
 PROJECT = TESTS / "project"

@@ -200,3 +200,10 @@ def test_parallel_check_gives_the_same_diagnostics_as_serial(project_config, pro
     monkeypatch.setattr(check_module, "PARALLEL_MINIMUM", 2)
     docs, parallel = check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=2)
     assert parallel == serial and len(docs) == len(paths)
+
+
+def test_the_suite_uses_a_user_cache_of_its_own():
+    from generator.usercache import user_cache_dir
+
+    assert "reportgen-test-cache-" in str(user_cache_dir())
+    assert not str(user_cache_dir()).startswith(str(Path.home() / ".cache"))
