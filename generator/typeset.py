@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from .fonts import find_family
 from .textnorm import HAN
+from .usercache import Memo
 
 # Punctuation that never starts a line (closing) or ends one (opening), after GB/T 15834 and JIS X 4051.
 CLOSING = "，。、；：？！）》」』】〕〉”’…—·%‰,.;:?!)]}"
@@ -70,17 +71,31 @@ def text_width(text: str, family: str, size_pt: float) -> float:
     return _advance_em(family, text) * size_pt
 
 
+def _cut(text: str) -> list[str]:
+    import rjieba  # its dictionary loads on import (0.2 s, and memory): only for a text not seen before
+
+    return list(rjieba.cut(text, False))
+
+
+def _cuts_memo_name() -> str:
+    from importlib.metadata import version
+
+    return f"words-{version('rjieba')}.json"
+
+
+_CUTS = Memo(_cuts_memo_name, _cut, [str], deferred=True)
+keep_words = _CUTS.keep  # called once a document is made: the cuts of its titles and headings are kept
+
+
 @lru_cache(maxsize=4096)
 def words(text: str) -> tuple[str, ...]:
     """`text` cut into the units a line may break between: the segmenter's words, with punctuation kept on the
     side it belongs to (closing marks with the word before, opening marks with the word after, a space with the
     word before it), and no break next to a one-character word or a joining sign (以、的、与、高, +, /): a particle
     or preposition stands by the words it joins, and 高 in 高海拔 is part of a word the dictionary does not know."""
-    import rjieba
-
     units: list[str] = []
     glue_next = False  # the unit before may not end a line
-    for token in rjieba.cut(text, False):
+    for token in _CUTS(text):
         if not token:
             continue
         single = len(token) == 1 and (re.match(f"[{HAN}]", token) is not None or token in JOINERS)

@@ -73,3 +73,34 @@ def recall_json(name: str, schema=dict):
 
 def remember_json(name: str, value: dict) -> None:
     remember(name, json.dumps(value, ensure_ascii=False, sort_keys=True).encode())
+
+
+class Memo:
+    """The results of a pure function of text, kept in the user cache (one JSON object) so that the library
+    behind it is loaded only for an argument never seen before (pypinyin's dictionaries, jieba's): looked up in
+    this process, then in the cache (read once per process), and only then computed, and kept (at once, or when
+    `keep` is called if `deferred`). `name` gives the entry's name (with the library's version) when first
+    needed; `schema` is each value's shape."""
+
+    def __init__(self, name, compute, schema, *, deferred: bool = False):
+        self.name, self.compute, self.schema, self.deferred = name, compute, schema, deferred
+        self.values: dict | None = None
+        self.unsaved = False
+
+    def __call__(self, key: str):
+        if self.values is None or key not in self.values:
+            from .verify import Each
+
+            self.values = {**recall_json(self.name(), Each(self.schema)), **(self.values or {})}
+        if key not in self.values:
+            self.values[key] = self.compute(key)
+            self.unsaved = True
+            if not self.deferred:
+                self.keep()
+        return self.values[key]
+
+    def keep(self) -> None:
+        """Write what was computed since the last time (a deferred memo: once per document, not per value)."""
+        if self.unsaved and self.values is not None:
+            remember_json(self.name(), self.values)
+            self.unsaved = False

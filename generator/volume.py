@@ -34,7 +34,7 @@ from .i18n import _
 from .model import Diagnostic, Document, Draft, Severity
 from .parse import keep_trees_in, parse
 from .reader import read_draft
-from .usercache import recall_json, remember_json
+from .usercache import Memo
 from .verify import OUTPUT, Each, read_json
 
 VOLUME_FIELDS = ("title", "subtitle", "organisation", "editor", "date")
@@ -87,26 +87,25 @@ def read_volume_source(config: Config, year: str, draft=_UNREAD) -> VolumeSource
                         tuple(problems))
 
 
-_PINYIN: dict[str, list[str]] = {}
+def _lazy_pinyin(text: str) -> list[str]:
+    from pypinyin import lazy_pinyin
 
-
-def pinyin_key(text: str) -> tuple:
-    """Sort key by pinyin. pypinyin's dictionaries take 56 MB and 0.3 s to load, for a few dozen names a year:
-    the readings are remembered in the user cache and pypinyin is loaded only for a name not seen before."""
-    if text not in _PINYIN:
-        _PINYIN.update({**recall_json(_pinyin_memo_name(), Each([str])), **_PINYIN})
-    if text not in _PINYIN:
-        from pypinyin import lazy_pinyin
-
-        _PINYIN[text] = lazy_pinyin(text)
-        remember_json(_pinyin_memo_name(), _PINYIN)
-    return (tuple(_PINYIN[text]), text)
+    return lazy_pinyin(text)
 
 
 def _pinyin_memo_name() -> str:
     from importlib.metadata import version
 
     return f"pinyin-{version('pypinyin')}.json"
+
+
+# pypinyin's dictionaries take 56 MB and 0.3 s to load, for a few dozen names a year
+_PINYIN = Memo(_pinyin_memo_name, _lazy_pinyin, [str])
+
+
+def pinyin_key(text: str) -> tuple:
+    """Sort key by pinyin (readings remembered in the user cache: pypinyin loads only for a name not seen)."""
+    return (tuple(_PINYIN(text)), text)
 
 
 @dataclass
@@ -439,6 +438,9 @@ def _render_volume(year: str, drafts: list[Draft], formats: tuple[str, ...], inc
         output.pdf = output.docx = None
         output.diagnostics.append(diagnostic("RND601", config.sources_dir / year, (1, 1), _(
             "rendering failed: {error}").format(error=f"{type(error).__name__}: {error}")))
+    from .typeset import keep_words
+
+    keep_words()
     return output
 
 

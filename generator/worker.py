@@ -86,7 +86,6 @@ def preload() -> None:
     try:
         _remember_library_lookups()
         from .render import docx, pdf, units, volume_docx, volume_pdf  # noqa: F401
-        import rjieba  # noqa: F401 - the word segmenter of titles (`typeset.words`): its dictionary loads on import
         gc.freeze()
     finally:
         if collecting:
@@ -239,6 +238,9 @@ def _render_report(draft: Draft, formats: tuple[str, ...], units: Path | None, e
     finally:
         if marker is not None:
             marker.unlink(missing_ok=True)
+    from .typeset import keep_words
+
+    keep_words()  # the word cuts of its titles and headings, once per report
     return result
 
 

@@ -322,7 +322,7 @@ def test_wrong_values_in_kept_memos_are_not_used(tmp_path, monkeypatch):
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     usercache.remember_json(volume._pinyin_memo_name(), {"张明远": 3})
-    monkeypatch.setattr(volume, "_PINYIN", {})
+    monkeypatch.setattr(volume, "_PINYIN", usercache.Memo(volume._pinyin_memo_name, volume._lazy_pinyin, [str]))
     assert volume.pinyin_key("张明远") == (("zhang", "ming", "yuan"), "张明远")
     usercache.remember_json("libraries-x.json", {"cairo": 1})
     assert usercache.recall_json("libraries-x.json", Each((str, None))) == {}

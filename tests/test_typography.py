@@ -268,3 +268,21 @@ def test_every_face_embedded_is_a_configured_one(built):
 def _pdffonts(pdf) -> list[tuple[str, str]]:
     lines = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()
     return [(line.split()[0], line.split()[-5]) for line in lines[2:] if line.strip()]
+
+
+def test_word_cuts_are_remembered_and_the_segmenter_loads_only_for_a_new_text(tmp_path, monkeypatch):
+    """jieba's dictionary takes 0.2 s and memory to load: a build whose titles were cut before never loads it."""
+    import sys
+
+    from generator import typeset, usercache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    title = "以“党建+技能培养”推动高海拔地区历年统计年鉴编制工作的实践探索"
+    first = usercache.Memo(typeset._cuts_memo_name, typeset._cut, [str], deferred=True)
+    cut = first(title)
+    first.keep()
+    monkeypatch.delitem(sys.modules, "rjieba", raising=False)
+    monkeypatch.setattr(typeset, "_cut", lambda text: (_ for _ in ()).throw(AssertionError("segmenter loaded")))
+    again = usercache.Memo(typeset._cuts_memo_name, typeset._cut, [str], deferred=True)
+    assert again(title) == cut and "高海拔" in "".join(cut)
+    assert "rjieba" not in sys.modules
