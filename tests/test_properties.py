@@ -84,9 +84,24 @@ def test_apply_edits_applies_only_non_overlapping_edits(text, raw_edits):
     edits = [Edit(min(start, len(text)), min(start + length, len(text)), replacement)
              for start, length, replacement in raw_edits]
     result, applied = apply_edits(text, edits)
-    assert 0 <= applied <= len(edits)
+    assert (applied >= 1 if edits else applied == 0) and applied <= len(edits)
     if not edits:
         assert result == text
+
+
+@given(st.text(min_size=1, max_size=40), st.data())
+def test_apply_edits_applies_every_edit_of_disjoint_spans_as_spliced(text, data):
+    from generator.model import Edit
+
+    cuts = sorted(set(data.draw(st.lists(st.integers(0, len(text)), max_size=8))))
+    spans = list(zip(cuts[::2], cuts[1::2]))
+    edits = [Edit(start, end, data.draw(st.text(max_size=3))) for start, end in spans]
+    result, applied = apply_edits(text, list(reversed(edits)))
+    expected, position = "", 0
+    for edit in edits:
+        expected += text[position:edit.start] + edit.replacement
+        position = edit.end
+    assert applied == len(edits) and result == expected + text[position:]
 
 
 HOSTILE_TOKENS = st.lists(st.sampled_from(
