@@ -20,8 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import statistics
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -95,8 +95,8 @@ def timed(command: list[str], cwd: Path, *, memory: bool = False) -> tuple[float
 def approved_markdown(root: Path) -> str:
     """The approved drafts as one Markdown document (title as a level-1 heading), as pandoc would get it."""
     sys.path.insert(0, str(REPO))
-    from generator.config import load_config
-    from generator.reader import read_draft
+    from generator.core.config import load_config
+    from generator.read.reader import read_draft
 
     config = load_config(root / "reportgen.toml")
     parts = []
@@ -196,14 +196,14 @@ def main() -> int:
 def docx_volume_seconds(root: Path) -> float:
     """Time of the Word volume writer alone (the PDF layout it takes page numbers from is made first)."""
     sys.path.insert(0, str(REPO))
-    from generator import worker
-    from generator.config import load_config
-    from generator.parse import parse
-    from generator.reader import read_draft
-    from generator.registry import load_registry
+    from generator.build import worker
+    from generator.build.volume import read_volume_source
+    from generator.core.config import load_config
+    from generator.read.parse import parse
+    from generator.read.reader import read_draft
+    from generator.read.registry import load_registry
     from generator.render.volume_docx import render_volume_docx
     from generator.render.volume_pdf import render_volume_pdf
-    from generator.volume import read_volume_source
 
     config = load_config(root / "reportgen.toml")
     worker.initialise(config, "zh_CN")

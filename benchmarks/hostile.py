@@ -90,7 +90,7 @@ def rows(root: Path, outside: Path) -> dict[str, callable]:
 
 def main() -> int:
     sys.path.insert(0, str(REPO))
-    from generator.config import load_config
+    from generator.core.config import load_config
 
     limits = load_config(REPO / "reportgen.toml").build
     bound = limits.report_timeout + 30

@@ -21,11 +21,11 @@ __version__ = "0.1.0"
 
 # Loaded on first use (PEP 562), so that a worker process importing one module does not load the checker.
 _API = {
-    "check_paths": "check", "Config": "config", "load_config": "config", "BuildLocked": "errors",
-    "ConfigError": "errors", "EnvironmentProblem": "errors", "RenderError": "errors", "ReportgenError": "errors",
-    "Diagnostic": "model", "Document": "model", "Draft": "model", "Severity": "model", "parse": "parse",
-    "read_draft": "reader", "load_registry": "registry", "check_text": "api", "parse_text": "api",
-    "Renderer": "api", "RenderedReport": "api", "run_build": "api", "BuildResult": "build", "Terminated": "errors",
+    "check_paths": "check.engine", "Config": "core.config", "load_config": "core.config", "BuildLocked": "core.errors",
+    "ConfigError": "core.errors", "EnvironmentProblem": "core.errors", "RenderError": "core.errors", "ReportgenError": "core.errors",
+    "Diagnostic": "core.model", "Document": "core.model", "Draft": "core.model", "Severity": "core.model", "parse": "read.parse",
+    "read_draft": "read.reader", "load_registry": "read.registry", "check_text": "api", "parse_text": "api",
+    "Renderer": "api", "RenderedReport": "api", "run_build": "api", "BuildResult": "build.run", "Terminated": "core.errors",
     "DraftChanged": "api", "text_hash": "api", "file_hash": "api", "read_text": "api", "write_draft": "api",
     "apply_fix": "api", "fix_text": "api", "new_draft_text": "api", "set_front_matter_value": "api",
     "translation": "api", "list_drafts": "api", "messages_in": "api",

@@ -8,7 +8,7 @@ import os
 
 def run() -> None:
     try:
-        from .cli import run as command
+        from generator.cli import run as command
     except KeyboardInterrupt:
         os._exit(130)
     command()

@@ -22,11 +22,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Config
-from .errors import ReportgenError
-from .i18n import _
-from .model import Diagnostic, Document
-from .registry import Registry
+from generator.core.config import Config
+from generator.core.errors import ReportgenError
+from generator.core.i18n import _
+from generator.core.model import Diagnostic, Document
+from generator.read.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ class RenderedReport:
 def parse_text(text: str, *, path: Path, config: Config) -> Document:
     """A draft's text (as an editor holds it) parsed to a Document, as if it were the file at `path` (its
     year and report id come from the path, as for a file; nothing is read from disk)."""
-    from .parse import parse
-    from .reader import draft_from_text
+    from generator.read.parse import parse
+    from generator.read.reader import draft_from_text
 
     normalised = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     return parse(draft_from_text(path, normalised, has_bom=text.startswith("\ufeff"), had_crlf="\r\n" in text),
@@ -53,9 +53,9 @@ def check_text(text: str, *, path: Path, config: Config, registry: Registry | No
     """Every diagnostic `reportgen check` gives the draft `text` would give at `path`, on its own (corpus-wide
     rules, such as duplicate titles across drafts, need the corpus: use `check_paths`). Sorted, with the
     configuration's severity overrides applied."""
-    from .check import apply_severity, check_document
-    from .registry import load_registry
-    from .rules.context import CheckContext
+    from generator.check.context import CheckContext
+    from generator.check.engine import apply_severity, check_document
+    from generator.read.registry import load_registry
 
     registry = registry if registry is not None else load_registry(config.registry_path)
     context = CheckContext(config=config, registry=registry, whole_corpus=False)
@@ -68,8 +68,8 @@ class Renderer:
     bytes `reportgen build` writes for the report (with `SOURCE_DATE_EPOCH` the same, or the report's date)."""
 
     def __init__(self, config: Config):
-        from .render import docx, pdf, units  # noqa: F401 - imported once, here: the first report is not slower
-        from .render.html import template_environment
+        from generator.render import docx, pdf, units  # noqa: F401 - imported once, here: the first report is not slower
+        from generator.render.html import template_environment
 
         self.config = config
         environment = template_environment(config.templates_dir)
@@ -77,19 +77,19 @@ class Renderer:
             environment.get_template(name)
 
     def _timestamp(self, document: Document) -> dt.datetime:
-        from .worker import build_timestamp
+        from generator.build.worker import build_timestamp
 
         return build_timestamp(document.meta.submitted)
 
     def pdf(self, document: Document) -> RenderedReport:
-        from .render.units import report_pdf
+        from generator.render.units import report_pdf
 
         result = report_pdf(document, self.config, timestamp=self._timestamp(document))
         return RenderedReport(result.data, result.pages, tuple(result.diagnostics))
 
     def docx(self, document: Document) -> RenderedReport:
-        from .render.docx import render_report_docx
-        from .render.html import report_view
+        from generator.render.docx import render_report_docx
+        from generator.render.html import report_view
 
         data, problems = render_report_docx(document, report_view(document, self.config), self.config,
                                             timestamp=self._timestamp(document))
@@ -100,7 +100,7 @@ def run_build(config: Config, **options):
     """`reportgen build` without the command line: the same stages, lock and manifest (`build.build`, whose
     keyword options it takes: paths, formats, jobs, volume, strict, out, include_drafts, years, progress). Returns
     the `BuildResult`; raises `BuildLocked` if another build holds the output directory."""
-    from .build import build
+    from generator.build.run import build
 
     return build(config, **options)
 
@@ -135,7 +135,7 @@ def read_text(path: Path, config: Config) -> tuple[str | None, str | None]:
     """A draft's text as the checker reads it (LF line endings, no BOM; None if it cannot be read: not a regular
     file, over the size limit, linking out of the project, not UTF-8) and the content hash of exactly the bytes
     read (`file_hash`), to give `write_draft` as `expected`."""
-    from .reader import read_source
+    from generator.read.reader import read_source
 
     text, _problems, _bom, _crlf, digest = read_source(path, max_bytes=config.check.max_draft_bytes,
                                                        within=config.root)
@@ -149,7 +149,7 @@ def write_draft(path: Path, text: str, *, expected: str | None) -> str:
     write, so two concurrent saves cannot both pass the comparison. `text` has LF line endings (as `read_text`
     gives it); a file that had CRLF line endings or a BOM keeps them, as `check --fix` keeps them. Returns the
     new content hash (the file's)."""
-    from .atomic import atomic_write
+    from generator.core.atomic import atomic_write
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with (path.parent / ".reportgen-drafts.lock").open("a") as lock:
@@ -170,16 +170,16 @@ def write_draft(path: Path, text: str, *, expected: str | None) -> str:
 
 def apply_fix(text: str, diagnostic: Diagnostic) -> str:
     """`text` with one diagnostic's fix applied: exactly the edits `check --fix` applies for it."""
-    from .fixes import apply_edits
+    from generator.check.fixes import apply_edits
 
     return apply_edits(text, list(diagnostic.fix))[0]
 
 
 def fix_text(text: str, *, path: Path, config: Config, registry: Registry | None = None) -> str:
     """`text` after every safe fix `reportgen check --fix` would apply to it at `path` (nothing is written)."""
-    from .fixes import fix_text as fix_rounds
-    from .registry import load_registry
-    from .rules.context import CheckContext
+    from generator.check.context import CheckContext
+    from generator.check.fixes import fix_text as fix_rounds
+    from generator.read.registry import load_registry
 
     registry = registry if registry is not None else load_registry(config.registry_path)
     return fix_rounds(path, text, CheckContext(config=config, registry=registry, whole_corpus=False))[0]
@@ -189,7 +189,7 @@ def new_draft_text(config: Config, registry: Registry, *, report_id: str, year: 
                    counselors: list[str], theme: str, title: str | None = None) -> tuple[Path, str]:
     """The path and text `reportgen new` would create (the same checks of the id and the registry's names,
     raising `ReportgenError`), without writing anything."""
-    from .scaffold import scaffold_path_and_text
+    from generator.check.scaffold import scaffold_path_and_text
 
     return scaffold_path_and_text(config, registry, report_id=report_id, year=year, company=company,
                                   counselors=counselors, theme=theme, title=title)
@@ -231,7 +231,7 @@ def set_front_matter_value(text: str, key: str, value: str | list[str], *, path:
 def messages_in(language: str | None):
     """A context manager: every message reportgen makes inside it (diagnostics, errors), in this thread only,
     is in `language` (zh_CN, en …); for a server answering each request in its user's language."""
-    from .i18n import messages_in as in_language
+    from generator.core.i18n import messages_in as in_language
 
     return in_language(language)
 
@@ -239,9 +239,9 @@ def messages_in(language: str | None):
 def translation(language: str | None):
     """The message catalog of `language` (zh_CN, en …; the default, Simplified Chinese, when unknown) as a
     `gettext.NullTranslations`: what the CLI's messages use, for a program serving several languages at once."""
-    from .i18n import _catalog, normalise_language
-
     import gettext
+
+    from generator.core.i18n import _catalog, normalise_language
 
     chosen = normalise_language(language) or "zh_CN"
     return gettext.NullTranslations() if chosen == "en" else _catalog(chosen)
@@ -249,6 +249,6 @@ def translation(language: str | None):
 
 def list_drafts(config: Config) -> list[Path]:
     """Every draft under the sources directory (`<sources>/<year>/<id>.md`), as `reportgen check` finds them."""
-    from .discover import discover_drafts
+    from generator.read.discover import discover_drafts
 
     return discover_drafts([], config)

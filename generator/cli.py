@@ -14,13 +14,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
-from .errors import ConfigError, ReportgenError, Terminated
-from .i18n import _, describe_os_error, language_from_environment, route_argparse_messages, set_language
+from generator import __version__
+from generator.core.errors import ConfigError, ReportgenError, Terminated
+from generator.core.i18n import _, describe_os_error, language_from_environment, route_argparse_messages, set_language
 
 if TYPE_CHECKING:
-    from .build import Progress
-    from .config import Config
+    from generator.build.run import Progress
+    from generator.core.config import Config
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR, EXIT_LOCKED = 0, 1, 2, 3
 log = logging.getLogger("generator")
@@ -123,20 +123,20 @@ def _add_build_options(parser) -> None:
 
 
 def _load_config(args) -> Config:
-    from .config import load_config
+    from generator.core.config import load_config
 
     return load_config(args.config.resolve() if args.config else None)
 
 
 def _cmd_check(args, config: Config) -> int:
-    from .check import check_paths
-    from .config import require_resources
-    from .discover import discover_drafts
-    from .fixes import fix_file, write_fix
-    from .formats import format_json, format_junit, format_sarif, format_text
-    from .model import fails
-    from .registry import load_registry
-    from .rules.context import CheckContext
+    from generator.check.context import CheckContext
+    from generator.check.engine import check_paths
+    from generator.check.fixes import fix_file, write_fix
+    from generator.check.formats import format_json, format_junit, format_sarif, format_text
+    from generator.core.config import require_resources
+    from generator.core.model import fails
+    from generator.read.discover import discover_drafts
+    from generator.read.registry import load_registry
 
     require_resources(config, rendering=False)  # a font that is missing would leave TXT410 unchecked
     paths = discover_drafts(args.paths, config)
@@ -174,8 +174,8 @@ def _cmd_check(args, config: Config) -> int:
 
 
 def _cmd_new(args, config: Config) -> int:
-    from .registry import load_registry
-    from .scaffold import scaffold_draft
+    from generator.check.scaffold import scaffold_draft
+    from generator.read.registry import load_registry
 
     path = scaffold_draft(config, load_registry(config.registry_path), report_id=args.id, year=args.year,
                           company=args.company, counselors=args.counselors, theme=args.theme, title=args.title)
@@ -184,9 +184,8 @@ def _cmd_new(args, config: Config) -> int:
 
 
 def _cmd_doctor(args, config: Config) -> int:
-    from .doctor import run_doctor
-
-    from .formats import display_width
+    from generator.check.formats import display_width
+    from generator.doctor import run_doctor
 
     findings = run_doctor(config)
     width = max(display_width(finding.name) for finding in findings)
@@ -201,9 +200,9 @@ def _cmd_doctor(args, config: Config) -> int:
 
 
 def _cmd_rules(args, config: Config) -> int:
-    from .diagnostics import all_rules
+    from generator.core.codes import CODES
 
-    for code, registered in sorted(all_rules().items()):
+    for code, registered in sorted(CODES.items()):
         print(f"{code:<7} {registered.name:<28} {registered.severity.label:<8} {registered.description}")
     return EXIT_OK
 
@@ -259,7 +258,7 @@ def _counts(results: list[str]) -> dict[str, int]:
 
 
 def _cmd_build(args, config: Config, *, years: set[str] | None = None, reports: bool = True) -> int:
-    from .build import build
+    from generator.build.run import build
 
     result = build(config, paths=getattr(args, "paths", None), formats=_parse_formats(args.to), jobs=args.jobs,
                    volume=not getattr(args, "no_volume", False), strict=args.strict, out=args.out,
@@ -279,7 +278,7 @@ def _print_build(args, *, exit_status: int, duration: float, counts: dict[str, i
     """The summary of a build, or of a replayed one (`journal.py`): text, or JSON with `--format json`."""
     import json
 
-    from .formats import display_path
+    from generator.check.formats import display_path
 
     if args.format == "json":
         print(json.dumps({"exit_status": exit_status, "duration_seconds": round(duration, 3),
@@ -288,7 +287,7 @@ def _print_build(args, *, exit_status: int, duration: float, counts: dict[str, i
                                       for volume in volumes]}, ensure_ascii=False, indent=2))
         return exit_status
     if problems:
-        from .formats import format_text
+        from generator.check.formats import format_text
 
         print(format_text(problems, files_checked=checked, sources=sources or {}))
     if reports:
@@ -320,7 +319,7 @@ def _cmd_volume(args, config: Config) -> int:
 
 
 def _cmd_serve(args, config: Config) -> int:
-    from .web.server import serve
+    from generator.web.server import serve
 
     print(_("Serving the workspace on http://{host}:{port}/ (Ctrl-C stops it)").format(
         host=args.host, port=args.port), file=sys.stderr, flush=True)
@@ -329,11 +328,11 @@ def _cmd_serve(args, config: Config) -> int:
 
 
 def _cmd_users(args, config: Config) -> int:
-    from .registry import load_registry
-    from .web.setup import setup_django
+    from generator.read.registry import load_registry
+    from generator.web.setup import setup_django
 
     setup_django(config.path)
-    from .web.users import add_user, import_counselors
+    from generator.web.users import add_user, import_counselors
 
     options = {"password": args.password, "base_url": args.base_url}
     if args.users_command == "import":
@@ -368,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = argv
     try:
         if args.command == "build" and not args.paths:
-            from .journal import replay
+            from generator.build.journal import replay
 
             replayed = replay(argv, args.config, _progress(args))  # nothing changed since the last build
             if replayed is not None:
@@ -377,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
                                     counts=_counts([entry["result"] for entry in manifest["reports"]]),
                                     manifest_path=path, volumes=manifest["volumes"])
         if args.command in ("build", "volume") and (args.jobs or os.cpu_count() or 1) > 1:
-            from .pool import start_fork_server
+            from generator.build.pool import start_fork_server
 
             start_fork_server()  # it imports the renderers while this process loads the configuration and checks
         config = _load_config(args)

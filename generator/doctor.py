@@ -6,9 +6,9 @@ import io
 import platform
 from dataclasses import dataclass
 
-from .config import Config
-from .fonts import find_family
-from .i18n import _
+from generator.core.config import Config
+from generator.core.fonts import find_family
+from generator.core.i18n import _
 
 
 @dataclass(frozen=True)
@@ -20,10 +20,11 @@ class Finding:
 
 
 def _versions() -> list[Finding]:
+    from importlib.metadata import version
+
     import docx  # noqa: F401
     import markdown
     import weasyprint
-    from importlib.metadata import version
 
     findings = [Finding("Python", True, platform.python_version()),
                 Finding("WeasyPrint", True, weasyprint.__version__),
@@ -65,7 +66,7 @@ def _smoke_render(config: Config) -> Finding:
         for page in reader.pages:
             for font in (page.get("/Resources", {}).get("/Font", {}) or {}).values():
                 fonts.add(str(font.get_object().get("/BaseFont", "")))
-        from .render.pdf import _font_key
+        from generator.render.pdf import _font_key
 
         ok = "党建辅导员制" in text and any(_font_key(name).startswith(_font_key(family)) for name in fonts)
         return Finding(_("one-page smoke render"), ok, _("{pages} page, fonts: {fonts}").format(

@@ -18,10 +18,10 @@ atexit.register(shutil.rmtree, _SESSION_CACHE, ignore_errors=True)
 
 import pytest  # noqa: E402
 
-from generator.check import check_paths  # noqa: E402
-from generator.config import load_config  # noqa: E402
-from generator.i18n import set_language  # noqa: E402
-from generator.registry import load_registry  # noqa: E402
+from generator.check.engine import check_paths  # noqa: E402
+from generator.core.config import load_config  # noqa: E402
+from generator.core.i18n import set_language  # noqa: E402
+from generator.read.registry import load_registry  # noqa: E402
 
 TESTS = Path(__file__).parent
 PROJECT = TESTS / "project"

@@ -145,7 +145,7 @@ def test_set_front_matter_value_changes_only_that_value(project_config):
 def test_messages_in_sets_the_language_of_one_thread_only(project_config, project_registry):
     import threading
 
-    from generator.i18n import _, current_language
+    from generator.core.i18n import _, current_language
 
     path = RULE_FIXTURES / "TXT403_halfwidth_punctuation.md"
     text = path.read_text(encoding="utf-8")
@@ -168,7 +168,7 @@ def test_messages_in_sets_the_language_of_one_thread_only(project_config, projec
 
 
 def test_translation_serves_each_language_without_changing_the_current_one():
-    from generator.i18n import current_language
+    from generator.core.i18n import current_language
 
     before = current_language()
     assert generator.translation("en").gettext("validate drafts") == "validate drafts"
@@ -201,7 +201,7 @@ def test_of_two_concurrent_writes_from_the_same_version_exactly_one_wins(tmp_pat
 
 
 def test_a_remembered_image_verdict_is_given_in_each_language(tmp_path):
-    from generator.rules.assets import verify_image
+    from generator.check.rules.assets import verify_image
 
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)

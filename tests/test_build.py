@@ -15,8 +15,8 @@ import zipfile
 
 from pypdf import PdfReader
 
-from generator.atomic import OutputLock
 from generator.cli import main
+from generator.build.store import OutputLock
 
 from .helpers import corpus_project
 
@@ -86,8 +86,7 @@ def test_each_report_is_laid_out_once_for_its_own_pdf_and_its_volume_part(tmp_pa
 
 
 def test_checks_of_unchanged_drafts_are_reused_until_the_registry_changes(tmp_path, monkeypatch, capsys):
-    from generator import check
-
+    from generator.check import engine as check
     root = corpus_project(tmp_path, IDS)
     _build(root, monkeypatch=monkeypatch, capsys=capsys)
     checked = []
@@ -279,30 +278,39 @@ def test_a_volume_task_waits_for_a_unit_a_worker_is_laying_out(tmp_path):
     stops waiting as soon as the worker is done without one."""
     import threading
 
-    from generator.cache import rendering_marker
+    from generator.build.store import UnitCache, rendering_marker
     from generator.render.assemble import Unit
-    from generator.render.units import UnitCache
 
     cache = UnitCache(tmp_path, "environment")
     draft = tmp_path / "r01.md"
     marker = rendering_marker(tmp_path, draft)
     marker.touch()
     unit = Unit(b"%PDF-1.7 laid out elsewhere", {"r-r01": 0}, 3, furniture=True)
+    looked = threading.Event()
+    reads = []
+    read = cache._read
+
+    def counted_read(key):
+        found = read(key)
+        reads.append(found)
+        looked.set()
+        return found
+
+    cache._read = counted_read
 
     def worker_finishes():
-        time.sleep(0.3)
+        looked.wait(30)  # the waiting task has looked once, in vain: the unit comes while it waits
         cache.put("key", unit)
         marker.unlink()
 
     threading.Thread(target=worker_finishes).start()
-    started = time.monotonic()
-    found = cache.wait_for("key", 30, marker)
+    found = cache.wait_for("key", 30, draft)
     assert found is not None and found.data == unit.data and found.pages == 3 and found.furniture
-    assert 0.25 < time.monotonic() - started < 5
-    # The worker ended without the unit (its layout failed): no waiting for the whole timeout.
+    assert reads[0] is None  # it did wait
+    # The worker ended without the unit (its layout failed, the marker is gone): no waiting for the whole time.
     started = time.monotonic()
-    assert cache.wait_for("other", 30, marker) is None
-    assert time.monotonic() - started < 5
+    assert cache.wait_for("other", 30, draft) is None
+    assert time.monotonic() - started < 15
 
 
 def test_an_edit_reuses_the_volumes_font_programs_and_equals_a_fresh_build(tmp_path, monkeypatch, capsys):
@@ -526,7 +534,7 @@ def test_environment_problems_are_messages_naming_the_path(tmp_path, monkeypatch
     def full(_descriptor):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("generator.atomic.os.fsync", full)
+    monkeypatch.setattr("generator.core.atomic.os.fsync", full)
     assert main(["build", "--jobs", "1", "--no-volume"]) == 2
     err = capsys.readouterr().err
     assert "_check.json：磁盘空间已满" in err and "内部错误" not in err  # the first file the build writes

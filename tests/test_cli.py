@@ -186,15 +186,14 @@ def test_python_dash_m_generator_works():
 
 
 def test_repository_config_documents_the_defaults():
-    from generator.config import Config, load_config
+    from generator.core.config import Config, load_config
 
     loaded = load_config(REPO / "reportgen.toml")
     assert loaded == Config(root=loaded.root, path=loaded.path)
 
 
 def test_parallel_check_gives_the_same_diagnostics_as_serial(project_config, project_registry, monkeypatch):
-    from generator import check as check_module
-
+    from generator.check import engine as check_module
     paths = sorted(RULE_FIXTURES.glob("*.md")) * 3
     _docs, serial = check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=1)
     monkeypatch.setattr(check_module, "PARALLEL_MINIMUM", 2)
@@ -203,7 +202,7 @@ def test_parallel_check_gives_the_same_diagnostics_as_serial(project_config, pro
 
 
 def test_the_suite_uses_a_user_cache_of_its_own():
-    from generator.usercache import user_cache_dir
+    from generator.core.usercache import user_cache_dir
 
     assert "reportgen-test-cache-" in str(user_cache_dir())
     assert not str(user_cache_dir()).startswith(str(Path.home() / ".cache"))

@@ -15,9 +15,9 @@ from pathlib import Path
 import docx
 import pytest
 
-from generator.config import Config, require_resources
-from generator.errors import ConfigError
-from generator.i18n import ARGPARSE_MESSAGES, _catalog
+from generator.core.config import Config, require_resources
+from generator.core.errors import ConfigError
+from generator.core.i18n import ARGPARSE_MESSAGES, _catalog
 
 from .conftest import PROJECT, RULE_FIXTURES
 from .helpers import corpus_project
@@ -236,7 +236,7 @@ def test_missing_registry_is_a_configuration_error_naming_the_key(tmp_path, caps
 
 
 def test_unreadable_draft_says_why_in_the_users_language(tmp_path):
-    from generator.reader import read_source
+    from generator.read.reader import read_source
 
     _text, problems, _bom, _crlf, _digest = read_source(tmp_path / "gone.md")
     assert [(item.code, item.message) for item in problems] == [("FM118", "无法读取文件：文件不存在")]
@@ -277,7 +277,7 @@ def test_new_leaves_the_submission_date_of_another_year_empty_and_its_placeholde
 
 
 def test_new_dates_a_draft_of_this_year_today(tmp_path, capsys, monkeypatch):
-    from generator.scaffold import render_scaffold
+    from generator.check.scaffold import render_scaffold
 
     config = Config(root=tmp_path)
     text = render_scaffold(config, year=2026, company="c", counselors=["n"], theme="t", title=None,
@@ -304,8 +304,8 @@ def test_placeholder_of_an_english_scaffold_is_recognised_in_chinese(tmp_path, c
 
 
 def test_escaped_angle_bracket_prints_without_its_backslash(project_config):
-    from generator.parse import parse
-    from generator.reader import read_draft
+    from generator.read.parse import parse
+    from generator.read.reader import read_draft
     from generator.render.docx import render_report_docx
     from generator.render.html import report_view
 

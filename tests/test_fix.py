@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 
-
 from .conftest import RULE_FIXTURES
 from .test_cli import make_project, run
 

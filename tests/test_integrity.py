@@ -15,7 +15,7 @@ import sys
 import pytest
 from pypdf import PdfReader
 
-from generator import build as build_module
+from generator.build import run as build_module
 from generator.cli import main
 
 from .helpers import REPO, corpus_project
@@ -139,13 +139,13 @@ def test_each_input_rebuilds_exactly_what_depends_on_it_and_equals_a_clean_build
 
 
 def test_fonts_and_tool_versions_are_in_every_key(tmp_path, monkeypatch):
-    from generator import cache
-    from generator.config import load_config
+    from generator.build import keys as cache
+    from generator.core.config import load_config
 
     root = corpus_project(tmp_path, [])
     config = load_config(root / "reportgen.toml")
     before = cache.environment_key(config)
-    versions = {**cache.tool_versions(), "weasyprint": "0"}
+    versions = {**cache.tool_versions(), "weasyprint": "0"}  # (keys.py's own name for core.digest's)
     monkeypatch.setattr(cache, "tool_versions", lambda: versions)
     assert cache.environment_key(config) != before
     monkeypatch.undo()
@@ -240,7 +240,7 @@ KINDS = ["truncated", "garbage", "wrong type", "swapped"]
 @pytest.fixture
 def built(tmp_path, monkeypatch, capsys, caplog):
     """A project built once, with the reference outputs a build must reproduce whatever was done to its cache."""
-    caplog.set_level(logging.INFO, logger="generator.verify")
+    caplog.set_level(logging.INFO, logger="generator.core.verify")
     root = corpus_project(tmp_path, ["r02", "r05"])
     assert _build(root, monkeypatch=monkeypatch, capsys=capsys, jobs="1")[0] == 0
     return root, _outputs(root / "output")
@@ -300,9 +300,8 @@ def test_a_damaged_tree_is_discarded_and_parsed_again(built, kind, monkeypatch, 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_damaged_user_cache_entry_is_discarded(tmp_path, monkeypatch, kind, caplog):
-    from generator import usercache
-
-    caplog.set_level(logging.INFO, logger="generator.verify")
+    from generator.core import usercache
+    caplog.set_level(logging.INFO, logger="generator.core.verify")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     usercache.remember_json("pinyin-test.json", {"张": ["zhang"]})
     usercache.remember_json("pinyin-other.json", {"李": ["li"]})
@@ -317,8 +316,9 @@ def test_a_damaged_user_cache_entry_is_discarded(tmp_path, monkeypatch, kind, ca
 
 def test_wrong_values_in_kept_memos_are_not_used(tmp_path, monkeypatch):
     """A memo whose seal is intact but whose values are of another form (written by another version)."""
-    from generator import usercache, volume
-    from generator.verify import Each
+    from generator.build import volume
+    from generator.core import usercache
+    from generator.core.verify import Each
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     usercache.remember_json(volume._pinyin_memo_name(), {"张明远": 3})
@@ -344,8 +344,8 @@ def test_a_damaged_message_catalog_or_cmap_memo_is_made_again(tmp_path):
 
 
 def test_a_journal_naming_another_output_directory_is_not_used(tmp_path, monkeypatch, capsys):
-    from generator import journal, usercache
-
+    from generator.build import journal
+    from generator.core import usercache
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     root = corpus_project(tmp_path, ["r02"])
     assert _build(root, monkeypatch=monkeypatch, capsys=capsys)[0] == 0

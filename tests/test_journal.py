@@ -6,11 +6,11 @@ import json
 import os
 import re
 
-from generator import build as build_module
-from generator.atomic import OutputLock
+from generator.build import run as build_module
+from generator.build.journal import _journal_name
 from generator.cli import main
-from generator.journal import _journal_name
-from generator.usercache import user_cache_dir
+from generator.build.store import OutputLock
+from generator.core.usercache import user_cache_dir
 
 from .helpers import corpus_project
 

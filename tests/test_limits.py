@@ -59,8 +59,8 @@ def test_control_and_bidi_characters_written_as_yaml_escapes_are_reported_and_ne
         tmp_path, check_file, project_config):
     import datetime as dt
 
-    from generator.parse import parse
-    from generator.reader import read_draft
+    from generator.read.parse import parse
+    from generator.read.reader import read_draft
     from generator.render.units import report_pdf
 
     path, _text = _draft(tmp_path, title='"以“党建+安全生产”\\x00推动本质安全\\u202E型企业建设"')
@@ -143,7 +143,7 @@ def test_a_build_refuses_each_pathological_draft_and_builds_the_others(tmp_path,
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr("generator.reader.os.open", unreadable)
+    monkeypatch.setattr("generator.read.reader.os.open", unreadable)
     monkeypatch.chdir(root)
     assert main(["build", "--jobs", "2", "--format", "json"]) == 1
     capsys.readouterr()

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.check import apply_severity, check_document
-from generator.fixes import apply_edits, fix_text
-from generator.parse import parse
-from generator.reader import draft_from_text
-from generator.rules.context import CheckContext
+from generator.check.context import CheckContext
+from generator.check.engine import apply_severity, check_document
+from generator.check.fixes import apply_edits, fix_text
+from generator.read.parse import parse
+from generator.read.reader import draft_from_text
 
 from .conftest import PROJECT
 
@@ -79,7 +78,7 @@ def test_fixing_never_changes_code_spans_and_is_idempotent(project_config, proje
 
 @given(st.text(max_size=50), st.lists(st.tuples(st.integers(0, 50), st.integers(0, 10), st.text(max_size=3))))
 def test_apply_edits_applies_only_non_overlapping_edits(text, raw_edits):
-    from generator.model import Edit
+    from generator.core.model import Edit
 
     edits = [Edit(min(start, len(text)), min(start + length, len(text)), replacement)
              for start, length, replacement in raw_edits]
@@ -91,7 +90,7 @@ def test_apply_edits_applies_only_non_overlapping_edits(text, raw_edits):
 
 @given(st.text(min_size=1, max_size=40), st.data())
 def test_apply_edits_applies_every_edit_of_disjoint_spans_as_spliced(text, data):
-    from generator.model import Edit
+    from generator.core.model import Edit
 
     cuts = sorted(set(data.draw(st.lists(st.integers(0, len(text)), max_size=8))))
     spans = list(zip(cuts[::2], cuts[1::2]))

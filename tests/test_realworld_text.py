@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.check import check_paths
+from generator.check.engine import check_paths
 from generator.cli import main
-from generator.config import load_config
-from generator.registry import load_registry
+from generator.core.config import load_config
+from generator.read.registry import load_registry
 
 from .conftest import PROJECT, REPO
 
@@ -151,8 +151,8 @@ def test_strikethrough_and_task_lists_are_drawn_in_pdf_and_docx(built):
 
 
 def test_strikethrough_reaches_the_pdf_as_deleted_text(built):
-    from generator.parse import parse
-    from generator.reader import read_draft
+    from generator.read.parse import parse
+    from generator.read.reader import read_draft
     from generator.render.html import body_html
 
     doc = parse(read_draft(built.root / "reports_src" / "2022" / "extensions.md"), built.config)
@@ -180,8 +180,8 @@ def test_entities_print_as_characters_and_are_reported(built):
 
 
 def _fixed(built: Built, name: str) -> str:
-    from generator.fixes import fix_text
-    from generator.rules.context import CheckContext
+    from generator.check.context import CheckContext
+    from generator.check.fixes import fix_text
 
     path = built.root / "reports_src" / "2022" / f"{name}.md"
     ctx = CheckContext(config=built.config, registry=load_registry(built.config.registry_path), whole_corpus=False)
@@ -205,7 +205,7 @@ def test_fix_keeps_link_definitions_autolinks_code_tables_and_html_like_text(bui
     assert '[guide]: http://x.example/guide "编写规范"' in fixed and "[site]: http://x.example/ '公司\"官网\"'" in fixed
     assert "<https://example.com/a,b>" in fixed and '`"中文"`' in fixed and '<span title="中文">' in fixed
     assert "| 引号 | 他说“安全第一” |" in fixed  # prose in a table is still fixed
-    from generator.parse import markdown_tree
+    from generator.read.parse import markdown_tree
 
     links = [link.get("href") for link in markdown_tree(fixed.split("---\n", 2)[2])[0].iter("a")]
     assert links == ["http://x.example/guide", "http://x.example/", "https://example.com/a,b"]
@@ -267,7 +267,7 @@ def _draft(fragments: list[str]) -> str:
 
 @pytest.fixture(scope="module")
 def fix_context(tmp_path_factory):
-    from generator.rules.context import CheckContext
+    from generator.check.context import CheckContext
 
     root = realworld_project(tmp_path_factory.mktemp("fixes") / "project", [])
     config = load_config(root / "reportgen.toml")
@@ -284,9 +284,9 @@ class FixContext(tuple):
 
 
 def _syntax(path, text, config):
-    from generator.fixes import markdown_syntax
-    from generator.parse import parse
-    from generator.reader import draft_from_text
+    from generator.check.fixes import markdown_syntax
+    from generator.read.parse import parse
+    from generator.read.reader import draft_from_text
 
     return markdown_syntax(parse(draft_from_text(path, text), config))
 
@@ -295,10 +295,10 @@ def _syntax(path, text, config):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_every_rule_proposes_only_fixes_that_keep_the_syntax(fix_context, fragments):
     """The rules themselves never offer an edit inside syntax (the fixer's own check is only a safety net)."""
-    from generator.check import apply_severity, check_document
-    from generator.fixes import apply_edits
-    from generator.parse import parse
-    from generator.reader import draft_from_text
+    from generator.check.engine import apply_severity, check_document
+    from generator.check.fixes import apply_edits
+    from generator.read.parse import parse
+    from generator.read.reader import draft_from_text
 
     path, ctx = fix_context
     text = _draft(fragments)
@@ -312,7 +312,7 @@ def test_every_rule_proposes_only_fixes_that_keep_the_syntax(fix_context, fragme
 @given(st.lists(st.sampled_from([*SYNTAX_FRAGMENTS, HTML_LIKE_FRAGMENT]), min_size=1, max_size=5))
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_fix_keeps_the_syntax_fixes_the_prose_and_is_idempotent(fix_context, fragments):
-    from generator.fixes import fix_text
+    from generator.check.fixes import fix_text
 
     path, ctx = fix_context
     text = _draft(fragments)
@@ -346,8 +346,8 @@ def test_libreoffice_prints_the_word_files_as_the_pdfs_do(built, tmp_path):
 
 
 def test_fix_spacing_with_the_require_policy_treats_code_spans_and_degrees_alike(built, tmp_path):
-    from generator.fixes import fix_text
-    from generator.rules.context import CheckContext
+    from generator.check.context import CheckContext
+    from generator.check.fixes import fix_text
 
     config = built.config.model_copy(update={"text": built.config.text.model_copy(
         update={"cjk_latin_spacing": "require"})})

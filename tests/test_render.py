@@ -15,11 +15,11 @@ import pytest
 from docx.oxml.ns import qn
 from pypdf import PdfReader
 
-from generator.parse import parse
-from generator.reader import read_draft
+from generator.read.parse import parse
+from generator.read.reader import read_draft
 from generator.render.docx import render_report_docx
-from generator.render.html import render_report_html, report_view
 from generator.render.fontprograms import is_placeholder
+from generator.render.html import render_report_html, report_view
 from generator.render.pdf import embedded_fonts, render_pdf
 from generator.render.units import report_pdf
 
@@ -199,7 +199,7 @@ def test_libreoffice_converts_the_docx(docx_bytes, tmp_path):
 
 
 def test_raw_html_and_template_syntax_stay_literal(project_config, tmp_path):
-    from generator.reader import draft_from_text
+    from generator.read.reader import draft_from_text
 
     text = VALID.read_text(encoding="utf-8").replace(
         "title: 以“党建+安全生产”推动本质安全型企业建设", "title: '{{ 7*7 }} <script>alert(1)</script>'").replace(
@@ -218,7 +218,7 @@ def test_parsed_trees_read_back_from_the_build_cache_are_the_trees_parsed(tmp_pa
     """Workers share parsed trees through the build cache: what they read back must be what parsing gives."""
     import xml.etree.ElementTree as etree
 
-    from generator.parse import keep_trees_in, markdown_tree
+    from generator.read.parse import keep_trees_in, markdown_tree
 
     from .conftest import REPO
 

@@ -14,9 +14,9 @@ from docx.shared import Pt
 from pypdf import PdfReader
 
 from generator.cli import main
-from generator.config import load_config
-from generator.parse import parse
-from generator.reader import draft_from_text, read_draft
+from generator.core.config import load_config
+from generator.read.parse import parse
+from generator.read.reader import draft_from_text, read_draft
 from generator.render.docx import render_report_docx
 from generator.render.html import report_view
 from generator.render.units import report_pdf
@@ -90,8 +90,7 @@ def test_reference_docx_provides_the_styles(tmp_path):
 
 
 def test_a_render_over_its_time_limit_fails_alone(project_config):
-    from generator import worker
-
+    from generator.build import worker
     worker.initialise(project_config, "zh_CN")
     started = time.monotonic()
     message = worker.limited(time.sleep, 1, VALID, 30)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.diagnostics import all_rules
+from generator.core.codes import CODES
 
 from .conftest import PROJECT, RULE_FIXTURES
 
@@ -93,7 +93,7 @@ def test_rule_fixture_reports_code_line_and_message(name, check_file):
 
 def test_every_document_rule_has_a_fixture():
     covered = {code for expectations in EXPECTED.values() for code, *_ in expectations} | {"FM114"}
-    document_rules = {code for code, rule in all_rules().items()
+    document_rules = {code for code, rule in CODES.items()
                       if rule.scope == "document" or code.startswith(("FM", "SEC", "TXT"))}
     assert document_rules - covered == set()
 
@@ -109,8 +109,8 @@ def test_valid_draft_is_clean(check_file):
 
 
 def test_yaml_never_coerces_text(project_config):
-    from generator.parse import parse
-    from generator.reader import read_draft
+    from generator.read.parse import parse
+    from generator.read.reader import read_draft
 
     doc = parse(read_draft(RULE_FIXTURES / "no_coercion.md"), project_config)
     assert doc.meta.title == "no"
@@ -124,7 +124,7 @@ def test_numbering_variants_and_aliases_match_required_sections(check_file):
 
 
 def test_bom_and_crlf_keep_line_numbers(project_config, check_file):
-    from generator.reader import read_draft
+    from generator.read.reader import read_draft
 
     draft = read_draft(RULE_FIXTURES / "bom_crlf.md")
     assert draft.has_bom and draft.had_crlf
@@ -133,15 +133,14 @@ def test_bom_and_crlf_keep_line_numbers(project_config, check_file):
 
 
 def test_crashing_rule_is_reported_for_its_file_and_others_still_run(monkeypatch, check_file):
-    from generator import diagnostics as registry
+    from generator.check import registry
 
     def broken(doc, ctx):
         raise ZeroDivisionError("boom")
         yield
 
     original = registry.RULES["SEC207"]
-    monkeypatch.setitem(registry.RULES, "SEC207", registry.Rule(
-        original.code, original.name, original.severity, original.description, broken, "document"))
+    monkeypatch.setitem(registry.RULES, "SEC207", registry.Rule(original.info, broken))
     found = check_file(RULE_FIXTURES / "SEC201_missing_required_section.md")
     codes = [d.code for d in found]
     assert "INT901" in codes and "SEC201" in codes

@@ -9,7 +9,7 @@ import shutil
 
 import opencc
 
-from generator.rules.text import PINYIN_GLOSS, TONED
+from generator.check.rules.text import PINYIN_GLOSS, TONED
 
 from .conftest import PROJECT
 from .test_cli import make_project, run

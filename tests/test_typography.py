@@ -254,7 +254,7 @@ def test_volume_cover_title_breaks_between_words_in_pdf_and_word(built):
 
 def test_every_face_embedded_is_a_configured_one(built):
     """pdffonts of every PDF built: only the configured faces (the Latin companion is one of them), embedded."""
-    from generator.config import load_config
+    from generator.core.config import load_config
     from generator.render.pdf import _font_key, configured_font_keys
 
     allowed = configured_font_keys(load_config(REPO / "reportgen.toml"))
@@ -274,8 +274,7 @@ def test_word_cuts_are_remembered_and_the_segmenter_loads_only_for_a_new_text(tm
     """jieba's dictionary takes 0.2 s and memory to load: a build whose titles were cut before never loads it."""
     import sys
 
-    from generator import typeset, usercache
-
+    from generator.core import typeset, usercache
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     title = "以“党建+技能培养”推动高海拔地区历年统计年鉴编制工作的实践探索"
     first = usercache.Memo(typeset._cuts_memo_name, typeset._cut, [str], deferred=True)

@@ -14,10 +14,10 @@ import pytest
 from pypdf import PdfReader
 
 from generator.cli import main
-from generator.config import load_config
-from generator.parse import parse
-from generator.reader import read_draft
-from generator.registry import load_registry
+from generator.core.config import load_config
+from generator.read.parse import parse
+from generator.read.reader import read_draft
+from generator.read.registry import load_registry
 
 from .conftest import REPO
 from .helpers import corpus_project

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 import pikepdf
 
-from ..config import Config
+from generator.core.config import Config
+
 from .fontprograms import PlaceholderFont, ProgramStore, embed_programs
 from .pagenumbers import PageNumbers
 

@@ -31,14 +31,22 @@ from docx.text.paragraph import Paragraph
 from lxml import etree
 from PIL import Image
 
-from ..config import Config
-from ..diagnostics import diagnostic
-from ..i18n import _
-from ..model import Diagnostic, Document
-from ..textnorm import xml_safe
-from ..typeset import role_lines
+from generator.core.config import Config
+from generator.core.diagnostics import diagnostic
+from generator.core.i18n import _
+from generator.core.model import Diagnostic, Document
+from generator.core.page import (
+    FIGURE_MAX_HEIGHT_MM,
+    HEADING_FACES,
+    HEADING_INDENT_EM,
+    MARGINS_MM,
+    PAPER_MM,
+    text_area_mm,
+)
+from generator.core.textnorm import xml_safe
+from generator.core.typeset import role_lines
+
 from .docx_styles import new_document
-from .page import FIGURE_MAX_HEIGHT_MM, HEADING_FACES, HEADING_INDENT_EM, MARGINS_MM, PAPER_MM, text_area_mm
 
 HEADING_STYLES = {2: "Heading 1", 3: "Heading 2", 4: "Heading 3", 5: "Heading 4", 6: "Heading 4", 1: "Heading 1"}
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")

@@ -21,8 +21,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 
-from ..config import Config
-from ..usercache import recall, remember
+from generator.core.config import Config
+from generator.core.usercache import recall, remember
 
 BODY_SIZE = 12  # pt; GB/T 9704 uses 16 pt on official papers, reports read better at 12
 

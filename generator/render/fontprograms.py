@@ -32,7 +32,7 @@ from typing import Protocol
 import pikepdf
 import uharfbuzz
 
-from ..i18n import _
+from generator.core.i18n import _
 
 MAGIC = b"reportgen-deferred-font\n"
 DROPPED_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH", "PCLT", "SVG ")
@@ -52,7 +52,7 @@ def fingerprint(head: bytes, maxp: bytes) -> str:
 @lru_cache(maxsize=64)
 def installed_face(postscript_name: str, expected: str) -> tuple[str, int] | None:
     """The installed file and face index with this PostScript name and fingerprint, as fontconfig lists them."""
-    from ..fonts import installed_faces
+    from generator.core.fonts import installed_faces
 
     for path, index in sorted({(path, index) for path, index, _families, _style, postscript in installed_faces()
                                if postscript == postscript_name}):
@@ -213,7 +213,7 @@ def _program(path: str, index: int, fingerprint_: str, glyphs: set[int], store: 
     if cached is not None and _valid_program(cached, glyphs):
         return cached
     if cached is not None:
-        from ..verify import discard
+        from generator.core.verify import discard
 
         discard(f"font program {key}", "it does not parse or lacks glyphs")
     data = subset_face(path, index, glyphs)

@@ -18,13 +18,21 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from .. import __version__
-from ..config import Config
-from ..i18n import _, ngettext
-from ..model import Document
-from ..typeset import TRIM_START, paragraph_end, role_lines, running_title
-from .page import (FIGURE_MAX_HEIGHT_MM, HEADING_FACES, HEADING_INDENT_EM, MARGINS_MM, NUMBER_SIZE_PT, css_margins,
-                   mm_to_pt, text_area_mm)
+from generator import __version__
+from generator.core.config import Config
+from generator.core.i18n import _, ngettext
+from generator.core.model import Document
+from generator.core.page import (
+    FIGURE_MAX_HEIGHT_MM,
+    HEADING_FACES,
+    HEADING_INDENT_EM,
+    MARGINS_MM,
+    NUMBER_SIZE_PT,
+    css_margins,
+    mm_to_pt,
+    text_area_mm,
+)
+from generator.core.typeset import TRIM_START, paragraph_end, role_lines, running_title
 
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
@@ -77,7 +85,7 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
         try:
             super().load_bytecode(bucket)
         except Exception as error:  # noqa: BLE001 - Jinja lets a damaged entry's unpickling error through
-            from ..verify import discard
+            from generator.core.verify import discard
 
             discard(f"compiled template {bucket.key}", type(error).__name__)
             bucket.reset()
@@ -92,7 +100,7 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
 def _compiled_templates() -> jinja2.BytecodeCache | None:
     import hashlib
 
-    from ..usercache import user_cache_dir
+    from generator.core.usercache import user_cache_dir
 
     settings = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
     directory = user_cache_dir() / f"templates-{jinja2.__version__}-{settings}"

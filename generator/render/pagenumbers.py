@@ -18,11 +18,12 @@ from functools import lru_cache
 import pikepdf
 import uharfbuzz
 
-from ..config import Config
-from ..fonts import find_family
-from ..i18n import _
+from generator.core.config import Config
+from generator.core.fonts import find_family
+from generator.core.i18n import _
+from generator.core.page import MARGINS_MM, NUMBER_SIZE_PT, mm_to_pt
+
 from .fontprograms import FontProgramError, PlaceholderFont, is_cff, placeholder_program
-from .page import MARGINS_MM, NUMBER_SIZE_PT, mm_to_pt
 
 FONT_NAME = "/RgNumberFont"
 

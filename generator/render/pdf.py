@@ -24,10 +24,11 @@ import pikepdf
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from ..config import Config
-from ..diagnostics import diagnostic
-from ..i18n import _
-from ..model import Diagnostic
+from generator.core.config import Config
+from generator.core.diagnostics import diagnostic
+from generator.core.i18n import _
+from generator.core.model import Diagnostic
+
 from .fontprograms import PlaceholderFont, deferred_programs, placeholder_fonts
 
 MAX_RESOURCE_BYTES = 25 * 1024 * 1024

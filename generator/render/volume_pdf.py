@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from ..config import Config
-from ..i18n import _
-from ..model import Diagnostic, Document
-from ..registry import Registry, short_company_names
-from ..volume import Overview, VolumeSource, overview, pinyin_key, theme_groups
+from generator.build.volume import Overview, VolumeSource, overview, pinyin_key, theme_groups
+from generator.core.config import Config
+from generator.core.i18n import _
+from generator.core.model import Diagnostic, Document
+from generator.read.registry import Registry, short_company_names
+
 from .assemble import LINK_BASE, OutlineEntry, Unit, assemble
 from .html import ReportView, brand_context, elements_html, report_view, template_environment
-from .units import UnitCache, render_unit, report_unit
+from .units import NoUnitStore, UnitStore, render_unit, report_unit
 
 
 @dataclass
@@ -100,7 +101,7 @@ def indexes(registry: Registry, groups: list[tuple[str, list[ReportView]]],
 
 def render_volume_pdf(config: Config, year: str, docs: list[Document], source: VolumeSource,
                       registry: Registry, *, timestamp: dt.datetime,
-                      cache: UnitCache | None = None,
+                      cache: UnitStore | None = None,
                       report_timestamp: Callable[[Document], dt.datetime] | None = None,
                       assemble_pdf: bool = True, page_counts: dict[str, int] | None = None,
                       waiting_for: frozenset[str] = frozenset(), wait: float = 0,
@@ -110,7 +111,7 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
     units are not even read. The units of the reports in `waiting_for` (paths) are being laid out by other tasks
     as this one starts: it waits up to `wait` seconds for each. `unit_keys` (report path -> unit key) name the
     units of reports already laid out, which are then read without making their HTML again."""
-    cache = cache or UnitCache(None, "")
+    cache = cache or NoUnitStore()
     environment = template_environment(config.templates_dir)
     short_names = short_company_names(registry)
     numbers = overview(config, docs, short_names)

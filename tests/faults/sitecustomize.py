@@ -15,7 +15,7 @@ FAULT = os.environ.get("REPORTGEN_FAULT", "")
 
 class _PatchWorker(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
-        if name != "generator.worker":
+        if name != "generator.build.worker":
             return None
         sys.meta_path.remove(self)
         spec = importlib.machinery.PathFinder.find_spec(name, path)

@@ -1,0 +1,304 @@
+"""The output directory as a build owns it: its lock, and the one layout of its `.cache/` with the records kept
+there (what each report's and volume's last build wrote, the laid-out units and font programs, parsed trees, the
+check results), each read back verified (`core/verify.py`).
+
+    <output>/.reportgen.lock                    the build's lock (`OutputLock`)
+    <output>/.cache/_check.json                 check results of unchanged drafts (`CheckMemo`)
+    <output>/.cache/<year>/<report-id>.json     a report's record: key, outputs (path, size, SHA-256), pages, units
+    <output>/.cache/<year>/_volume.json         the year's volume record
+    <output>/.cache/<year>/units/               laid-out units (`UnitCache`), font programs, rendering markers
+    <output>/.cache/<year>/trees/               parsed Markdown trees (`read/parse.py`)
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from generator.core.atomic import atomic_write, is_temporary
+from generator.core.digest import sha256_bytes, sha256_file
+from generator.core.errors import BuildLocked
+from generator.core.i18n import _
+from generator.core.model import Diagnostic, Document
+from generator.core.verify import DIAGNOSTIC, OUTPUT, Each, discard, read_json
+
+if TYPE_CHECKING:  # the renderers and the checker load only where units or check results are used
+    from generator.check.context import CheckContext
+    from generator.render.assemble import Unit
+
+CACHE = ".cache"
+LOCK = ".reportgen.lock"
+
+
+class OutputLock:
+    """An exclusive, non-blocking lock on `<output>/.reportgen.lock` for the whole build."""
+
+    def __init__(self, output: Path):
+        self.path = output / LOCK
+        self.handle = None
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = self.path.open("a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "?"
+            self.handle.close()
+            raise BuildLocked(_("another build (process {pid}) is writing to {path}; try again when it has finished")
+                              .format(pid=holder, path=self.path.parent)) from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(str(os.getpid()))
+        self.handle.flush()
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        if exc_type is not None and not issubclass(exc_type, Exception):  # Ctrl-C or SIGTERM: workers are gone
+            remove_temporaries(self.path.parent)
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def remove_temporaries(directory: Path) -> None:
+    """Temporary files of writes that did not finish (a build holding the lock is the only writer): reportgen's
+    own only (`is_temporary`, and anything in its `.cache`); another program's `.part.tmp` is not ours."""
+    cache = directory / CACHE
+    for path in directory.rglob(".*.tmp"):
+        if (is_temporary(path) or cache in path.parents) and path.is_file():
+            path.unlink(missing_ok=True)
+
+
+# ---- where things are kept -------------------------------------------------------------------------------
+
+
+def report_record_path(out: Path, year: str, report_id: str) -> Path:
+    return out / CACHE / year / f"{report_id}.json"
+
+
+def report_record_paths(out: Path) -> list[Path]:
+    """The records of every report the output holds (the volumes' records start with “_”)."""
+    return sorted(path for path in (out / CACHE).glob("*/*.json") if not path.stem.startswith("_"))
+
+
+def volume_record_path(out: Path, year: str) -> Path:
+    return out / CACHE / year / "_volume.json"
+
+
+def check_memo_path(out: Path) -> Path:
+    return out / CACHE / "_check.json"
+
+
+def units_dir(out: Path, year: str) -> Path:
+    """Where a year's laid-out units are cached (`render/units.py`)."""
+    return out / CACHE / year / "units"
+
+
+def trees_dir(units: Path | None) -> Path | None:
+    """Where the parsed trees of the drafts whose units are in `units` are kept (`parse.markdown_tree`)."""
+    return units.parent / "trees" if units is not None else None
+
+
+def rendering_marker(units: Path, draft: Path) -> Path:
+    """A file that exists while a worker renders `draft` (a volume task waits for that report's unit while it
+    does). Named like an interrupted write, so that a killed build's markers are removed by the next build."""
+    return units / f".rendering-{hashlib.sha256(str(draft).encode()).hexdigest()[:16]}.reportgen-marker.tmp"
+
+
+
+# ---- records ---------------------------------------------------------------------------------------------
+
+# A report's cache entry: what its last successful build wrote (also the record of which files it owns).
+REPORT_RECORD = {"key": str, "outputs": Each(OUTPUT), "pages": int, "units": [str], "diagnostics": [DIAGNOSTIC],
+                "draft": str}
+
+
+def read_report_record(path: Path) -> dict | None:
+    """A report's cache entry, verified (None if it is missing or not of the expected form)."""
+    cached = read_json(path, REPORT_RECORD)
+    if cached is None:
+        return None
+    try:
+        cached["diagnostics"] = [Diagnostic.from_json(item) for item in cached["diagnostics"]]
+    except (ValueError, TypeError):
+        discard(path, "a diagnostic of another form")
+        return None
+    return cached
+
+
+def intact(target: Path, entry: dict) -> bool:
+    """Whether `target` is still exactly the file recorded in `entry` (path, size, SHA-256)."""
+    return target.is_file() and target.stat().st_size == entry["bytes"] and sha256_file(target) == entry["sha256"]
+
+
+
+VOLUME_RECORD = {"key": str, "units": [str], "record": {"outputs": Each(OUTPUT), "pages": int, "result": str,
+                                                       "reports": [{"id": str, "title": str, "start_page": int}]}}
+
+
+def cached_volume_outputs(out: Path, year: str) -> dict[str, dict]:
+    """The outputs the year's last volume build wrote that are still exactly as it wrote them."""
+    cached = read_json(volume_record_path(out, year), VOLUME_RECORD)
+    return {kind: entry for kind, entry in (cached["record"]["outputs"] if cached else {}).items()
+            if (target := out / entry["path"]).parent in (out / year, out / year / "reports") and intact(target, entry)}
+
+
+
+# ---- laid-out units --------------------------------------------------------------------------------------
+
+FONT_RECORD = {"descriptor": [int], "key": str, "file": str, "index": int, "fingerprint": str, "postscript": str,
+               "glyphs": [int]}
+UNIT_RECORD = {"key": str, "anchors": Each(int), "pages": int, "furniture": bool, "sha256": str,
+               "diagnostics": [DIAGNOSTIC], "fonts": [FONT_RECORD]}
+
+
+class UnitCache:
+    """Units by content key, in the cache directory. A worker writes a unit as soon as it is laid out (atomically;
+    the JSON last), so that a task running beside it can use it at once; the build prunes what no output used."""
+
+    def __init__(self, directory: Path | None, environment: str):
+        self.directory = directory
+        self.environment = environment
+        self.used: set[str] = set()
+
+    def key(self, html: str, base_url: Path, roots: tuple[Path, ...]) -> str:
+        """The HTML, and the content of every file under `roots` it refers to (a chart replaced under the same
+        name changes the key), in this environment. Files elsewhere are never read: the fetcher refuses them."""
+        digest = hashlib.sha256("\0".join((self.environment, str(base_url.resolve()), html)).encode())
+        from generator.render.units import referenced_files
+
+        for path in referenced_files(html, base_url):
+            readable = path.is_file() and any(path.is_relative_to(root.resolve()) for root in roots)
+            digest.update(f"\0{path}\0{sha256_file(path) if readable else 'not read'}".encode())
+        return digest.hexdigest()[:32]
+
+    def get(self, key: str) -> Unit | None:
+        unit = self._read(key)
+        if unit is not None:
+            self.used.add(key)
+        return unit
+
+    def _read(self, key: str) -> Unit | None:
+        """A unit, verified: its record of the expected form and naming this key, its PDF of the recorded
+        SHA-256. Anything else (torn, garbage, of another format, swapped with another unit) is laid out again."""
+        if self.directory is None:
+            return None
+        path = self.directory / f"{key}.json"
+        meta = read_json(path, UNIT_RECORD)
+        if meta is None:
+            return None
+        if meta["key"] != key:
+            discard(path, "the record of another unit")
+            return None
+        try:
+            data = (self.directory / f"{key}.pdf").read_bytes()
+        except OSError:
+            discard(path, "its PDF is missing")
+            return None
+        if hashlib.sha256(data).hexdigest() != meta["sha256"]:
+            discard(path, "its PDF is not the one laid out")
+            return None
+        from generator.render.assemble import Unit
+        from generator.render.fontprograms import PlaceholderFont
+
+        try:
+            problems = tuple(Diagnostic.from_json(item) for item in meta["diagnostics"])
+            fonts = tuple(PlaceholderFont.from_json(item) for item in meta["fonts"])
+        except (ValueError, TypeError):
+            discard(path, "not of the expected form")
+            return None
+        return Unit(data, meta["anchors"], meta["pages"], furniture=meta["furniture"], diagnostics=problems,
+                    fonts=fonts)
+
+    def put(self, key: str, unit: Unit) -> None:
+        self.used.add(key)
+        meta = {"key": key, "anchors": unit.anchors, "pages": unit.pages, "furniture": unit.furniture,
+                "sha256": hashlib.sha256(unit.data).hexdigest(),
+                "diagnostics": [item.to_json() for item in unit.diagnostics],
+                "fonts": [font.to_json() for font in unit.fonts]}
+        if self.directory is not None:
+            atomic_write(self.directory / f"{key}.pdf", unit.data)
+            atomic_write(self.directory / f"{key}.json", json.dumps(meta, sort_keys=True, ensure_ascii=False).encode())
+
+    def get_program(self, key: str) -> bytes | None:
+        """A finished font program (`fontprograms.embed_programs`), kept beside the units that used it."""
+        if self.directory is None:
+            return None
+        path = self.directory / f"{key}.font"
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        if not data.startswith(key.encode()):
+            discard(path, "not the font program it names")
+            return None
+        self.used.add(key)
+        return data[len(key):]
+
+    def put_program(self, key: str, data: bytes) -> None:
+        self.used.add(key)
+        if self.directory is not None:
+            atomic_write(self.directory / f"{key}.font", key.encode() + data)  # its key inside: a swap shows
+
+    def wait_for(self, key: str, seconds: float, source: Path) -> Unit | None:
+        """The unit another task is laying out now from `source`, once it is written; None as soon as that task
+        has ended without it (its `rendering_marker` is gone) or after `seconds`."""
+        marker = rendering_marker(self.directory, source)
+        started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            unit = self.get(key)
+            # A short grace: the other task may have been handed out but not have made its marker yet.
+            if unit is not None or (not marker.exists() and time.monotonic() - started > 0.5):
+                return unit
+            time.sleep(0.02)
+        return None
+
+
+
+# ---- check results ---------------------------------------------------------------------------------------
+
+
+class CheckMemo:
+    """The diagnostics of drafts checked by the previous build, reused while nothing they depend on changed: the
+    draft's bytes, the images it references, and `salt` (the rendering environment, which covers reportgen's
+    code, the configuration and the language, plus the registry). Kept in one JSON file of the output's cache."""
+
+    def __init__(self, path: Path, salt: str):
+        self.path, self.salt = path, salt
+        self.entries = read_json(path, Each({"key": str, "diagnostics": [DIAGNOSTIC]})) or {}
+        self.seen: dict[str, dict] = {}
+
+    def key(self, doc: Document, ctx: CheckContext) -> str:
+        from generator.check.rules.assets import asset_files
+
+        from .keys import report_key
+
+        # The text this check read, not the file as it may be now.
+        return report_key(sha256_bytes(doc.draft.text.encode()), asset_files(doc, ctx), self.salt, ())
+
+    def get(self, doc: Document, key: str) -> list[Diagnostic] | None:
+        entry = self.entries.get(str(doc.path))
+        if not entry or entry["key"] != key:
+            return None
+        try:
+            found = [Diagnostic.from_json(item) for item in entry["diagnostics"]]
+        except (ValueError, TypeError):
+            discard(f"{self.path}: {doc.path}", "a diagnostic of another form")
+            return None
+        self.seen[str(doc.path)] = entry
+        return found
+
+    def put(self, doc: Document, key: str, found: list[Diagnostic]) -> None:
+        self.seen[str(doc.path)] = {"key": key, "diagnostics": [item.to_json() for item in found]}
+
+    def save(self) -> None:
+        """Keep the entries of the drafts checked in this run (others are gone or were not asked for)."""
+        atomic_write(self.path, json.dumps(self.seen, ensure_ascii=False, sort_keys=True).encode())
+
+

@@ -1,0 +1,439 @@
+"""The annual volume (年度成果汇编): planning which reports go in, and compiling its PDF and DOCX.
+
+Order: cover, inside title page, preface (from `<sources>/<year>/_volume.md`), an overview computed from the
+drafts, the table of contents, the reports grouped by theme (each from a right-hand page), indexes of
+counselors and companies, the afterword and the back cover. Front matter is numbered in roman numerals, the
+body from 1. The reports' parts are the units their own PDFs were made from (`render/units.py`), already in the
+unit cache when the build starts a volume; the back and front matter are laid out with the page numbers the
+parts give, and `render/assemble.py` joins everything into one PDF (see `render/volume_pdf.py`); the printed
+start pages are used for the TOC, the indexes, the manifest and the pre-filled Word TOC field. The PDF and the
+Word volume are two tasks run side by side (`VolumeJob`), sharing laid-out units through the cache.
+
+Failure policy (`volume.on_failed_report`): "exclude" builds the volume without reports that failed and the
+build exits 1; "keep-previous" leaves the previous volume in place, writes nothing, and the build exits 1.
+A report that fails while the build runs (at render) is excluded then (`VolumeJob.exclude`): what its volume's
+tasks made with it is dropped, and a task waiting for its unit stops instead of laying it out. Either way a
+volume is written whole or not at all, and one whose own diagnostics hold an error is not written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import Counter, defaultdict
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.core.atomic import atomic_write
+from generator.core.config import Config
+from generator.core.diagnostics import diagnostic
+from generator.core.digest import sha256_bytes
+from generator.core.i18n import _
+from generator.core.model import Diagnostic, Document, Draft, Severity
+from generator.core.usercache import Memo
+from generator.core.verify import read_json
+from generator.read.parse import parse
+from generator.read.reader import read_draft
+
+from .store import VOLUME_RECORD, UnitCache, intact, trees_dir, units_dir, volume_record_path
+
+VOLUME_FIELDS = ("title", "subtitle", "organisation", "editor", "date")
+BACK_SECTIONS = ("编后记", "后记", "Afterword")
+
+
+@dataclass(frozen=True)
+class VolumeSource:
+    """The publicity staff's file: front-matter fields and the sections before and after the reports."""
+
+    path: Path | None
+    fields: dict[str, str]
+    front: tuple[tuple[str, object], ...]   # (title, element list) before the overview
+    back: tuple[tuple[str, object], ...]    # after the indexes
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def volume_source_draft(config: Config, year: str) -> Draft | None:
+    """The year's `_volume.md` as read once by the build (its key and its tasks use these bytes), or None."""
+    path = config.sources_dir / year / config.volume.front_matter
+    return read_draft(path) if path.is_file() else None
+
+
+_UNREAD = object()
+
+
+def read_volume_source(config: Config, year: str, draft=_UNREAD) -> VolumeSource:
+    """The year's volume source, from `draft` (a Draft, or None for none) when the build has read it already."""
+    draft = volume_source_draft(config, year) if draft is _UNREAD else draft
+    if draft is None:
+        return VolumeSource(None, {}, (), ())
+    path = draft.path
+    problems = list(draft.read_problems)
+    fields = {}
+    for name, value in draft.fields.items():
+        if name not in VOLUME_FIELDS:
+            problems.append(diagnostic("FM106", path, value.key_pos, _("unknown field “{key}”").format(key=name)))
+        elif isinstance(value.value, str):
+            fields[name] = value.value.strip()
+    doc = parse(draft, config)
+    front, back, current, title = [], [], None, None
+    for element in doc.body:
+        if element.tag == "h2":
+            title = "".join(element.itertext()).strip()
+            current = []
+            (back if title in BACK_SECTIONS else front).append((title, current))
+        elif current is not None:
+            current.append(element)
+    return VolumeSource(path, fields, tuple((t, tuple(e)) for t, e in front), tuple((t, tuple(e)) for t, e in back),
+                        tuple(problems))
+
+
+def _lazy_pinyin(text: str) -> list[str]:
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin(text)
+
+
+def _pinyin_memo_name() -> str:
+    from importlib.metadata import version
+
+    return f"pinyin-{version('pypinyin')}.json"
+
+
+# pypinyin's dictionaries take 56 MB and 0.3 s to load, for a few dozen names a year
+_PINYIN = Memo(_pinyin_memo_name, _lazy_pinyin, [str])
+
+
+def pinyin_key(text: str) -> tuple:
+    """Sort key by pinyin (readings remembered in the user cache: pypinyin loads only for a name not seen)."""
+    return (tuple(_PINYIN(text)), text)
+
+
+@dataclass
+class Overview:
+    counselors: int
+    companies: int
+    reports: int
+    per_theme: list[tuple[str, int, list[str]]]
+    matrix_themes: list[str]
+    matrix: list[tuple[str, list[int]]]
+
+
+def overview(config: Config, docs: list[Document], short_names: dict[str, str]) -> Overview:
+    """Every number of the overview, computed from the drafts in the volume."""
+    themes = [theme for theme in config.ordered_themes if any(doc.meta.theme == theme for doc in docs)]
+    per_theme = []
+    for theme in themes:
+        members = [doc for doc in docs if doc.meta.theme == theme]
+        companies = sorted({doc.meta.company for doc in members}, key=pinyin_key)
+        per_theme.append((theme, len(members), [short_names.get(name, name) for name in companies]))
+    companies = sorted({doc.meta.company for doc in docs}, key=pinyin_key)
+    counts = Counter((doc.meta.company, doc.meta.theme) for doc in docs)
+    matrix = [(short_names.get(company, company), [counts[(company, theme)] for theme in themes])
+              for company in companies]
+    return Overview(counselors=len({name for doc in docs for name in doc.meta.counselors}),
+                    companies=len(companies), reports=len(docs), per_theme=per_theme,
+                    matrix_themes=themes, matrix=matrix)
+
+
+def theme_groups(config: Config, docs: list[Document]) -> list[tuple[str, list[Document]]]:
+    groups = []
+    for theme in config.ordered_themes:
+        members = sorted((doc for doc in docs if doc.meta.theme == theme),
+                         key=lambda doc: (doc.meta.submitted or dt.date.max, doc.report_id))
+        if members:
+            groups.append((theme, members))
+    return groups
+
+
+# ---- planning (parent process) ------------------------------------------------------------------------
+
+
+@dataclass
+class VolumeOutput:
+    pdf: bytes | None = None
+    docx: bytes | None = None
+    pages: int = 0
+    starts: list[tuple[str, str, int]] = field(default_factory=list)  # (id, title, printed start page)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    cache_used: set[str] = field(default_factory=set)                 # keys of the units it came from
+    missing: str | None = None  # a report whose unit it waited for and that ended without one (no volume made)
+    member_diagnostics: dict[str, tuple[Diagnostic, ...]] = field(default_factory=dict)  # from the reports' units
+
+
+@dataclass
+class VolumeJob:
+    config: Config
+    year: str
+    report_paths: list[Path]
+    formats: tuple[str, ...]
+    include_drafts: bool
+    key: str
+    targets: dict[str, Path]
+    record: dict
+    environment: str
+    units: Path
+    source: Draft | None = None                          # `_volume.md` as read for the key
+    registry: object = None                              # the registry as read for the key and the checks
+    needs_render: bool = True
+    units_used: list[str] = field(default_factory=list)  # keys of the laid-out units the volume came from
+    members: list = field(default_factory=list, repr=False)      # the reports' build records, updated as they render
+
+    @property
+    def known_pages(self) -> dict[Path, int]:
+        """Page counts of the reports reused from the cache."""
+        return {record.doc.path: record.pages for record in self.members if record.result == "reused"}
+
+    def task(self, kind: str, page_counts: dict[str, int] | None = None,
+             waiting_for: frozenset[str] = frozenset()) -> tuple:
+        """The PDF and the Word volume are separate tasks, run side by side: each lays out what it needs (the
+        Word volume only the back matter, whose pages its TOC prints) or takes it from the unit cache. Given the
+        reports' page counts, the Word volume needs no report laid out at all. The PDF task may start while
+        the reports in `waiting_for` (paths) are still being laid out: it waits for their units."""
+        # The units of the reports already rendered or reused, by key: a task reads them without making each
+        # report's HTML again to find its key.
+        unit_keys = {str(record.doc.path): record.units[0] for record in self.members if len(record.units) == 1}
+        # The drafts, `_volume.md` and the registry as this build read and checked them: no task reads them again.
+        drafts = [record.doc.draft for record in self.members]
+        return (self.year, drafts, (kind,), self.include_drafts, self.units, self.environment,
+                page_counts, waiting_for, unit_keys, self.source, self.registry)
+
+    def submit(self, pool: ProcessPoolExecutor, kind: str, page_counts: dict[str, int] | None = None,
+               waiting_for: frozenset[str] = frozenset()) -> Future:
+        return pool.submit(render_volume, *self.task(kind, page_counts, waiting_for))
+
+    def failing_members(self, output: VolumeOutput) -> list:
+        """Members whose laid-out unit reported an error (with the severity overrides): a report that was not
+        rendered in this build (`reportgen volume`) and that cannot be set, found as the volume lays it out.
+        Each is marked failed, with what its layout reported, for the build to exclude."""
+        from generator.check.engine import apply_severity
+
+        failing = []
+        for member in self.members:
+            problems = apply_severity(output.member_diagnostics.get(str(member.doc.path), ()), self.config)
+            if any(item.severity == Severity.ERROR for item in problems):
+                member.diagnostics.extend(item for item in problems if item not in member.diagnostics)
+                member.result = "failed"
+                failing.append(member)
+        return failing
+
+    def run_in_process(self) -> VolumeOutput:
+        """Make the volume here: again without each report found failing (unless the policy stops it)."""
+        while True:
+            output = merge_outputs([render_volume(*self.task(kind)) for kind in self.formats])
+            failing = self.failing_members(output)
+            if not failing:
+                return output
+            for member in failing:
+                self.exclude(member)
+            if not self.needs_render:
+                return output
+
+    def exclude(self, member) -> None:
+        """A report of this volume failed while the build ran: the volume goes on without it, or under the
+        `keep-previous` policy is not made at all (the previous one stays)."""
+        self.members.remove(member)
+        self.report_paths.remove(member.doc.path)
+        self.record["excluded"].append(member.doc.report_id)
+        self.record["exclusions"].append(exclusion(member))
+        if self.config.volume.on_failed_report == "keep-previous":
+            self.record.update(result="failed", kept_previous=True)
+            self.needs_render = False
+        elif not self.members:
+            self.record["result"] = "skipped"
+            self.needs_render = False
+        else:
+            self.record["failed_reports"] = True
+            self.key = self.record["content_hash"] = volume_key(self.environment, self.formats, self.include_drafts,
+                                                                self.members, self.source, self.registry)
+
+    def store(self, output: VolumeOutput, out: Path) -> None:
+        from generator.check.engine import apply_severity
+
+        self.units_used = sorted(output.cache_used)
+        root = self.config.root.resolve()
+        problems = apply_severity(output.diagnostics, self.config)
+        self.record["diagnostics"] = [item.to_record(root) for item in problems]
+        blobs = {"pdf": output.pdf, "docx": output.docx}
+        # As for a report: an error (a character no configured font draws in the front matter, …) fails it.
+        if any(blobs[kind] is None for kind in self.formats) or any(item.severity == Severity.ERROR
+                                                                    for item in problems):
+            self.record["result"] = "failed"
+            return
+        for kind, target in self.targets.items():
+            atomic_write(target, blobs[kind])
+            self.record["outputs"][kind] = {"path": str(target.relative_to(out)), "sha256": sha256_bytes(blobs[kind]),
+                                            "bytes": len(blobs[kind])}
+        # The page count is the PDF volume's: Word lays its own file out, to a count no one knows here.
+        self.record.update(result="built", rebuilt=True, pages=output.pages if "pdf" in self.formats else None,
+                           reports=[{"id": rid, "title": title, "start_page": page} for rid, title, page in output.starts])
+        atomic_write(volume_record_path(out, self.year), json.dumps(
+            {"key": self.key, "record": self.record, "units": self.units_used}, ensure_ascii=False,
+            indent=1).encode())
+
+
+def exclusion(record) -> dict:
+    """Why a report is not in its volume, for the manifest: its result and the codes that failed it."""
+    errors = sorted({item.code for item in record.diagnostics if item.severity == Severity.ERROR})
+    return {"id": record.doc.report_id, "result": record.result,
+            "codes": errors or sorted({item.code for item in record.diagnostics if item.severity == Severity.WARNING})}
+
+
+def volume_key(environment: str, formats: tuple[str, ...], include_drafts: bool, members, source: Draft | None,
+               registry) -> str:
+    """Everything a volume depends on besides the environment (configuration, templates, fonts, versions …):
+    its reports' keys, its front matter's bytes as read and what it prints of the registry for its reports."""
+    printed = registry.printed({r.doc.meta.company for r in members},
+                               {name for r in members for name in r.doc.meta.counselors}) if registry else None
+    return sha256_bytes(json.dumps({
+        "environment": environment, "formats": sorted(formats), "include_drafts": include_drafts,
+        "reports": [(r.doc.report_id, r.key) for r in members], "source": source.digest if source else None,
+        "registry": printed}, sort_keys=True, ensure_ascii=False).encode())
+
+
+def merge_outputs(outputs: list[VolumeOutput]) -> VolumeOutput:
+    """One volume's result from its PDF and Word tasks (a diagnostic both report is kept once)."""
+    merged = VolumeOutput()
+    for output in outputs:
+        merged.pdf = merged.pdf if output.pdf is None else output.pdf
+        merged.docx = merged.docx if output.docx is None else output.docx
+        merged.pages, merged.starts = max(merged.pages, output.pages), merged.starts or output.starts
+        merged.diagnostics.extend(item for item in output.diagnostics if item not in merged.diagnostics)
+        merged.cache_used |= output.cache_used
+        merged.member_diagnostics.update(output.member_diagnostics)
+        merged.missing = merged.missing or output.missing
+    return merged
+
+
+def plan_volumes(config: Config, records, *, out: Path, formats: tuple[str, ...], include_drafts: bool,
+                 environment: str, registry, sources: dict | None = None) -> list[VolumeJob]:
+    """One job per year with reports; decide what goes in and whether the previous volume can be reused."""
+    jobs = []
+    by_year: dict[str, list] = defaultdict(list)
+    for record in records:
+        by_year[record.doc.draft.year_dir].append(record)
+    approved = config.front_matter.approved_status
+    for year, year_records in sorted(by_year.items()):
+        wanted = [r for r in year_records if include_drafts or r.doc.meta.status == approved]
+        failed = [r for r in wanted if r.failed]
+        included = sorted((r for r in wanted if not r.failed), key=lambda r: r.doc.report_id)
+        targets = {kind: out / year / (config.volume.pdf_name if kind == "pdf" else config.volume.docx_name)
+                   for kind in formats}
+        record = {"year": year, "outputs": {}, "pages": 0, "reports": [], "result": "pending", "rebuilt": False,
+                  "include_drafts": include_drafts, "excluded": [r.doc.report_id for r in failed],
+                  "exclusions": [exclusion(r) for r in failed], "diagnostics": []}
+        source = (sources or {}).get(year) if year in (sources or {}) else volume_source_draft(config, year)
+        key = volume_key(environment, formats, include_drafts, included, source, registry)
+        record["content_hash"] = key
+        job = VolumeJob(config, year, [r.doc.path for r in included], formats, include_drafts, key, targets, record,
+                        environment, units_dir(out, year), source=source, registry=registry, members=included)
+        if not included:
+            record["result"] = "skipped"
+            job.needs_render = False
+        elif failed and config.volume.on_failed_report == "keep-previous":
+            record["result"] = "failed"
+            record["kept_previous"] = True
+            job.needs_render = False
+        elif _volume_reusable(job, out):
+            job.needs_render = False
+        if failed and record["result"] != "failed":
+            record["failed_reports"] = True
+        jobs.append(job)
+    return jobs
+
+
+def _volume_reusable(job: VolumeJob, out: Path) -> bool:
+    cached = read_json(volume_record_path(out, job.year), VOLUME_RECORD)
+    if cached is None or cached["key"] != job.key:
+        return False
+    outputs = cached["record"]["outputs"]
+    for kind, target in job.targets.items():
+        entry = outputs.get(kind)
+        if not entry or not intact(target, entry):
+            return False
+    job.record.update({k: v for k, v in cached["record"].items()
+                       if k not in ("excluded", "exclusions", "failed_reports")})
+    job.record.update(result="reused", rebuilt=False)
+    job.units_used = cached.get("units", [])
+    return True
+
+
+# ---- rendering (worker process) -----------------------------------------------------------------------
+
+
+def render_volume(year: str, drafts: list[Draft], formats: tuple[str, ...], include_drafts: bool,
+                  units: Path | None = None, environment: str = "",
+                  page_counts: dict[str, int] | None = None,
+                  waiting_for: frozenset[str] = frozenset(), unit_keys: dict[str, str] | None = None,
+                  source=_UNREAD, registry=None) -> VolumeOutput:
+    """Render one volume, from the drafts, `_volume.md` and registry as the build read them, within the time
+    and memory limits."""
+    from generator.build import worker
+
+    config = worker._config
+    result = worker.limited(_render_volume, config.build.volume_timeout, config.sources_dir / year,
+                            year, drafts, formats, include_drafts, units, environment, page_counts,
+                            waiting_for, unit_keys or {}, source, registry)
+    if isinstance(result, str):
+        return VolumeOutput(diagnostics=[diagnostic("RND607", config.sources_dir / year, (1, 1), result)])
+    return result
+
+
+def _render_volume(year: str, drafts: list[Draft], formats: tuple[str, ...], include_drafts: bool,
+                   units: Path | None, environment: str, page_counts: dict[str, int] | None,
+                   waiting_for: frozenset[str], unit_keys: dict[str, str], source_draft,
+                   registry) -> VolumeOutput:
+    from generator.build import worker
+    from generator.read.registry import load_registry
+    from generator.render.units import UnitNotDelivered
+    from generator.render.volume_docx import render_volume_docx
+    from generator.render.volume_pdf import render_volume_pdf
+
+    config = worker._config
+    output = VolumeOutput()
+    try:
+        docs = [parse(draft, config, trees=trees_dir(units)) for draft in drafts]
+        source = read_volume_source(config, year, source_draft)
+        output.diagnostics.extend(source.diagnostics)
+        registry = registry if registry is not None else load_registry(config.registry_path)
+        timestamp = worker.build_timestamp(_volume_date(source))
+        cache = UnitCache(units, environment)
+        pdf = render_volume_pdf(config, year, docs, source, registry, timestamp=timestamp, cache=cache,
+                                report_timestamp=lambda doc: worker.build_timestamp(doc.meta.submitted),
+                                assemble_pdf="pdf" in formats, page_counts=page_counts, waiting_for=waiting_for,
+                                wait=config.build.report_timeout, unit_keys=unit_keys)
+        output.cache_used = cache.used
+        output.member_diagnostics = pdf.part_diagnostics
+        output.diagnostics.extend(pdf.diagnostics)
+        output.pages, output.starts = pdf.pages, pdf.starts
+        if "pdf" in formats:
+            output.pdf = pdf.data
+        if "docx" in formats:
+            output.docx, problems = render_volume_docx(config, year, docs, source, pdf, timestamp=timestamp)
+            output.diagnostics.extend(problems)
+    except UnitNotDelivered as missing:  # that report failed: the build goes on without it, never lays it out
+        output.pdf = output.docx = None
+        output.missing = str(missing.source)
+    except Exception as error:  # reported, never a traceback that hides the reports' results
+        import logging
+        import traceback
+
+        logging.getLogger(__name__).debug("volume %s failed:\n%s", year, traceback.format_exc())
+        output.pdf = output.docx = None
+        output.diagnostics.append(diagnostic("RND601", config.sources_dir / year, (1, 1), _(
+            "rendering failed: {error}").format(error=f"{type(error).__name__}: {error}")))
+    from generator.core.typeset import keep_words
+
+    keep_words()
+    return output
+
+
+def _volume_date(source: VolumeSource) -> dt.date | None:
+    match = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", source.fields.get("date", ""))
+    if match:
+        try:
+            return dt.date(*(int(part) for part in match.groups()))
+        except ValueError:
+            return None
+    return None

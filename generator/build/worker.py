@@ -1,0 +1,250 @@
+"""Render tasks, run in worker processes (or in-process with --jobs 1).
+
+Each worker is initialised once with the configuration and language and renders many reports; workers fork from
+a fork server that has imported WeasyPrint and the other renderers once for all of them (`pool.py`). A task
+returns bytes and diagnostics and writes no output (only the build stage does), only laid-out units to the cache.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import gc
+import os
+import resource
+import signal
+import sys
+import threading
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.core.config import Config
+from generator.core.diagnostics import diagnostic
+from generator.core.i18n import _, set_language
+from generator.core.model import Diagnostic, Draft
+from generator.read.parse import parse
+
+from .store import UnitCache, rendering_marker, trees_dir
+
+_config: Config | None = None
+
+
+class LimitExceeded(BaseException):
+    """Raised by the timer inside a render; a BaseException so that no library's `except Exception` eats it."""
+
+
+def initialise(config: Config, language: str, *, limit_memory: bool = False) -> None:
+    """Set up a worker: configuration, language and, in worker processes, an address-space limit."""
+    global _config
+    _config = config
+    set_language(language)
+    if limit_memory:  # a worker process
+        atexit.register(_leave_quickly)
+        limit = config.build.worker_memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _leave_quickly() -> None:
+    """A worker has nothing to clean up once the pool lets it go, but tearing down an interpreter that holds
+    WeasyPrint's and python-docx's objects takes a third of a second, which the build would wait for."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def initialise_worker(config: Config, language: str, environment: dict[str, str], directory: str,
+                      verbose: bool = False) -> None:
+    """The initializer of the build's worker processes (this module imports nothing the workers do not need).
+    A worker forks from the fork server, which may have been started by an earlier build of this process: it
+    takes this build's environment variables (SOURCE_DATE_EPOCH …) and working directory, as a spawned process
+    would, and with `-v` logs details as the command does (a kept entry discarded, a traceback)."""
+    from .pool import die_with_parent
+
+    die_with_parent()  # the fork server: it dies with the build
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
+    if verbose:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    os.environ.clear()
+    os.environ.update(environment)
+    os.chdir(directory)
+    _remember_library_lookups()
+    initialise(config, language, limit_memory=True)
+
+
+def preload() -> None:
+    """Run once in the build's fork server (`generator/_preload.py`), before it forks the workers: the renderers
+    are imported once for all workers (WeasyPrint's import alone takes most of a second of CPU), and what they
+    import is frozen, so that no collection walks it again and forked workers do not copy it by touching it.
+    Collections are off while importing: the imports make 150,000 long-lived objects, which the collector would
+    walk again and again (0.1 s), and a final collection would find only about 1,000 garbage objects among them
+    (0.06 s, on the way to every build's first worker): they are frozen with the rest."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _remember_library_lookups()
+        from generator.render import docx, pdf, units, volume_docx, volume_pdf  # noqa: F401
+        gc.freeze()
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _remember_library_lookups() -> None:
+    """WeasyPrint asks cffi for each native library under several names; for every name that is not installed
+    (HarfBuzz's optional vector library, say) `ctypes.util.find_library` runs gcc and ld, ≈ 0.2 s of each
+    worker's start. Its answers only change when the system's library cache does, so they are remembered in the
+    user cache, keyed by that cache file and `LD_LIBRARY_PATH`."""
+    import ctypes.util
+    import hashlib
+
+    from generator.core.usercache import recall_json, remember_json
+    from generator.core.verify import Each
+
+    if getattr(ctypes.util.find_library, "remembered", False):
+        return
+    try:
+        stat = os.stat("/etc/ld.so.cache")
+    except OSError:
+        return
+    key = hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}:{os.environ.get('LD_LIBRARY_PATH', '')}".encode())
+    name = f"libraries-{key.hexdigest()[:16]}.json"
+    known = recall_json(name, Each((str, None)))
+    original = ctypes.util.find_library
+
+    def find_library(library: str):
+        if library not in known:
+            known[library] = original(library)
+            remember_json(name, known)
+        return known[library]
+
+    find_library.remembered = True
+    ctypes.util.find_library = find_library
+
+
+def warm_up() -> None:
+    """Compile the templates (and import the renderers, unless the fork server did) while the drafts are
+    checked."""
+    from generator.render import docx, pdf, units, volume_docx, volume_pdf  # noqa: F401
+    from generator.render.html import template_environment
+
+    environment = template_environment(_config.templates_dir)
+    for name in environment.list_templates(filter_func=lambda name: name.endswith(".j2")):
+        environment.get_template(name)
+    gc.collect()
+    gc.freeze()  # everything so far lives as long as the worker: no collection need walk it again
+
+
+@contextmanager
+def time_limit(seconds: int):
+    """Abandon the block after `seconds` (main thread only; elsewhere the block runs unlimited)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(_signum, _frame):
+        raise LimitExceeded(seconds)
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def limited(function, seconds: int, source: Path, *args):
+    """Run a render task under the time limit; time-outs and memory exhaustion become RND607."""
+    try:
+        with time_limit(seconds):
+            return function(*args)
+    except LimitExceeded:
+        problem = _("rendering took longer than {seconds} s and was abandoned").format(seconds=seconds)
+    except MemoryError:
+        problem = _("rendering needed more memory than the worker may use ({limit} MB)").format(
+            limit=_config.build.worker_memory_mb)
+    return problem
+
+
+def build_timestamp(date: dt.date | None) -> dt.datetime:
+    """SOURCE_DATE_EPOCH when set, else the given date (from front matter), else 1980-01-01."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).replace(tzinfo=None)
+    if date:
+        return dt.datetime(date.year, date.month, date.day)
+    return dt.datetime(1980, 1, 1)
+
+
+@dataclass
+class ReportOutput:
+    path: Path
+    pdf: bytes | None = None
+    docx: bytes | None = None
+    pages: int = 0
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    cache_used: set[str] = field(default_factory=set)  # keys of the units its outputs came from
+
+
+def render_report(draft: Draft, formats: tuple[str, ...], units: Path | None = None,
+                  environment: str = "") -> ReportOutput:
+    """Render one already checked draft, as it was read and checked (the file is not read again), within the
+    time and memory limits."""
+    path = draft.path
+    result = limited(_render_report, _config.build.report_timeout, path, draft, formats, units, environment)
+    if isinstance(result, str):
+        return ReportOutput(path=path, diagnostics=[diagnostic("RND607", path, (1, 1), result)])
+    return result
+
+
+def _render_report(draft: Draft, formats: tuple[str, ...], units: Path | None, environment: str) -> ReportOutput:
+    from generator.render.docx import render_report_docx
+    from generator.render.html import report_view
+    from generator.render.units import report_pdf
+
+    config = _config
+    assert config is not None, "worker not initialised"
+    path = draft.path
+    result = ReportOutput(path=path)
+    cache = UnitCache(units, environment)
+    marker = rendering_marker(units, path) if units is not None else None
+    if marker is not None:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        # A volume task may be waiting for this report's unit (`units.render_unit`); the build reads the pid to
+        # stop a worker stuck past the time limit where its own timer cannot reach (inside a C library).
+        marker.write_text(str(os.getpid()), encoding="ascii")
+    try:
+        doc = parse(draft, config, trees=trees_dir(units))
+        timestamp = build_timestamp(doc.meta.submitted)
+        view = report_view(doc, config)  # serialised once, read by both renderers
+        if "pdf" in formats:
+            pdf = report_pdf(doc, config, timestamp=timestamp, view=view, cache=cache)
+            result.pdf, result.pages = pdf.data, pdf.pages
+            result.diagnostics.extend(pdf.diagnostics)
+            result.cache_used = cache.used
+        if "docx" in formats:
+            data, problems = render_report_docx(doc, view, config, timestamp=timestamp)
+            result.docx = data
+            result.diagnostics.extend(problems)
+    except Exception as error:  # one broken report must not stop the others
+        result.pdf = result.docx = None
+        result.diagnostics.append(diagnostic("RND601", path, (1, 1), _("rendering failed: {error}").format(
+            error=f"{type(error).__name__}: {error}")))
+        _log_traceback(path)
+    finally:
+        if marker is not None:
+            marker.unlink(missing_ok=True)
+    from generator.core.typeset import keep_words
+
+    keep_words()  # the word cuts of its titles and headings, once per report
+    return result
+
+
+def _log_traceback(path: Path) -> None:
+    import logging
+
+    logging.getLogger(__name__).debug("rendering %s failed:\n%s", path, traceback.format_exc())

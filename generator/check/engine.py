@@ -1,0 +1,176 @@
+"""Checking: run every registered rule over documents and the corpus, returning sorted diagnostics.
+
+A rule that crashes is reported as INT901 for that file; the other rules and files still run.
+Severity overrides from the configuration are applied here, in one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+from generator.core.config import Config
+from generator.core.diagnostics import diagnostic
+from generator.core.i18n import _
+from generator.core.model import Diagnostic, Document, Severity
+from generator.read.parse import parse
+from generator.read.reader import read_draft
+from generator.read.registry import Registry
+
+from .context import CheckContext, forget
+from .registry import registered_rules
+
+log = logging.getLogger(__name__)
+SEVERITY_NAMES = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
+
+
+def _run(rule, subject, ctx: CheckContext, path: Path) -> list[Diagnostic]:
+    try:
+        return list(rule.check(subject, ctx))
+    except Exception as error:  # a broken rule must not hide other results
+        log.debug("rule %s crashed on %s", rule.code, path, exc_info=True)
+        return [diagnostic("INT901", path, (1, 1), _("internal error in rule {code} ({name}): {error}").format(
+            code=rule.code, name=rule.name, error=f"{type(error).__name__}: {error}"))]
+
+
+def check_document(doc: Document, ctx: CheckContext) -> list[Diagnostic]:
+    """Diagnostics of one document: reading problems, then every document rule."""
+    found = list(doc.draft.read_problems) + list(doc.diagnostics)
+    if any(problem.code == "FM118" for problem in found):
+        return found  # nothing was read: every other rule would only repeat that
+    rules = registered_rules().values()
+    over_limits = [item for rule in rules if rule.scope == "limits" for item in _run(rule, doc, ctx, doc.path)]
+    found.extend(over_limits)
+    if any(item.severity == Severity.ERROR for item in apply_severity(over_limits, ctx.config)):
+        return found  # refused in milliseconds: no other rule (nor the parser) spends its time on such a draft
+    for rule in rules:
+        if rule.scope == "document":
+            found.extend(_run(rule, doc, ctx, doc.path))
+    return found
+
+
+def check_corpus(docs: list[Document], ctx: CheckContext) -> list[Diagnostic]:
+    """Corpus-wide diagnostics (duplicates across drafts, registry entries never used)."""
+    found = list(ctx.registry.problems)
+    for rule in registered_rules().values():
+        if rule.scope == "corpus":
+            found.extend(_run(rule, docs, ctx, ctx.registry.path))
+    return found
+
+
+def apply_severity(diagnostics: Iterable[Diagnostic], config: Config) -> list[Diagnostic]:
+    """Apply `[check.severity]` overrides; `off` drops the diagnostic. Sorted by file, line, column."""
+    overrides = config.check.severity
+    result = []
+    for item in diagnostics:
+        override = overrides.get(item.code) or overrides.get(item.name)
+        if override == "off":
+            continue
+        if override:
+            item = dataclasses.replace(item, severity=SEVERITY_NAMES[override])
+        result.append(item)
+    return sorted(set(result), key=lambda item: item.sort_key)
+
+
+class CheckResults(Protocol):
+    """Check results kept between runs (the build's `store.CheckMemo`): a draft unchanged since is not checked
+    again."""
+
+    def key(self, doc: Document, ctx: CheckContext) -> str: ...
+    def get(self, doc: Document, key: str) -> list[Diagnostic] | None: ...
+    def put(self, doc: Document, key: str, found: list[Diagnostic]) -> None: ...
+    def save(self) -> None: ...
+
+
+PARALLEL_MINIMUM = 200  # below this, starting workers costs more than it saves
+_worker_context: CheckContext | None = None
+
+
+def _check_one(path: Path, ctx: CheckContext, memo: CheckResults | None = None) -> tuple[Document | None, list[Diagnostic]]:
+    try:
+        doc = parse(read_draft(path, max_bytes=ctx.config.check.max_draft_bytes, within=ctx.config.root),
+                    ctx.config)
+    except Exception as error:
+        log.debug("reading %s failed", path, exc_info=True)
+        return None, [diagnostic("INT901", path, (1, 1), _("internal error while reading: {error}").format(
+            error=f"{type(error).__name__}: {error}"))]
+    memo_key = memo.key(doc, ctx) if memo is not None else ""
+    if memo is not None and (cached := memo.get(doc, memo_key)) is not None:
+        return doc, cached
+    found = check_document(doc, ctx)
+    if memo is not None:
+        memo.put(doc, memo_key, found)
+    forget(doc)
+    return doc, found
+
+
+def _check_chunk(paths: list[Path]) -> list[tuple[Document | None, list[Diagnostic]]]:
+    return [_check_one(path, _worker_context) for path in paths]
+
+
+def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_corpus: bool,
+                jobs: int | None = None, memo: CheckResults | None = None,
+                volume_sources: dict | None = None) -> tuple[list[Document], list[Diagnostic]]:
+    """Read, parse and check drafts; the documents and every diagnostic, sorted.
+
+    Many drafts are checked in forked worker processes (`jobs`, default: the number of cores); the corpus-wide
+    rules then run once over all documents in this process. With a `memo` (the build's), drafts checked before
+    and unchanged since are not checked again (in this process; the forked path always checks). The years'
+    `_volume.md` drafts, as read and checked, are left in `volume_sources` (year -> Draft or None).
+    """
+    global _worker_context
+    ctx = CheckContext(config=config, registry=registry, whole_corpus=whole_corpus)
+    jobs = jobs or os.cpu_count() or 1
+    results: list[tuple[Document | None, list[Diagnostic]]]
+    if jobs > 1 and len(paths) >= PARALLEL_MINIMUM and "fork" in multiprocessing.get_all_start_methods():
+        _warm_caches(config)
+        _worker_context = ctx
+        size = max(1, len(paths) // (jobs * 4))
+        chunks = [paths[index:index + size] for index in range(0, len(paths), size)]
+        # Closed and joined, not terminated (what `with Pool()` does on leaving): terminating races with a worker
+        # still taking its next task from the queue, and could leave this process waiting for it forever.
+        pool = multiprocessing.get_context("fork").Pool(jobs)
+        try:
+            results = [item for chunk in pool.map(_check_chunk, chunks) for item in chunk]
+            pool.close()
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
+        _worker_context = None
+    else:
+        results = [_check_one(path, ctx, memo) for path in paths]
+        if memo is not None:
+            memo.save()
+    documents = [doc for doc, _found in results if doc is not None]
+    found = [item for _doc, items in results for item in items]
+    found.extend(check_corpus(documents, ctx))
+    if whole_corpus:
+        found.extend(_volume_sources(documents, config, {} if volume_sources is None else volume_sources))
+    return documents, apply_severity(found, config)
+
+
+def _volume_sources(documents: list[Document], config: Config, drafts: dict) -> list[Diagnostic]:
+    """Problems in each year's volume front matter (`_volume.md`), which publicity staff edit; the drafts read
+    are kept in `drafts` (the build makes the volumes from them)."""
+    from generator.build.volume import read_volume_source, volume_source_draft
+
+    found: list[Diagnostic] = []
+    for year in sorted({doc.draft.year_dir for doc in documents}):
+        drafts[year] = volume_source_draft(config, year)
+        found.extend(read_volume_source(config, year, drafts[year]).diagnostics)
+    return found
+
+
+def _warm_caches(config: Config) -> None:
+    """Load font coverage once in the parent, so forked workers inherit it instead of each reading fonts."""
+    from generator.core.fonts import coverage
+
+    for families in config.brand.fonts.model_dump().values():
+        coverage(tuple(families))
