@@ -197,11 +197,11 @@ def docx_volume_seconds(root: Path) -> float:
     """Time of the Word volume writer alone (the PDF layout it takes page numbers from is made first)."""
     sys.path.insert(0, str(REPO))
     from generator.build import worker
-    from generator.build.volume import read_volume_source
     from generator.core.config import load_config
     from generator.read.parse import parse
     from generator.read.reader import read_draft
     from generator.read.registry import load_registry
+    from generator.read.volume_source import read_volume_source
     from generator.render.volume_docx import render_volume_docx
     from generator.render.volume_pdf import render_volume_pdf
 

@@ -15,8 +15,8 @@ import zipfile
 
 from pypdf import PdfReader
 
-from generator.cli import main
 from generator.build.store import OutputLock
+from generator.cli import main
 
 from .helpers import corpus_project
 

@@ -316,9 +316,9 @@ def test_a_damaged_user_cache_entry_is_discarded(tmp_path, monkeypatch, kind, ca
 
 def test_wrong_values_in_kept_memos_are_not_used(tmp_path, monkeypatch):
     """A memo whose seal is intact but whose values are of another form (written by another version)."""
-    from generator.build import volume
     from generator.core import usercache
     from generator.core.verify import Each
+    from generator.render import volume_plan as volume
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     usercache.remember_json(volume._pinyin_memo_name(), {"张明远": 3})

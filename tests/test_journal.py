@@ -8,8 +8,8 @@ import re
 
 from generator.build import run as build_module
 from generator.build.journal import _journal_name
-from generator.cli import main
 from generator.build.store import OutputLock
+from generator.cli import main
 from generator.core.usercache import user_cache_dir
 
 from .helpers import corpus_project

@@ -58,22 +58,6 @@ def _ctrl_c_held():
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def die_with_parent() -> None:
-    """Have the kernel kill this process when the thread that started it ends, however it ends (SIGKILL
-    included), so that no fork server or worker outlives its build. A worker's parent is the fork server, whose
-    parent is the build; the chain takes them all. Linux only (`prctl(PR_SET_PDEATHSIG)`); elsewhere a no-op."""
-    import ctypes
-
-    parent = os.getppid()
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent ended before the request was made
-        os._exit(1)
-
-
 def stop_workers(executor: ProcessPoolExecutor) -> None:
     """Kill the executor's workers at once (an interrupted build must not wait for a layout to end), then let
     it go. `ProcessPoolExecutor` offers no public way to do this before Python 3.14 (`terminate_workers`)."""

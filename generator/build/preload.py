@@ -7,8 +7,7 @@ import signal
 signal.signal(signal.SIGINT, signal.SIG_IGN)  # before the imports: the fork server then keeps it for its children
 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # started with it blocked (`pool._ctrl_c_held`)
 
-from .pool import die_with_parent  # noqa: E402
-from .worker import preload  # noqa: E402
+from .worker import die_with_parent, preload  # noqa: E402
 
 die_with_parent()
 preload()

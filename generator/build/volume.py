@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,121 +31,12 @@ from generator.core.config import Config
 from generator.core.diagnostics import diagnostic
 from generator.core.digest import sha256_bytes
 from generator.core.i18n import _
-from generator.core.model import Diagnostic, Document, Draft, Severity
-from generator.core.usercache import Memo
+from generator.core.model import Diagnostic, Draft, Severity
 from generator.core.verify import read_json
 from generator.read.parse import parse
-from generator.read.reader import read_draft
+from generator.read.volume_source import UNREAD, VolumeSource, read_volume_source, volume_source_draft
 
 from .store import VOLUME_RECORD, UnitCache, intact, trees_dir, units_dir, volume_record_path
-
-VOLUME_FIELDS = ("title", "subtitle", "organisation", "editor", "date")
-BACK_SECTIONS = ("编后记", "后记", "Afterword")
-
-
-@dataclass(frozen=True)
-class VolumeSource:
-    """The publicity staff's file: front-matter fields and the sections before and after the reports."""
-
-    path: Path | None
-    fields: dict[str, str]
-    front: tuple[tuple[str, object], ...]   # (title, element list) before the overview
-    back: tuple[tuple[str, object], ...]    # after the indexes
-    diagnostics: tuple[Diagnostic, ...] = ()
-
-
-def volume_source_draft(config: Config, year: str) -> Draft | None:
-    """The year's `_volume.md` as read once by the build (its key and its tasks use these bytes), or None."""
-    path = config.sources_dir / year / config.volume.front_matter
-    return read_draft(path) if path.is_file() else None
-
-
-_UNREAD = object()
-
-
-def read_volume_source(config: Config, year: str, draft=_UNREAD) -> VolumeSource:
-    """The year's volume source, from `draft` (a Draft, or None for none) when the build has read it already."""
-    draft = volume_source_draft(config, year) if draft is _UNREAD else draft
-    if draft is None:
-        return VolumeSource(None, {}, (), ())
-    path = draft.path
-    problems = list(draft.read_problems)
-    fields = {}
-    for name, value in draft.fields.items():
-        if name not in VOLUME_FIELDS:
-            problems.append(diagnostic("FM106", path, value.key_pos, _("unknown field “{key}”").format(key=name)))
-        elif isinstance(value.value, str):
-            fields[name] = value.value.strip()
-    doc = parse(draft, config)
-    front, back, current, title = [], [], None, None
-    for element in doc.body:
-        if element.tag == "h2":
-            title = "".join(element.itertext()).strip()
-            current = []
-            (back if title in BACK_SECTIONS else front).append((title, current))
-        elif current is not None:
-            current.append(element)
-    return VolumeSource(path, fields, tuple((t, tuple(e)) for t, e in front), tuple((t, tuple(e)) for t, e in back),
-                        tuple(problems))
-
-
-def _lazy_pinyin(text: str) -> list[str]:
-    from pypinyin import lazy_pinyin
-
-    return lazy_pinyin(text)
-
-
-def _pinyin_memo_name() -> str:
-    from importlib.metadata import version
-
-    return f"pinyin-{version('pypinyin')}.json"
-
-
-# pypinyin's dictionaries take 56 MB and 0.3 s to load, for a few dozen names a year
-_PINYIN = Memo(_pinyin_memo_name, _lazy_pinyin, [str])
-
-
-def pinyin_key(text: str) -> tuple:
-    """Sort key by pinyin (readings remembered in the user cache: pypinyin loads only for a name not seen)."""
-    return (tuple(_PINYIN(text)), text)
-
-
-@dataclass
-class Overview:
-    counselors: int
-    companies: int
-    reports: int
-    per_theme: list[tuple[str, int, list[str]]]
-    matrix_themes: list[str]
-    matrix: list[tuple[str, list[int]]]
-
-
-def overview(config: Config, docs: list[Document], short_names: dict[str, str]) -> Overview:
-    """Every number of the overview, computed from the drafts in the volume."""
-    themes = [theme for theme in config.ordered_themes if any(doc.meta.theme == theme for doc in docs)]
-    per_theme = []
-    for theme in themes:
-        members = [doc for doc in docs if doc.meta.theme == theme]
-        companies = sorted({doc.meta.company for doc in members}, key=pinyin_key)
-        per_theme.append((theme, len(members), [short_names.get(name, name) for name in companies]))
-    companies = sorted({doc.meta.company for doc in docs}, key=pinyin_key)
-    counts = Counter((doc.meta.company, doc.meta.theme) for doc in docs)
-    matrix = [(short_names.get(company, company), [counts[(company, theme)] for theme in themes])
-              for company in companies]
-    return Overview(counselors=len({name for doc in docs for name in doc.meta.counselors}),
-                    companies=len(companies), reports=len(docs), per_theme=per_theme,
-                    matrix_themes=themes, matrix=matrix)
-
-
-def theme_groups(config: Config, docs: list[Document]) -> list[tuple[str, list[Document]]]:
-    groups = []
-    for theme in config.ordered_themes:
-        members = sorted((doc for doc in docs if doc.meta.theme == theme),
-                         key=lambda doc: (doc.meta.submitted or dt.date.max, doc.report_id))
-        if members:
-            groups.append((theme, members))
-    return groups
-
 
 # ---- planning (parent process) ------------------------------------------------------------------------
 
@@ -366,7 +257,7 @@ def render_volume(year: str, drafts: list[Draft], formats: tuple[str, ...], incl
                   units: Path | None = None, environment: str = "",
                   page_counts: dict[str, int] | None = None,
                   waiting_for: frozenset[str] = frozenset(), unit_keys: dict[str, str] | None = None,
-                  source=_UNREAD, registry=None) -> VolumeOutput:
+                  source=UNREAD, registry=None) -> VolumeOutput:
     """Render one volume, from the drafts, `_volume.md` and registry as the build read them, within the time
     and memory limits."""
     from generator.build import worker

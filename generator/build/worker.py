@@ -35,6 +35,22 @@ class LimitExceeded(BaseException):
     """Raised by the timer inside a render; a BaseException so that no library's `except Exception` eats it."""
 
 
+def die_with_parent() -> None:
+    """Have the kernel kill this process when the thread that started it ends, however it ends (SIGKILL
+    included), so that no fork server or worker outlives its build. A worker's parent is the fork server, whose
+    parent is the build; the chain takes them all. Linux only (`prctl(PR_SET_PDEATHSIG)`); elsewhere a no-op."""
+    import ctypes
+
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent ended before the request was made
+        os._exit(1)
+
+
 def initialise(config: Config, language: str, *, limit_memory: bool = False) -> None:
     """Set up a worker: configuration, language and, in worker processes, an address-space limit."""
     global _config
@@ -60,8 +76,6 @@ def initialise_worker(config: Config, language: str, environment: dict[str, str]
     A worker forks from the fork server, which may have been started by an earlier build of this process: it
     takes this build's environment variables (SOURCE_DATE_EPOCH …) and working directory, as a spawned process
     would, and with `-v` logs details as the command does (a kept entry discarded, a traceback)."""
-    from .pool import die_with_parent
-
     die_with_parent()  # the fork server: it dies with the build
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
     if verbose:

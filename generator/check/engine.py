@@ -22,6 +22,7 @@ from generator.read.parse import parse
 from generator.read.reader import read_draft
 from generator.read.registry import Registry
 
+from . import rules  # noqa: F401 - importing the package registers every rule
 from .context import CheckContext, forget
 from .registry import registered_rules
 
@@ -43,12 +44,12 @@ def check_document(doc: Document, ctx: CheckContext) -> list[Diagnostic]:
     found = list(doc.draft.read_problems) + list(doc.diagnostics)
     if any(problem.code == "FM118" for problem in found):
         return found  # nothing was read: every other rule would only repeat that
-    rules = registered_rules().values()
-    over_limits = [item for rule in rules if rule.scope == "limits" for item in _run(rule, doc, ctx, doc.path)]
+    registered = registered_rules().values()
+    over_limits = [item for rule in registered if rule.scope == "limits" for item in _run(rule, doc, ctx, doc.path)]
     found.extend(over_limits)
     if any(item.severity == Severity.ERROR for item in apply_severity(over_limits, ctx.config)):
         return found  # refused in milliseconds: no other rule (nor the parser) spends its time on such a draft
-    for rule in rules:
+    for rule in registered:
         if rule.scope == "document":
             found.extend(_run(rule, doc, ctx, doc.path))
     return found
@@ -159,7 +160,7 @@ def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_
 def _volume_sources(documents: list[Document], config: Config, drafts: dict) -> list[Diagnostic]:
     """Problems in each year's volume front matter (`_volume.md`), which publicity staff edit; the drafts read
     are kept in `drafts` (the build makes the volumes from them)."""
-    from generator.build.volume import read_volume_source, volume_source_draft
+    from generator.read.volume_source import read_volume_source, volume_source_draft
 
     found: list[Diagnostic] = []
     for year in sorted({doc.draft.year_dir for doc in documents}):

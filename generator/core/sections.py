@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .config import SectionSpec
 from .model import Heading
+
+if TYPE_CHECKING:
+    from .config import SectionSpec
 
 CN_DIGITS = "一二三四五六七八九十百零〇"
 NUMBERING = re.compile(

@@ -291,7 +291,7 @@ class MarkdownTrees:
 
 
 def tree_key(body: str) -> str:
-    from generator.build.keys import tool_versions  # the package digest and Markdown's version
+    from generator.core.digest import tool_versions  # the package digest and Markdown's version
 
     versions = tool_versions()
     return hashlib.sha256(f"{versions['reportgen']}\0{versions['markdown']}\0{body}".encode()).hexdigest()[:32]

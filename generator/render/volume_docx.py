@@ -17,11 +17,11 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from generator.build.volume import VolumeSource
 from generator.core.config import Config
 from generator.core.i18n import _
 from generator.core.model import Diagnostic, Document
 from generator.core.typeset import role_lines
+from generator.read.volume_source import VolumeSource
 
 from .docx import DocxWriter, InlineFormat, add_field, row_cells, style_new_paragraph
 from .volume_pdf import TocEntry, VolumePdf, volume_fields

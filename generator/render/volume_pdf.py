@@ -15,15 +15,16 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from generator.build.volume import Overview, VolumeSource, overview, pinyin_key, theme_groups
 from generator.core.config import Config
 from generator.core.i18n import _
 from generator.core.model import Diagnostic, Document
 from generator.read.registry import Registry, short_company_names
+from generator.read.volume_source import VolumeSource
 
 from .assemble import LINK_BASE, OutlineEntry, Unit, assemble
 from .html import ReportView, brand_context, elements_html, report_view, template_environment
 from .units import NoUnitStore, UnitStore, render_unit, report_unit
+from .volume_plan import Overview, overview, pinyin_key, theme_groups
 
 
 @dataclass
