@@ -18,9 +18,7 @@ volume is written whole or not at all, and one whose own diagnostics hold an err
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
 from collections import defaultdict
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -34,7 +32,7 @@ from generator.core.i18n import _
 from generator.core.model import Diagnostic, Draft, Severity
 from generator.core.verify import read_json
 from generator.read.parse import parse
-from generator.read.volume_source import UNREAD, VolumeSource, read_volume_source, volume_source_draft
+from generator.read.volume_source import UNREAD, read_volume_source, volume_source_draft
 
 from .store import VOLUME_RECORD, UnitCache, intact, trees_dir, units_dir, volume_record_path
 
@@ -288,7 +286,7 @@ def _render_volume(year: str, drafts: list[Draft], formats: tuple[str, ...], inc
         source = read_volume_source(config, year, source_draft)
         output.diagnostics.extend(source.diagnostics)
         registry = registry if registry is not None else load_registry(config.registry_path)
-        timestamp = worker.build_timestamp(_volume_date(source))
+        timestamp = worker.build_timestamp(source.date)
         cache = UnitCache(units, environment)
         pdf = render_volume_pdf(config, year, docs, source, registry, timestamp=timestamp, cache=cache,
                                 report_timestamp=lambda doc: worker.build_timestamp(doc.meta.submitted),
@@ -318,13 +316,3 @@ def _render_volume(year: str, drafts: list[Draft], formats: tuple[str, ...], inc
 
     keep_words()
     return output
-
-
-def _volume_date(source: VolumeSource) -> dt.date | None:
-    match = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", source.fields.get("date", ""))
-    if match:
-        try:
-            return dt.date(*(int(part) for part in match.groups()))
-        except ValueError:
-            return None
-    return None

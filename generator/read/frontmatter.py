@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.core.config import Config
+from generator.core.dates import DateError, parse_date
 from generator.core.i18n import _, join_list
 from generator.core.model import Draft, FieldValue, Position, ReportMeta
 from generator.core.textnorm import xml_safe
 
 YEAR = re.compile(r"^\d{4}$")
-DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 TEXT_FIELDS = ("title", "short_title", "company", "summary")
 LIST_FIELDS = ("counselors", "keywords")
 
@@ -79,15 +79,21 @@ def _year(field: FieldValue) -> tuple[int | None, FieldProblem | None]:
 def _date(field: FieldValue) -> tuple[dt.date | None, FieldProblem | None]:
     if field.value is None or (isinstance(field.value, str) and not field.value.strip()):
         return None, FieldProblem("FM116", _("field “{key}” is empty").format(key=field.key), field.value_pos)
-    match = DATE.match(field.value.strip()) if isinstance(field.value, str) else None
-    if not match:
-        return None, FieldProblem("FM109", _("field “{key}” must be a date written YYYY-MM-DD, found {value!r}")
-                                  .format(key=field.key, value=field.value), field.value_pos)
     try:
-        return dt.date(*(int(part) for part in match.groups())), None
-    except ValueError:
-        return None, FieldProblem("FM109", _("date {value} in “{key}” does not exist").format(
+        if not isinstance(field.value, str):
+            raise DateError(str(field.value), nonexistent=False)
+        return parse_date(field.value), None
+    except DateError as error:
+        return None, date_problem(field, error)
+
+
+def date_problem(field: FieldValue, error: DateError) -> FieldProblem:
+    """FM109 for a field whose value is not a date (`core.dates.parse_date`)."""
+    if error.nonexistent:
+        return FieldProblem("FM109", _("date {value} in “{key}” does not exist").format(
             value=field.value.strip(), key=field.key), field.value_pos)
+    return FieldProblem("FM109", _("field “{key}” must be a date written YYYY-MM-DD, found {value!r}")
+                        .format(key=field.key, value=field.value), field.value_pos)
 
 
 def _choice(field: FieldValue, allowed: list[str]) -> tuple[str | None, FieldProblem | None]:

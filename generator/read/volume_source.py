@@ -3,14 +3,17 @@ fields and the sections printed before the reports (preface …) and after them 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.core.config import Config
+from generator.core.dates import DateError, parse_date
 from generator.core.diagnostics import diagnostic
 from generator.core.i18n import _
 from generator.core.model import Diagnostic, Draft
 
+from .frontmatter import date_problem
 from .parse import parse
 from .reader import read_draft
 
@@ -27,6 +30,7 @@ class VolumeSource:
     front: tuple[tuple[str, object], ...]   # (title, element list) before the overview
     back: tuple[tuple[str, object], ...]    # after the indexes
     diagnostics: tuple[Diagnostic, ...] = ()
+    date: dt.date | None = None              # the `date` field, read as report dates are (`core.dates`)
 
 
 def volume_source_draft(config: Config, year: str) -> Draft | None:
@@ -51,6 +55,13 @@ def read_volume_source(config: Config, year: str, draft=UNREAD) -> VolumeSource:
             problems.append(diagnostic("FM106", path, value.key_pos, _("unknown field “{key}”").format(key=name)))
         elif isinstance(value.value, str):
             fields[name] = value.value.strip()
+    date = None
+    if fields.get("date"):
+        try:
+            date = parse_date(fields["date"])
+        except DateError as error:
+            problem = date_problem(draft.fields["date"], error)
+            problems.append(diagnostic(problem.code, path, problem.position, problem.message))
     doc = parse(draft, config)
     front, back, current, title = [], [], None, None
     for element in doc.body:
@@ -61,6 +72,6 @@ def read_volume_source(config: Config, year: str, draft=UNREAD) -> VolumeSource:
         elif current is not None:
             current.append(element)
     return VolumeSource(path, fields, tuple((t, tuple(e)) for t, e in front), tuple((t, tuple(e)) for t, e in back),
-                        tuple(problems))
+                        tuple(problems), date)
 
 

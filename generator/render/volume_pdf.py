@@ -60,12 +60,7 @@ class IndexEntry:
 
 
 def volume_fields(config: Config, year: str, source: VolumeSource) -> dict:
-    fields = source.fields
-    date = fields.get("date", "")
-    try:
-        date_value = dt.date.fromisoformat(date) if date else None
-    except ValueError:
-        date_value = None
+    fields, date_value = source.fields, source.date
     return {
         "title": fields.get("title") or config.brand.volume_title,
         "subtitle": fields.get("subtitle") or _("{year} edition").format(year=year),
