@@ -7,7 +7,6 @@ the PDF's text (pdftotext), its fonts (pdffonts) and the DOCX's paragraphs and r
 
 from __future__ import annotations
 
-import io
 import re
 import shutil
 import subprocess

@@ -20,35 +20,20 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.core.atomic import atomic_write
 from generator.core.config import Config
-from generator.core.diagnostics import diagnostic
 from generator.core.digest import sha256_bytes
-from generator.core.i18n import _
-from generator.core.model import Diagnostic, Draft, Severity
+from generator.core.model import Draft, Severity
 from generator.core.verify import read_json
-from generator.read.parse import parse
-from generator.read.volume_source import UNREAD, read_volume_source, volume_source_draft
+from generator.read.volume_source import volume_source_draft
 
-from .store import VOLUME_RECORD, UnitCache, intact, trees_dir, units_dir, volume_record_path
+from .store import VOLUME_RECORD, intact, units_dir, volume_record_path
+from .tasks import VolumeOutput, VolumeTask
 
 # ---- planning (parent process) ------------------------------------------------------------------------
-
-
-@dataclass
-class VolumeOutput:
-    pdf: bytes | None = None
-    docx: bytes | None = None
-    pages: int = 0
-    starts: list[tuple[str, str, int]] = field(default_factory=list)  # (id, title, printed start page)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    cache_used: set[str] = field(default_factory=set)                 # keys of the units it came from
-    missing: str | None = None  # a report whose unit it waited for and that ended without one (no volume made)
-    member_diagnostics: dict[str, tuple[Diagnostic, ...]] = field(default_factory=dict)  # from the reports' units
 
 
 @dataclass
@@ -75,22 +60,19 @@ class VolumeJob:
         return {record.doc.path: record.pages for record in self.members if record.result == "reused"}
 
     def task(self, kind: str, page_counts: dict[str, int] | None = None,
-             waiting_for: frozenset[str] = frozenset()) -> tuple:
+             waiting_for: frozenset[str] = frozenset()) -> VolumeTask:
         """The PDF and the Word volume are separate tasks, run side by side: each lays out what it needs (the
         Word volume only the back matter, whose pages its TOC prints) or takes it from the unit cache. Given the
         reports' page counts, the Word volume needs no report laid out at all. The PDF task may start while
         the reports in `waiting_for` (paths) are still being laid out: it waits for their units."""
         # The units of the reports already rendered or reused, by key: a task reads them without making each
-        # report's HTML again to find its key.
-        unit_keys = {str(record.doc.path): record.units[0] for record in self.members if len(record.units) == 1}
-        # The drafts, `_volume.md` and the registry as this build read and checked them: no task reads them again.
-        drafts = [record.doc.draft for record in self.members]
-        return (self.year, drafts, (kind,), self.include_drafts, self.units, self.environment,
-                page_counts, waiting_for, unit_keys, self.source, self.registry)
-
-    def submit(self, pool: ProcessPoolExecutor, kind: str, page_counts: dict[str, int] | None = None,
-               waiting_for: frozenset[str] = frozenset()) -> Future:
-        return pool.submit(render_volume, *self.task(kind, page_counts, waiting_for))
+        # report's HTML again to find its key. The drafts, `_volume.md` and the registry are as this build read
+        # and checked them: no task reads them again.
+        return VolumeTask(
+            year=self.year, drafts=tuple(record.doc.draft for record in self.members), kind=kind,
+            include_drafts=self.include_drafts, units=self.units, environment=self.environment, source=self.source,
+            registry=self.registry, page_counts=page_counts, waiting_for=waiting_for,
+            unit_keys={str(record.doc.path): record.units[0] for record in self.members if len(record.units) == 1})
 
     def failing_members(self, output: VolumeOutput) -> list:
         """Members whose laid-out unit reported an error (with the severity overrides): a report that was not
@@ -109,8 +91,10 @@ class VolumeJob:
 
     def run_in_process(self) -> VolumeOutput:
         """Make the volume here: again without each report found failing (unless the policy stops it)."""
+        from . import worker
+
         while True:
-            output = merge_outputs([render_volume(*self.task(kind)) for kind in self.formats])
+            output = merge_outputs([worker.render_volume(self.task(kind)) for kind in self.formats])
             failing = self.failing_members(output)
             if not failing:
                 return output
@@ -246,73 +230,3 @@ def _volume_reusable(job: VolumeJob, out: Path) -> bool:
     job.record.update(result="reused", rebuilt=False)
     job.units_used = cached.get("units", [])
     return True
-
-
-# ---- rendering (worker process) -----------------------------------------------------------------------
-
-
-def render_volume(year: str, drafts: list[Draft], formats: tuple[str, ...], include_drafts: bool,
-                  units: Path | None = None, environment: str = "",
-                  page_counts: dict[str, int] | None = None,
-                  waiting_for: frozenset[str] = frozenset(), unit_keys: dict[str, str] | None = None,
-                  source=UNREAD, registry=None) -> VolumeOutput:
-    """Render one volume, from the drafts, `_volume.md` and registry as the build read them, within the time
-    and memory limits."""
-    from generator.build import worker
-
-    config = worker._config
-    result = worker.limited(_render_volume, config.build.volume_timeout, config.sources_dir / year,
-                            year, drafts, formats, include_drafts, units, environment, page_counts,
-                            waiting_for, unit_keys or {}, source, registry)
-    if isinstance(result, str):
-        return VolumeOutput(diagnostics=[diagnostic("RND607", config.sources_dir / year, (1, 1), result)])
-    return result
-
-
-def _render_volume(year: str, drafts: list[Draft], formats: tuple[str, ...], include_drafts: bool,
-                   units: Path | None, environment: str, page_counts: dict[str, int] | None,
-                   waiting_for: frozenset[str], unit_keys: dict[str, str], source_draft,
-                   registry) -> VolumeOutput:
-    from generator.build import worker
-    from generator.read.registry import load_registry
-    from generator.render.units import UnitNotDelivered
-    from generator.render.volume_docx import render_volume_docx
-    from generator.render.volume_pdf import render_volume_pdf
-
-    config = worker._config
-    output = VolumeOutput()
-    try:
-        docs = [parse(draft, config, trees=trees_dir(units)) for draft in drafts]
-        source = read_volume_source(config, year, source_draft)
-        output.diagnostics.extend(source.diagnostics)
-        registry = registry if registry is not None else load_registry(config.registry_path)
-        timestamp = worker.build_timestamp(source.date)
-        cache = UnitCache(units, environment)
-        pdf = render_volume_pdf(config, year, docs, source, registry, timestamp=timestamp, cache=cache,
-                                report_timestamp=lambda doc: worker.build_timestamp(doc.meta.submitted),
-                                assemble_pdf="pdf" in formats, page_counts=page_counts, waiting_for=waiting_for,
-                                wait=config.build.report_timeout, unit_keys=unit_keys)
-        output.cache_used = cache.used
-        output.member_diagnostics = pdf.part_diagnostics
-        output.diagnostics.extend(pdf.diagnostics)
-        output.pages, output.starts = pdf.pages, pdf.starts
-        if "pdf" in formats:
-            output.pdf = pdf.data
-        if "docx" in formats:
-            output.docx, problems = render_volume_docx(config, year, docs, source, pdf, timestamp=timestamp)
-            output.diagnostics.extend(problems)
-    except UnitNotDelivered as missing:  # that report failed: the build goes on without it, never lays it out
-        output.pdf = output.docx = None
-        output.missing = str(missing.source)
-    except Exception as error:  # reported, never a traceback that hides the reports' results
-        import logging
-        import traceback
-
-        logging.getLogger(__name__).debug("volume %s failed:\n%s", year, traceback.format_exc())
-        output.pdf = output.docx = None
-        output.diagnostics.append(diagnostic("RND601", config.sources_dir / year, (1, 1), _(
-            "rendering failed: {error}").format(error=f"{type(error).__name__}: {error}")))
-    from generator.core.typeset import keep_words
-
-    keep_words()
-    return output

@@ -17,16 +17,16 @@ import sys
 import threading
 import traceback
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.core.config import Config
 from generator.core.diagnostics import diagnostic
 from generator.core.i18n import _, set_language
-from generator.core.model import Diagnostic, Draft
 from generator.read.parse import parse
+from generator.read.volume_source import read_volume_source
 
 from .store import UnitCache, rendering_marker, trees_dir
+from .tasks import ReportOutput, ReportTask, VolumeOutput, VolumeTask
 
 _config: Config | None = None
 
@@ -194,37 +194,27 @@ def build_timestamp(date: dt.date | None) -> dt.datetime:
     return dt.datetime(1980, 1, 1)
 
 
-@dataclass
-class ReportOutput:
-    path: Path
-    pdf: bytes | None = None
-    docx: bytes | None = None
-    pages: int = 0
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    cache_used: set[str] = field(default_factory=set)  # keys of the units its outputs came from
-
-
-def render_report(draft: Draft, formats: tuple[str, ...], units: Path | None = None,
-                  environment: str = "") -> ReportOutput:
+def render_report(task: ReportTask) -> ReportOutput:
     """Render one already checked draft, as it was read and checked (the file is not read again), within the
     time and memory limits."""
-    path = draft.path
-    result = limited(_render_report, _config.build.report_timeout, path, draft, formats, units, environment)
+    path = task.draft.path
+    result = limited(_render_report, _config.build.report_timeout, path, task)
     if isinstance(result, str):
         return ReportOutput(path=path, diagnostics=[diagnostic("RND607", path, (1, 1), result)])
     return result
 
 
-def _render_report(draft: Draft, formats: tuple[str, ...], units: Path | None, environment: str) -> ReportOutput:
+def _render_report(task: ReportTask) -> ReportOutput:
     from generator.render.docx import render_report_docx
     from generator.render.html import report_view
     from generator.render.units import report_pdf
 
+    draft, formats, units = task.draft, task.formats, task.units
     config = _config
     assert config is not None, "worker not initialised"
     path = draft.path
     result = ReportOutput(path=path)
-    cache = UnitCache(units, environment)
+    cache = UnitCache(units, task.environment)
     marker = rendering_marker(units, path) if units is not None else None
     if marker is not None:
         marker.parent.mkdir(parents=True, exist_ok=True)
@@ -262,3 +252,65 @@ def _log_traceback(path: Path) -> None:
     import logging
 
     logging.getLogger(__name__).debug("rendering %s failed:\n%s", path, traceback.format_exc())
+
+
+def render_volume(task: VolumeTask) -> VolumeOutput:
+    """Make one volume, from the drafts, `_volume.md` and registry as the build read them, within the time and
+    memory limits."""
+    config = _config
+    result = limited(_render_volume, config.build.volume_timeout, config.sources_dir / task.year, task)
+    if isinstance(result, str):
+        return VolumeOutput(diagnostics=[diagnostic("RND607", config.sources_dir / task.year, (1, 1), result)])
+    return result
+
+
+def _render_volume(task: VolumeTask) -> VolumeOutput:
+    from generator.read.registry import load_registry
+    from generator.render.units import UnitNotDelivered
+    from generator.render.volume_docx import render_volume_docx
+    from generator.render.volume_pdf import render_volume_pdf
+
+    config, year, units = _config, task.year, task.units
+    output = VolumeOutput()
+    try:
+        docs = [parse(draft, config, trees=trees_dir(units)) for draft in task.drafts]
+        source = read_volume_source(config, year, task.source)
+        output.diagnostics.extend(source.diagnostics)
+        registry = task.registry if task.registry is not None else load_registry(config.registry_path)
+        timestamp = build_timestamp(source.date)
+        cache = UnitCache(units, task.environment)
+        pdf = render_volume_pdf(config, year, docs, source, registry, timestamp=timestamp, cache=cache,
+                                report_timestamp=lambda doc: build_timestamp(doc.meta.submitted),
+                                assemble_pdf=task.kind == "pdf", page_counts=task.page_counts,
+                                waiting_for=task.waiting_for, wait=config.build.report_timeout,
+                                unit_keys=task.unit_keys)
+        output.cache_used = cache.used
+        output.member_diagnostics = pdf.part_diagnostics
+        output.diagnostics.extend(pdf.diagnostics)
+        output.pages, output.starts = pdf.pages, pdf.starts
+        if task.kind == "pdf":
+            output.pdf = pdf.data
+        if task.kind == "docx":
+            output.docx, problems = render_volume_docx(config, year, docs, source, pdf, timestamp=timestamp)
+            output.diagnostics.extend(problems)
+    except UnitNotDelivered as missing:  # that report failed: the build goes on without it, never lays it out
+        output.pdf = output.docx = None
+        output.missing = str(missing.source)
+    except Exception as error:  # reported, never a traceback that hides the reports' results
+        import logging
+        import traceback
+
+        logging.getLogger(__name__).debug("volume %s failed:\n%s", year, traceback.format_exc())
+        output.pdf = output.docx = None
+        output.diagnostics.append(diagnostic("RND601", config.sources_dir / year, (1, 1), _(
+            "rendering failed: {error}").format(error=f"{type(error).__name__}: {error}")))
+    from generator.core.typeset import keep_words
+
+    keep_words()
+    return output
+
+
+def run_task(task: ReportTask | VolumeTask) -> ReportOutput | VolumeOutput:
+    """Run a task in this (worker) process, within its time and memory limits: the one function the build hands
+    to its pool."""
+    return render_report(task) if isinstance(task, ReportTask) else render_volume(task)

@@ -1,0 +1,65 @@
+"""The work a build hands to its worker processes: typed, frozen and self-contained (the drafts, `_volume.md` and
+registry as the build read and checked them; nothing is read again), so that a task gives the same bytes
+wherever it runs (`worker.run_task` runs one), and what they deliver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from generator.core.model import Diagnostic, Draft
+
+if TYPE_CHECKING:
+    from generator.read.registry import Registry
+
+
+@dataclass(frozen=True)
+class ReportTask:
+    """Render one checked draft to the given formats."""
+
+    draft: Draft
+    formats: tuple[str, ...]
+    units: Path | None = None          # where laid-out units are kept (`store.units_dir`), None for nowhere
+    environment: str = ""              # the rendering environment's key (`keys.environment_key`)
+
+
+@dataclass(frozen=True)
+class VolumeTask:
+    """Make one year's volume in one format. The PDF task lays out what is not in the unit cache yet (it may start
+    while the reports in `waiting_for` are still being laid out: it waits for their units); the Word task needs
+    only the reports' page counts, which `page_counts` gives when the previous build knows them."""
+
+    year: str
+    drafts: tuple[Draft, ...]
+    kind: str                                       # "pdf" or "docx"
+    include_drafts: bool
+    units: Path | None
+    environment: str
+    source: Draft | None                            # `_volume.md` as read, or None when the year has none
+    registry: Registry | None
+    page_counts: dict[str, int] | None = None       # report id -> pages, for a Word volume made without layout
+    waiting_for: frozenset[str] = frozenset()       # paths of the reports still being laid out
+    unit_keys: dict[str, str] = field(default_factory=dict)  # report path -> the key of its laid-out unit
+
+
+@dataclass
+class ReportOutput:
+    path: Path
+    pdf: bytes | None = None
+    docx: bytes | None = None
+    pages: int = 0
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    cache_used: set[str] = field(default_factory=set)  # keys of the units its outputs came from
+
+
+@dataclass
+class VolumeOutput:
+    pdf: bytes | None = None
+    docx: bytes | None = None
+    pages: int = 0
+    starts: list[tuple[str, str, int]] = field(default_factory=list)  # (id, title, printed start page)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    cache_used: set[str] = field(default_factory=set)                 # keys of the units it came from
+    missing: str | None = None  # a report whose unit it waited for and that ended without one (no volume made)
+    member_diagnostics: dict[str, tuple[Diagnostic, ...]] = field(default_factory=dict)  # from the reports' units
