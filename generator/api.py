@@ -96,13 +96,14 @@ class Renderer:
         return RenderedReport(data, 0, tuple(problems))
 
 
-def run_build(config: Config, **options):
-    """`reportgen build` without the command line: the same stages, lock and manifest (`build.build`, whose
-    keyword options it takes: paths, formats, jobs, volume, strict, out, include_drafts, years, progress). Returns
-    the `BuildResult`; raises `BuildLocked` if another build holds the output directory."""
-    from generator.build.run import build
+def run_build(config: Config, *, progress=None, **options):
+    """`reportgen build` without the command line: the same stages, lock and manifest. Takes the options of a
+    `BuildRequest` (paths, formats, jobs, volume, strict, out, include_drafts, years, reports) and an optional
+    `progress` (start/advance/finish). Returns the `BuildResult`; raises `BuildLocked` if another build holds the
+    output directory."""
+    from generator.build.run import BuildRequest, build
 
-    return build(config, **options)
+    return build(config, BuildRequest.of(**options), progress=progress)
 
 
 # --- Editing drafts held in memory (the web workspace's needs; each the same code the CLI uses) -------------

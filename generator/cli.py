@@ -258,12 +258,12 @@ def _counts(results: list[str]) -> dict[str, int]:
 
 
 def _cmd_build(args, config: Config, *, years: set[str] | None = None, reports: bool = True) -> int:
-    from generator.build.run import build
+    from generator.build.run import BuildRequest, build
 
-    result = build(config, paths=getattr(args, "paths", None), formats=_parse_formats(args.to), jobs=args.jobs,
-                   volume=not getattr(args, "no_volume", False), strict=args.strict, out=args.out,
-                   include_drafts=args.include_drafts, years=years, reports=reports, progress=_progress(args),
-                   journal_as=args.argv)
+    request = BuildRequest.of(paths=getattr(args, "paths", None), formats=_parse_formats(args.to), jobs=args.jobs,
+                              volume=not getattr(args, "no_volume", False), strict=args.strict, out=args.out,
+                              include_drafts=args.include_drafts, years=years, reports=reports)
+    result = build(config, request, progress=_progress(args), journal_as=args.argv)
     problems = [item for record in result.reports if record.failed for item in record.diagnostics]
     sources = {record.doc.path: record.doc.draft.text for record in result.reports if record.failed}
     return _print_build(args, exit_status=result.exit_status, duration=result.duration,

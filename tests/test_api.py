@@ -53,15 +53,6 @@ def test_build_runs_the_nightly_job_without_printing(tmp_path, capsys):
     assert capsys.readouterr() == ("", "")
 
 
-def run_build(config: Config, **options):
-    """`reportgen build` without the command line: the same stages, lock and manifest (`build.build`, whose
-    keyword options it takes: paths, formats, jobs, volume, strict, out, include_drafts, years, progress). Returns
-    the `BuildResult`; raises `BuildLocked` if another build holds the output directory."""
-    from .build import build
-
-    return build(config, **options)
-
-
 # --- editing drafts in memory (the web workspace's functions) ----------------------------------------------
 
 def test_write_draft_refuses_a_file_changed_since_it_was_read(tmp_path):

@@ -15,7 +15,6 @@ import sys
 import pytest
 from pypdf import PdfReader
 
-from generator.build import run as build_module
 from generator.cli import main
 
 from .helpers import REPO, corpus_project
@@ -79,15 +78,17 @@ def test_outputs_are_made_from_the_bytes_that_were_checked_and_hashed(tmp_path, 
     _edit(draft, "## 六、经验启示", "## 六、经验启示\n\n核对过的句子甲乙丙。")
     checked = draft.read_bytes()
     later = checked.decode().replace("核对过的句子甲乙丙。", "未经检查的句子丁戊己。")
-    original = build_module._render_all
+    from generator.build.scheduler import Scheduler
+
+    original = Scheduler.run
 
     def saved_meanwhile(*args, **kwargs):  # the hook between hashing and rendering: an editor saves the draft
         draft.write_text(later, encoding="utf-8")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(build_module, "_render_all", saved_meanwhile)
+    monkeypatch.setattr(Scheduler, "run", saved_meanwhile)
     code, out = _build(root, monkeypatch=monkeypatch, capsys=capsys)
-    monkeypatch.setattr(build_module, "_render_all", original)
+    monkeypatch.setattr(Scheduler, "run", original)
     assert code == 0, out
     for output in ("2022/reports/r02.pdf", "2022/volume.pdf"):
         text = _text(root / "output" / output)

@@ -114,16 +114,18 @@ def test_a_draft_saved_while_the_build_runs_is_built_by_the_next_build(tmp_path,
     (after the draft was read) leaves no journal, so the next build sees the edit."""
     root = corpus_project(tmp_path, ["r02"])
     draft = root / "reports_src" / "2022" / "r02.md"
-    original = build_module._render_all
+    from generator.build.scheduler import Scheduler
+
+    original = Scheduler.run
 
     def render_then_edit(*args, **kwargs):
         original(*args, **kwargs)
         draft.write_text(draft.read_text(encoding="utf-8") + "\n构建期间保存的一句。\n", encoding="utf-8")
 
-    monkeypatch.setattr(build_module, "_render_all", render_then_edit)
+    monkeypatch.setattr(Scheduler, "run", render_then_edit)
     code, _out, built = _build(root, "--no-volume", monkeypatch=monkeypatch, capsys=capsys)
     assert code == 0 and built
-    monkeypatch.setattr(build_module, "_render_all", original)
+    monkeypatch.setattr(Scheduler, "run", original)
     code, out, built = _build(root, "--no-volume", monkeypatch=monkeypatch, capsys=capsys)
     assert code == 0 and built and "新生成 1 份" in out
 

@@ -1,7 +1,7 @@
 """The build's worker processes.
 
 Workers fork from a fork server: a clean process, started afresh (a forked build would copy its open lock file
-and loggers), that imports the renderers once for all workers (`generator/_preload.py`). The command line starts
+and loggers), that imports the renderers once for all workers (`build/preload.py`). The command line starts
 the fork server first thing (`start_fork_server`), so that it imports WeasyPrint while this process loads the
 configuration and checks the drafts; workers themselves start only when a report must be rendered.
 """

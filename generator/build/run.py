@@ -127,10 +127,41 @@ def _probably_stale(drafts: list[Path], out: Path, max_bytes: int) -> bool:
     return False
 
 
-def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str, ...] = FORMATS,
-          jobs: int | None = None, volume: bool = True, strict: bool = False, out: Path | None = None,
-          include_drafts: bool = False, years: set[str] | None = None, reports: bool = True,
-          progress: Progress | None = None, journal_as: list[str] | None = None) -> BuildResult:
+@dataclass(frozen=True)
+class BuildRequest:
+    """What a build is asked to do (`reportgen build` and `reportgen volume` options)."""
+
+    paths: tuple[Path, ...] = ()            # drafts named on the command line; none: every draft of the sources
+    formats: tuple[str, ...] = FORMATS
+    jobs: int | None = None                 # worker processes; None: the number of cores
+    volume: bool = True                     # compile each year's volume (only when every draft is read)
+    strict: bool = False                    # warnings fail too
+    out: Path | None = None                 # the output directory; None: the configuration's
+    include_drafts: bool = False            # a preview volume with the reports not approved yet
+    years: frozenset[str] = frozenset()     # `reportgen volume --year`: only these years' volumes
+    reports: bool = True                    # False: render no report (`reportgen volume`)
+
+    @classmethod
+    def of(cls, *, paths=None, years=None, formats=FORMATS, **options) -> BuildRequest:
+        """A request from keyword options as the library API takes them (lists and sets welcome)."""
+        return cls(paths=tuple(paths or ()), years=frozenset(years or ()), formats=tuple(formats), **options)
+
+    @property
+    def every_draft(self) -> bool:
+        """Every draft of the sources is read and checked: the corpus-wide rules run, and volumes can be made
+        (a volume always holds every approved report of its year: made from a subset it would replace the full
+        volume with a partial one)."""
+        return not self.paths
+
+    @property
+    def whole_corpus(self) -> bool:
+        """Everything the sources hold is built: outputs of drafts that are gone are removed, unused units
+        pruned, and the build's journal may be recorded."""
+        return self.every_draft and self.reports and not self.years
+
+
+def build(config: Config, request: BuildRequest = BuildRequest(), *, progress: Progress | None = None,
+          journal_as: list[str] | None = None) -> BuildResult:
     """Run the main job; see the module docstring for the stages. With `journal_as` (the command line), a
     whole-corpus build records the journal that lets the next identical build replay it (`journal.py`)."""
     from .volume import VolumeJob, plan_volumes  # imported late: the volume module is only needed here
@@ -138,9 +169,10 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
     require_resources(config, rendering=True)  # a missing font or logo is an error, never a silent omission
     started = time.monotonic()
     progress = progress or Progress()
-    out = (out or config.output_dir).resolve()
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    whole_corpus = not paths and reports and not years
+    paths, formats, strict, years = request.paths, request.formats, request.strict, request.years
+    out = (request.out or config.output_dir).resolve()
+    jobs = max(1, request.jobs or os.cpu_count() or 1)
+    whole_corpus = request.whole_corpus
     recording = journal_as is not None and whole_corpus
     with OutputLock(out) as lock, WorkerPool(config, jobs) as pool:
         if recording:  # what this build depends on, before it reads any of it
@@ -150,7 +182,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
             before = journal.state(listed)
         remove_temporaries(out)  # of a build that was killed mid-write
         drafts = discover_drafts(list(paths or []), config)
-        if reports and _probably_stale(drafts, out, config.check.max_draft_bytes):
+        if request.reports and _probably_stale(drafts, out, config.check.max_draft_bytes):
             pool.start_early()  # workers get ready while this process loads the checker and checks the drafts
         else:
             stop_fork_server()  # the command line started it in case; workers start on demand if need be
@@ -161,9 +193,9 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
 
         environment = environment_key(config)
         registry = load_registry(config.registry_path)
-        memo = CheckMemo(check_memo_path(out), f"{environment}\0{registry.digest or 'none'}\0{not paths}")
+        memo = CheckMemo(check_memo_path(out), f"{environment}\0{registry.digest or 'none'}\0{request.every_draft}")
         volume_sources: dict = {}
-        documents, diagnostics = check_paths(drafts, config, registry, whole_corpus=not paths, memo=memo,
+        documents, diagnostics = check_paths(drafts, config, registry, whole_corpus=request.every_draft, memo=memo,
                                              volume_sources=volume_sources)
         if years:
             documents = [doc for doc in documents if doc.draft.year_dir in years]
@@ -181,7 +213,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
                 continue
             # The bytes that were read and checked (the draft is never read again: `reader.read_source`).
             record.key = report_key(record.doc.draft.digest, asset_files(record.doc, context), environment, formats)
-            if not reports:
+            if not request.reports:
                 record.result = "skipped"
                 continue
             if _reusable(record, out, _outputs_for(record.doc, out, formats)):
@@ -190,10 +222,9 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
                 to_render.append(record)
 
         volume_jobs: list[VolumeJob] = []
-        # A volume holds every approved report of its year: compiling it from a subset named on the command
-        # line would overwrite the full volume with a partial one.
-        if volume and not paths:
-            volume_jobs = plan_volumes(config, records, out=out, formats=formats, include_drafts=include_drafts,
+        if request.volume and request.every_draft:
+            volume_jobs = plan_volumes(config, records, out=out, formats=formats,
+                                       include_drafts=request.include_drafts,
                                        environment=environment, registry=registry, sources=volume_sources)
         progress.start(len(to_render) + len(volume_jobs), _("Building"))
         Scheduler(config, to_render, volume_jobs, out=out, formats=formats, pool=pool, progress=progress,
@@ -213,7 +244,7 @@ def build(config: Config, *, paths: list[Path] | None = None, formats: tuple[str
         duration = time.monotonic() - started
         manifest = _manifest(config, records, volumes, corpus_diagnostics, duration=duration,
                              exit_status=exit_status, out=out)
-        if not reports:
+        if not request.reports:
             _keep_previous_reports(manifest, out / MANIFEST)
         manifest_path = out / MANIFEST
         atomic_write(manifest_path, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))

@@ -90,7 +90,7 @@ def initialise_worker(config: Config, language: str, environment: dict[str, str]
 
 
 def preload() -> None:
-    """Run once in the build's fork server (`generator/_preload.py`), before it forks the workers: the renderers
+    """Run once in the build's fork server (`build/preload.py`), before it forks the workers: the renderers
     are imported once for all workers (WeasyPrint's import alone takes most of a second of CPU), and what they
     import is frozen, so that no collection walks it again and forked workers do not copy it by touching it.
     Collections are off while importing: the imports make 150,000 long-lived objects, which the collector would

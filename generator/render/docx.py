@@ -160,7 +160,7 @@ class DocxWriter:
         return run
 
     def lines(self, paragraph: Paragraph, lines: tuple[str, ...]) -> None:
-        """Text set in the given lines (`generator/typeset.py`), a line break between each two."""
+        """Text set in the given lines (`core/typeset.py`), a line break between each two."""
         for index, line in enumerate(lines):
             if index:
                 etree.SubElement(etree.SubElement(paragraph._p, W["r"]), W["br"])

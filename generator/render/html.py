@@ -171,7 +171,7 @@ def outline(doc: Document, *, anchor_prefix: str) -> tuple[tuple[int, str, str],
 
 def body_html(doc: Document, *, anchor_prefix: str, config: Config | None = None) -> Markup:
     """The body as HTML, with heading ids prefixed to be unique in a volume (see `outline`), and the headings of
-    plain text broken into balanced lines between words (`generator/typeset.py`)."""
+    plain text broken into balanced lines between words (`core/typeset.py`)."""
     root = copy.deepcopy(doc.body)
     full_width = {id(element) for element in root}  # a heading in a list or quote is narrower than the page
     width = mm_to_pt(text_area_mm(config.brand.paper)[0]) if config is not None else 0.0

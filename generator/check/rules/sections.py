@@ -16,7 +16,7 @@ from generator.core.sections import SectionMatch, match_headings, normalise_titl
 from ..registry import rule
 from .limits import body_lines
 
-# The placeholders `reportgen new` writes (generator/scaffold.py), in the language it was using then.
+# The placeholders `reportgen new` writes (check/scaffold.py), in the language it was using then.
 SECTION_PLACEHOLDER = N_("(write this section)")
 SUMMARY_PLACEHOLDER = N_("(summary of the report, at most {limit} characters)")
 

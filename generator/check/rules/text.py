@@ -1,7 +1,7 @@
 """TXT4xx: Chinese text quality — converter artifacts, script, punctuation, spacing, invisible characters,
 and characters the configured fonts cannot draw.
 
-Rules look only at prose segments (see `generator/prose.py`), so code, URLs and front-matter keys are
+Rules look only at prose segments (see `read/prose.py`), so code, URLs and front-matter keys are
 never reported or changed. Fixes are offered only where the replacement is unambiguous.
 """
 
