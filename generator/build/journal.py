@@ -111,15 +111,13 @@ def _digest(value) -> str:
 def inputs(config: Config) -> dict:
     """What a build depends on, to be stated by `state` (taken from the configuration, which a replay does not
     load: the journal keeps the lists)."""
-    from generator.core.fonts import find_family
+    from .keys import dependencies
 
-    fonts = {str(face.path) for families in config.brand.font_families().values() for family in families
-             if (face := find_family(family)) is not None}
+    depends = dependencies(config)  # what the keys hash, stated here by size and times; and what a build reads
+    fonts = {str(face.path) for _role, _family, face in depends.fonts if face is not None}
     python = [entry for entry in sys.path if entry and os.path.isdir(entry)]
-    from .keys import brand_files
-
-    files = [str(path) for path in (config.path, config.registry_path, *brand_files(config)) if path is not None]
-    trees = sorted({str(path.resolve()) for path in (config.sources_dir, config.templates_dir, PACKAGE)})
+    files = [str(path) for path in (depends.configuration, depends.registry, *depends.brand_files) if path is not None]
+    trees = sorted({str(path.resolve()) for path in (config.sources_dir, depends.templates, PACKAGE)})
     trees += [os.path.expanduser(path) for path in FONTCONFIG]
     return {"trees": trees, "files": files + [sys.executable, *python, *sorted(fonts)]}
 

@@ -3,6 +3,9 @@
 A report's key covers its draft, the images it references, the templates, the configuration, the font files,
 the message language, SOURCE_DATE_EPOCH and the versions of every rendering library. A volume's key covers the
 keys of its reports and its own front matter. Equal keys mean byte-identical outputs, so they are reused.
+
+The files behind these (`Dependencies`) are listed once, here: the keys hash their contents, and the journal
+(`journal.py`) states the same files by size and times, with what a build reads besides (the sources, Python).
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from generator.core.config import Config
 from generator.core.digest import sha256_bytes, sha256_file, tool_versions
-from generator.core.fonts import find_family
+from generator.core.fonts import FontFace, find_family
 from generator.core.i18n import current_language
+from generator.core.model import Draft
 
 
 def _templates_digest(templates: Path) -> str:
@@ -27,32 +32,43 @@ def _templates_digest(templates: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class Dependencies:
+    """The files outside the drafts and their images that outputs depend on."""
+
+    configuration: Path | None                      # reportgen.toml (its values are hashed as loaded)
+    registry: Path                                  # what a volume prints of it is in the volume's key
+    brand_files: tuple[Path, ...]                   # the logo, its PNG for Word: printed, wherever they are
+    templates: Path
+    fonts: tuple[tuple[str, str, FontFace | None], ...]  # (role, family, installed face or None) in role order
+
+
+def dependencies(config: Config) -> Dependencies:
+    return Dependencies(
+        configuration=config.path, registry=config.registry_path,
+        brand_files=(config.resolve(config.brand.logo), config.resolve(config.brand.logo_raster)),
+        templates=config.templates_dir,
+        fonts=tuple((role, family, find_family(family))
+                    for role, families in sorted(config.brand.font_families().items()) for family in families))
+
+
 def _fonts_digest(config: Config) -> str:
     parts = []
-    for role, families in sorted(config.brand.font_families().items()):
-        for family in families:
-            face = find_family(family)
-            if face:
-                stat = face.path.stat()
-                parts.append(f"{role}:{family}:{face.path}:{face.index}:{stat.st_size}:{int(stat.st_mtime)}")
-            else:
-                parts.append(f"{role}:{family}:missing")
+    for role, family, face in dependencies(config).fonts:
+        if face:
+            stat = face.path.stat()
+            parts.append(f"{role}:{family}:{face.path}:{face.index}:{stat.st_size}:{int(stat.st_mtime)}")
+        else:
+            parts.append(f"{role}:{family}:missing")
     return sha256_bytes("\n".join(parts).encode())
 
 
-def brand_files(config: Config) -> list[Path]:
-    """Files the configuration names that outputs print (the logo, its PNG for Word), wherever they are: their
-    bytes are part of every key, and the journal states them (`journal.inputs`)."""
-    return [config.resolve(config.brand.logo), config.resolve(config.brand.logo_raster)]
-
-
 def environment_key(config: Config) -> str:
-    """The part of every key that does not depend on one draft: with `report_key` and `volume.volume_key`, the
-    one list of what an output depends on (the registry fields a volume prints are in the volume's key; the
-    journal states the files behind all of these, `journal.inputs`)."""
+    """The part of every key that does not depend on one draft: with `report_key` and `volume_key`, the one list
+    of what an output depends on."""
     data = {
         "config": config.model_dump(mode="json"),
-        "brand_files": [sha256_file(path) if path.is_file() else None for path in brand_files(config)],
+        "brand_files": [sha256_file(path) if path.is_file() else None for path in dependencies(config).brand_files],
         "templates": _templates_digest(config.templates_dir),
         "fonts": _fonts_digest(config),
         "versions": tool_versions(),
@@ -73,3 +89,14 @@ def report_key(draft_digest: str, asset_paths: list[Path], environment: str, for
         digest.update(sha256_file(path).encode() if path.is_file() else b"missing")
     return digest.hexdigest()
 
+
+def volume_key(environment: str, formats: tuple[str, ...], include_drafts: bool, members, source: Draft | None,
+               registry) -> str:
+    """Everything a volume depends on besides the environment (configuration, templates, fonts, versions …):
+    its reports' keys, its front matter's bytes as read and what it prints of the registry for its reports."""
+    printed = registry.printed({r.doc.meta.company for r in members},
+                               {name for r in members for name in r.doc.meta.counselors}) if registry else None
+    return sha256_bytes(json.dumps({
+        "environment": environment, "formats": sorted(formats), "include_drafts": include_drafts,
+        "reports": [(r.doc.report_id, r.key) for r in members], "source": source.digest if source else None,
+        "registry": printed}, sort_keys=True, ensure_ascii=False).encode())

@@ -30,6 +30,7 @@ from generator.core.model import Draft, Severity
 from generator.core.verify import read_json
 from generator.read.volume_source import volume_source_draft
 
+from .keys import volume_key
 from .store import VOLUME_RECORD, intact, units_dir, volume_record_path
 from .tasks import VolumeOutput, VolumeTask
 
@@ -151,18 +152,6 @@ def exclusion(record) -> dict:
     errors = sorted({item.code for item in record.diagnostics if item.severity == Severity.ERROR})
     return {"id": record.doc.report_id, "result": record.result,
             "codes": errors or sorted({item.code for item in record.diagnostics if item.severity == Severity.WARNING})}
-
-
-def volume_key(environment: str, formats: tuple[str, ...], include_drafts: bool, members, source: Draft | None,
-               registry) -> str:
-    """Everything a volume depends on besides the environment (configuration, templates, fonts, versions …):
-    its reports' keys, its front matter's bytes as read and what it prints of the registry for its reports."""
-    printed = registry.printed({r.doc.meta.company for r in members},
-                               {name for r in members for name in r.doc.meta.counselors}) if registry else None
-    return sha256_bytes(json.dumps({
-        "environment": environment, "formats": sorted(formats), "include_drafts": include_drafts,
-        "reports": [(r.doc.report_id, r.key) for r in members], "source": source.digest if source else None,
-        "registry": printed}, sort_keys=True, ensure_ascii=False).encode())
 
 
 def merge_outputs(outputs: list[VolumeOutput]) -> VolumeOutput:
