@@ -39,4 +39,6 @@ def page_context(request) -> dict:
     """What every page's frame shows: the user and their roles (Django's error pages included)."""
     from . import permissions
 
-    return {"user": request.user, "roles": permissions.roles(request.user)}
+    return {"user": request.user, "roles": permissions.roles(request.user),
+            "may_board": permissions.can(request.user, "board", ()),
+            "may_audit": permissions.can(request.user, "audit", ())}

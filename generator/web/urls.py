@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
-from . import views
+from . import desk, views
 
 
 class ReportId:
@@ -36,6 +36,7 @@ workspace = [
     path("r/<int:year>/<report:report_id>/history/<int:number>/restore", views.restore_view, name="restore"),
     path("r/<int:year>/<report:report_id>/assets/", views.asset_upload_view, name="asset_upload"),
     path("r/<int:year>/<report:report_id>/assets/<str:name>", views.asset_view, name="asset"),
+    *desk.urls(),   # the publicity desk (issue 17)
 ]
 
 urlpatterns = [
