@@ -263,9 +263,9 @@ def volume_overview(config: Config, documents: list[Document], registry: Registr
     the volume will print: `sentence` (“N位党建辅导员对M个基层公司……”), `counselors`, `companies`, `reports`,
     `per_theme` [(theme, reports, [short company names])], `matrix_themes` and `matrix` [(short company name,
     [reports per theme])]."""
-    from .registry import short_company_names
-    from .render.volume_pdf import overview_sentence
-    from .volume import overview
+    from generator.read.registry import short_company_names
+    from generator.render.volume_pdf import overview_sentence
+    from generator.render.volume_plan import overview
 
     numbers = overview(config, list(documents), short_company_names(registry))
     return {"sentence": overview_sentence(numbers), "counselors": numbers.counselors,

@@ -60,8 +60,8 @@ def test_the_boards_overview_is_the_one_the_volume_prints(client_as, sources):
     config = generator.load_config(PROJECT / "reportgen.toml")
     registry = generator.load_registry(config.registry_path)
     from generator.render.volume_pdf import overview_sentence   # the volume's own sentence, for the comparison
-    from generator.registry import short_company_names
-    from generator.volume import overview
+    from generator.read.registry import short_company_names
+    from generator.render.volume_plan import overview
 
     approved = [generator.parse_text(path.read_text(encoding="utf-8"), path=path, config=config)
                 for path in sorted((sources / "2022").glob("*.md"))
