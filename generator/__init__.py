@@ -15,6 +15,9 @@ Public API for programs that embed reportgen (none of it prints or exits; see `g
     new_draft_text(config, registry, report_id=, year=, ...) -> (path, text)       `reportgen new`'s scaffold
     set_front_matter_value(text, key, value, path=, config=) -> str; list_drafts(config); translation(language)
     with messages_in(language): …                                                   messages of one thread
+  The Word importer (generator/importer/):
+    diagnostic(code, path, message, line=, col=) -> Diagnostic; required_section(title, config) -> section or None
+    translate(message) -> str                          a face's own message in the current language
 """
 
 __version__ = "0.1.0"
@@ -29,6 +32,8 @@ _API = {
     "DraftChanged": "api", "text_hash": "api", "file_hash": "api", "read_text": "api", "write_draft": "api",
     "apply_fix": "api", "fix_text": "api", "new_draft_text": "api", "set_front_matter_value": "api",
     "translation": "api", "list_drafts": "api", "messages_in": "api",
+    # Word import (issue 18)
+    "diagnostic": "api", "required_section": "api", "translate": "api",
 }
 
 
@@ -46,4 +51,6 @@ __all__ = [
     "read_draft", "check_text", "parse_text", "Renderer", "RenderedReport", "run_build", "BuildResult", "Terminated",
     "DraftChanged", "text_hash", "file_hash", "read_text", "write_draft", "apply_fix", "fix_text", "new_draft_text",
     "set_front_matter_value", "translation", "list_drafts", "messages_in",
+    # Word import (issue 18)
+    "diagnostic", "required_section", "translate",
 ]

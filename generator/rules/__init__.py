@@ -6,7 +6,8 @@
     TXT4xx text and typography   rules/text.py
     AST5xx assets                rules/assets.py
     RND6xx rendering             rules/stages.py, rules/limits.py
+    IMP7xx Word import           rules/imports.py
     INT9xx internal errors       rules/stages.py
 """
 
-from . import assets, frontmatter, limits, registry, sections, stages, text  # noqa: F401
+from . import assets, frontmatter, imports, limits, registry, sections, stages, text  # noqa: F401
