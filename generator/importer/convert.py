@@ -124,8 +124,9 @@ def convert_docx(data: bytes, *, name: str, config, year: int, report_id: str | 
 
         writer = BodyWriter(file_name=file_name, heading_level=heading_level, formatted_heading=formatted_heading,
                             image_path=store.store, heading_styles=facts.heading_levels,
-                            title_styles=facts.title_styles, numbering=facts.numbered_headings)
+                            title_styles=facts.title_styles, numbering=facts.heading_numbering)
         writer.meta_line = lambda style, text: _meta_line(style, text, meta_lines)
+        writer.property_title = facts.properties.get("title")
         body = writer.write(blocks)
         store.finish(body)
         notes.extend(body.notes)
@@ -149,7 +150,7 @@ def convert_docx(data: bytes, *, name: str, config, year: int, report_id: str | 
             line = next((number for number, text in enumerate(text.split("\n"), start=1)
                          if key and text.startswith(key.group(1) + ":")), 1)
         else:
-            line = 1 if note.block < 0 else block_lines.get(note.block, block_lines["end"])
+            line = 1 if note.block < 0 else block_lines.get(note.block, block_lines["end"]) + note.offset
         diagnostics.append(generator.diagnostic(note.code, path, note.message, line=line))
     return ImportedDraft(path=path, text=text, images=images, diagnostics=diagnostics, source_name=file_name)
 
@@ -165,6 +166,9 @@ def _heading_plan(blocks, facts, config) -> int:
             elif node["t"] == "Div":
                 inner_style = dict(node["c"][0][2]).get("custom-style", style)
                 collect(node["c"][1], inner_style)
+            elif node["t"] in ("OrderedList", "BulletList"):
+                for item in (node["c"] if node["t"] == "BulletList" else node["c"][1]):
+                    collect(item, style)
             elif node["t"] in ("Para", "Plain") and style in facts.heading_levels:
                 headings.append((facts.heading_levels[style], _text(node["c"])))
     collect(blocks)

@@ -31,7 +31,8 @@ class Note:
 
     code: str
     message: str
-    block: int = 0
+    block: int | None = 0
+    offset: int = 0     # lines into the block (a table's row)
 
 
 @dataclass
@@ -121,7 +122,7 @@ class BodyWriter:
     def __init__(self, *, file_name: str, heading_level: Callable[[int, str], int | None],
                  formatted_heading: Callable[[str, bool], int | None],
                  image_path: Callable[[str, list[Note]], str | None], heading_styles: dict[str, int],
-                 title_styles: set[str], numbering: bool):
+                 title_styles: set[str], numbering: dict):
         self.file_name = file_name
         self.heading_level = heading_level
         self.formatted_heading = formatted_heading
@@ -129,13 +130,15 @@ class BodyWriter:
         self.heading_styles = heading_styles
         self.title_styles = title_styles
         self.numbering = numbering
-        self.numbers = [0] * 10
+        self.numbers = [0] * 10   # counters of Word's heading numbering, by list level
         self.body = MarkdownBody()
         self.tables = 0
         self.paragraphs = 0
         self.seen_heading = False
         self.title: str | None = None
         self.meta_line: Callable[[str, str], bool] = lambda style, text: False
+        self.property_title: str | None = None
+        self.previous_text = ""
 
     # ---- the document -------------------------------------------------------------------------------------
     def write(self, blocks: list) -> MarkdownBody:
@@ -165,12 +168,13 @@ class BodyWriter:
                 flat.append(("", block))
         return flat
 
-    def note(self, code: str, message: str) -> None:
-        self.body.notes.append(Note(code, message, len(self.body.blocks)))
+    def note(self, code: str, message: str, *, offset: int = 0) -> None:
+        self.body.notes.append(Note(code, message, len(self.body.blocks), offset))
 
     def emit(self, text: str) -> None:
         if text.strip():
             self.body.blocks.append(text)
+            self.previous_text = text
 
     def top_block(self, style: str, block: dict, following) -> bool:
         """Write one top-level block; True if it consumed the next one too (an image's caption)."""
@@ -186,7 +190,7 @@ class BodyWriter:
                 self.title = text
                 return False
             if style in self.heading_styles and text:
-                return self.heading(self.heading_styles[style], inlines, text) or False
+                return self.heading(self.heading_styles[style], inlines, text, style=style) or False
             image = self._only_image(inlines)
             if image is not None:
                 next_style, next_block = following
@@ -199,6 +203,11 @@ class BodyWriter:
                 return caption is not None
             if not self.seen_heading and text:
                 if self.meta_line(style, text):
+                    return False
+                if self.title is None and not self.body.front and len(text) <= 80 and (
+                        text == self.property_title or self._all_strong(inlines)):
+                    # the first paragraph, bold or the document's own title: the title made by hand
+                    self.title = text
                     return False
                 self.body.front.append((style, text))
             level = self.formatted_heading(text, self._all_strong(inlines)) if text else None
@@ -214,16 +223,33 @@ class BodyWriter:
             block["c"][1] = [None, []]
             self.emit(self.block(block, depth=0))
             return self.top_block("Caption", {"t": "Para", "c": [image]}, following)
+        if kind in ("OrderedList", "BulletList") and self._heading_items(block):
+            # heading styles numbered by Word's outline: pandoc reads them as list items
+            for item_style, item in self._heading_items(block):
+                self.top_block(item_style, item, (None, None))
+            return False
         if kind == "Header":
             level, _attr, inlines = block["c"]
             text = plain_text(inlines).strip()
             if text:
-                self.heading(level, inlines, text)
+                numbered = [name for name, word_level in self.heading_styles.items()
+                            if word_level == level and name in self.numbering]
+                self.heading(level, inlines, text, style=numbered[0] if numbered else "")
             return False
         self.emit(self.block(block, depth=0))
         return False
 
-    def heading(self, word_level: int, inlines, text: str, *, by_formatting: bool = False) -> bool:
+    def _heading_items(self, block) -> list[tuple[str, dict]] | None:
+        items = block["c"] if block["t"] == "BulletList" else block["c"][1]
+        found = []
+        for item in items:
+            flat = self._flatten_divs(item)
+            if len(flat) != 1 or flat[0][0] not in self.heading_styles or flat[0][1]["t"] not in ("Para", "Plain"):
+                return None
+            found.append(flat[0])
+        return found
+
+    def heading(self, word_level: int, inlines, text: str, *, by_formatting: bool = False, style: str = "") -> bool:
         level = word_level if by_formatting else self.heading_level(word_level, text)
         if level is None:
             if self.title is None and not self.seen_heading:
@@ -233,9 +259,10 @@ class BodyWriter:
             return False
         self.seen_heading = True
         markdown = self.inlines(inlines, in_heading=True).strip()
-        if self.numbering and not by_formatting:
-            markdown = self._numbered(level, text, markdown)
+        if style in self.numbering:
+            markdown = self._numbered(style, text, markdown)
         if by_formatting:
+            markdown = self.inlines(_unwrap_strong(inlines)).strip()
             self.note("IMP707", _("{file}: paragraph {paragraph} “{text}” has no heading style but reads as a "
                                   "heading; it became a level-{level} heading").format(
                 file=self.file_name, paragraph=self.paragraphs, text=text, level=level - 1))
@@ -243,19 +270,26 @@ class BodyWriter:
         self.emit("#" * level + " " + markdown)
         return False
 
-    def _numbered(self, level: int, text: str, markdown: str) -> str:
-        """Word numbered this heading automatically (the number is not in its text): write the house numbering."""
-        self.numbers[level] += 1
-        for deeper in range(level + 1, len(self.numbers)):
+    def _numbered(self, style: str, text: str, markdown: str) -> str:
+        """Word numbered this heading automatically (the number is not in its text): write Word's number."""
+        ilvl, levels = self.numbering[style]
+        fmt, pattern, start = levels.get(ilvl, ("none", "", 1))
+        self.numbers[ilvl] = self.numbers[ilvl] + 1 if self.numbers[ilvl] else start
+        for deeper in range(ilvl + 1, len(self.numbers)):
             self.numbers[deeper] = 0
         if re.match(rf"^\s*(第?[{CN_DIGITS}\d]+[、.．章节]|[（(][{CN_DIGITS}\d]+[)）])", text):
             return markdown
-        number = self.numbers[level]
-        prefix = {2: f"{_chinese(number)}、", 3: f"（{_chinese(number)}）", 4: f"{number}. ",
-                  5: f"（{number}）"}.get(level, "")
-        if prefix:
-            self.note("IMP711", _("{file}: heading “{text}” was numbered by Word; the number “{number}” was written "
-                                  "into its text").format(file=self.file_name, text=text, number=prefix.strip()))
+        def number(match):
+            index = int(match.group(1)) - 1
+            level_fmt, _text, level_start = levels.get(index, ("decimal", "", 1))
+            return _format_number(self.numbers[index] or level_start, level_fmt)
+        prefix = re.sub(r"%([1-9])", number, pattern)
+        if not prefix.strip():
+            return markdown
+        if re.search(r"[\d.]$", prefix):
+            prefix += " "
+        self.note("IMP711", _("{file}: heading “{text}” was numbered by Word; the number “{number}” was written "
+                              "into its text").format(file=self.file_name, text=text, number=prefix.strip()))
         return prefix + markdown
 
     def _caption_image(self, table) -> dict | None:
@@ -388,7 +422,9 @@ class BodyWriter:
         self.tables += 1
         _attr, caption, _colspecs, head, bodies, foot = content
         caption_text = plain_text(_all_inlines({"t": "Div", "c": ["", caption[1]]})).strip()
-        name = caption_text or _("table {number}").format(number=self.tables)
+        name = caption_text or (self.previous_text if TABLE_CAPTION.match(self.previous_text) else
+                                _("table {number}").format(number=self.tables))
+        first_row_line = 2 if caption_text else 0
         head_rows = head[1]
         body_rows = [row for body in bodies for row in (body[2] + body[3])] + foot[1]
         rows = head_rows + body_rows
@@ -409,7 +445,8 @@ class BodyWriter:
                                           "{rows} row(s) and {columns} column(s) cannot be written in a Markdown "
                                           "table; its text stays in the first cell and the other cells are "
                                           "empty").format(file=self.file_name, table=name, row=row_index + 1,
-                                                          column=column + 1, rows=row_span, columns=column_span))
+                                                          column=column + 1, rows=row_span, columns=column_span),
+                              offset=first_row_line + row_index + (1 if row_index else 0))
                 for extra_row in range(row_span):
                     for extra_column in range(column_span):
                         if extra_row or extra_column:
@@ -559,6 +596,30 @@ class BodyWriter:
         text = self.blocks(blocks, depth=1).strip()
         self.body.footnotes.append(re.sub(r"\n+", " ", text))
         return f"[^{number}]"
+
+
+def _unwrap_strong(inlines) -> list:
+    """A heading made of bold text: the text without the bold (a heading is bold by its style)."""
+    out = []
+    for node in inlines:
+        out.extend(_unwrap_strong(node["c"]) if node["t"] == "Strong" else [node])
+    return out
+
+
+def _format_number(number: int, fmt: str) -> str:
+    if "Counting" in fmt or fmt in ("ideographDigital", "chineseLegalSimplified"):
+        return _chinese(number)
+    if fmt in ("upperLetter", "lowerLetter"):
+        letter = chr(ord("A") + (number - 1) % 26)
+        return letter if fmt == "upperLetter" else letter.lower()
+    if fmt in ("upperRoman", "lowerRoman"):
+        numerals = [(10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
+        roman, rest = "", number
+        for value, symbol in numerals:
+            while rest >= value:
+                roman, rest = roman + symbol, rest - value
+        return roman if fmt == "upperRoman" else roman.lower()
+    return str(number)
 
 
 def _chinese(number: int) -> str:

@@ -19,7 +19,8 @@ TITLE_NAMES = {"title", "标题", "標題", "report title", "文档标题", "题
 @dataclass
 class PackageFacts:
     heading_levels: dict[str, int] = field(default_factory=dict)   # paragraph style name -> level 1..9
-    numbered_headings: bool = False         # some heading style carries automatic numbering (w:numPr)
+    # automatic numbering of heading styles: style name -> (ilvl, {ilvl: (numFmt, lvlText, start)})
+    heading_numbering: dict[str, tuple[int, dict[int, tuple[str, str, int]]]] = field(default_factory=dict)
     title_styles: set[str] = field(default_factory=set)
     insertions: int = 0
     deletions: int = 0
@@ -34,11 +35,36 @@ def _parse(package: zipfile.ZipFile, name: str):
         return None
 
 
+def _numbering_levels(package: zipfile.ZipFile) -> dict[str, dict[int, tuple[str, str, int]]]:
+    """numId -> {ilvl: (numFmt, lvlText, start)} from word/numbering.xml."""
+    numbering = _parse(package, "word/numbering.xml")
+    if numbering is None:
+        return {}
+    abstract = {}
+    for definition in numbering.iter(W + "abstractNum"):
+        levels = {}
+        for level in definition.iter(W + "lvl"):
+            def value(tag, default):
+                element = level.find(W + tag)
+                return element.get(W + "val", default) if element is not None else default
+            start = value("start", "1")
+            levels[int(level.get(W + "ilvl", "0"))] = (value("numFmt", "decimal"), value("lvlText", ""),
+                                                        int(start) if start.isdigit() else 1)
+        abstract[definition.get(W + "abstractNumId", "")] = levels
+    found = {}
+    for num in numbering.iter(W + "num"):
+        reference = num.find(W + "abstractNumId")
+        if reference is not None:
+            found[num.get(W + "numId", "")] = abstract.get(reference.get(W + "val", ""), {})
+    return found
+
+
 def read_package_facts(data: bytes) -> PackageFacts:
     facts = PackageFacts()
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         styles = _parse(package, "word/styles.xml")
         if styles is not None:
+            numbering = _numbering_levels(package)
             by_id = {}
             for style in styles.iter(W + "style"):
                 if style.get(W + "type") != "paragraph":
@@ -47,7 +73,12 @@ def read_package_facts(data: bytes) -> PackageFacts:
                 name = name_element.get(W + "val", "") if name_element is not None else ""
                 properties = style.find(W + "pPr")
                 outline = properties.find(W + "outlineLvl") if properties is not None else None
-                numbered = properties is not None and properties.find(W + "numPr") is not None
+                number = properties.find(W + "numPr") if properties is not None else None
+                numbered = None
+                if number is not None and number.find(W + "numId") is not None:
+                    ilvl = number.find(W + "ilvl")
+                    levels = numbering.get(number.find(W + "numId").get(W + "val", ""), {})
+                    numbered = (int(ilvl.get(W + "val", "0")) if ilvl is not None else 0, levels)
                 by_id[style.get(W + "styleId", "")] = (name, outline, numbered, style.find(W + "basedOn"))
             for style_id, (name, outline, numbered, _based_on) in by_id.items():
                 level = None
@@ -60,15 +91,21 @@ def read_package_facts(data: bytes) -> PackageFacts:
                 if level is not None:
                     facts.heading_levels[name] = level
                     facts.heading_levels.setdefault(style_id, level)
-                    facts.numbered_headings |= numbered
+                    if numbered is not None:
+                        ilvl, levels = numbered
+                        fmt, text, _start = levels.get(ilvl, ("none", "", 1))
+                        if fmt != "none" and "%" in text:
+                            facts.heading_numbering[name] = numbered
+                            facts.heading_numbering.setdefault(style_id, numbered)
                 if name.strip().lower() in TITLE_NAMES or style_id.lower() == "title":
                     facts.title_styles.update({name, style_id})
         try:
             document = package.read("word/document.xml")
         except KeyError:
             document = b""
-        facts.insertions = len(re.findall(rb"<w:ins\b", document))
-        facts.deletions = len(re.findall(rb"<w:del\b", document)) + len(re.findall(rb"<w:moveFrom\b", document))
+        # a change of text is an element with content; `<w:ins .../>` alone marks an inserted paragraph mark
+        facts.insertions = len(re.findall(rb"<w:ins\b[^>]*[^/]>", document))
+        facts.deletions = len(re.findall(rb"<w:(?:del|moveFrom)\b[^>]*[^/]>", document))
         comments = _parse(package, "word/comments.xml")
         if comments is not None:
             facts.comments = sum(1 for _ in comments.iter(W + "comment"))
