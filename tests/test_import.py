@@ -265,8 +265,12 @@ def test_chinese_clean_up_is_reported_and_applied_only_with_fix(sample_project, 
     assert "IMP710" in codes and "TXT403" not in codes
     # the fields this document does not state are reported, one by one, never guessed
     missing = {re.search(r"“(\w+)”", item.message).group(1) for item in plain.diagnostics if item.code == "IMP706"}
-    assert missing == {"company", "counselors", "submitted", "summary", "keywords"}
-    assert "company: \"\"" in plain.text and "counselors: []" in plain.text
+    assert missing == {"counselors", "submitted", "summary", "keywords"}
+    assert "counselors: []" in plain.text and "submitted: \"\"" in plain.text
+    # what was found in the running text (“龙门公司”, the theme in the title) is filled and said so
+    found = {re.search(r"“(\w+)”", item.message).group(1) for item in plain.diagnostics if item.code == "IMP709"}
+    assert found == {"company", "theme"}
+    assert "company: 龙门西南水泥有限公司" in plain.text and "theme: 党建+技能培养" in plain.text
 
 
 def test_import_codes_are_listed_and_messages_have_english(sample_project, capsys, tmp_path):

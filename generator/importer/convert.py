@@ -71,7 +71,7 @@ def run_pandoc(data: bytes, workdir: Path) -> dict:
         raise ImportRefused(_("reading the document took more than {seconds} s; it was stopped").format(
             seconds=PANDOC_TIMEOUT_SECONDS)) from None
     if completed.returncode != 0:
-        raise ImportRefused(_("pandoc could not read the document: {reason} (请另存为 .docx 格式后重试)").format(
+        raise ImportRefused(_("pandoc could not read the document: {reason}").format(
             reason=completed.stderr.decode("utf-8", "replace").strip()[:300]))
     return json.loads(completed.stdout)
 

@@ -25,24 +25,21 @@ def check_docx_bytes(data: bytes, *, name: str) -> None:
     if head.startswith(OLE2_MAGIC):
         if "EncryptedPackage".encode("utf-16-le") in data[:1 << 20] or b"EncryptedPackage" in data[:1 << 20]:
             raise NotADocx(_("{file} is protected with a password: remove the password in Word or WPS "
-                             "(文件 → 信息 → 保护文档), then save it again as .docx (请另存为 .docx 格式)").format(file=name))
+                             "(File → Info → Protect Document), then save it again as .docx").format(file=name))
         raise NotADocx(_("{file} is an old Word 97–2003 document (.doc), not a .docx: open it in Word or WPS and "
-                         "save it as .docx (请另存为 .docx 格式)").format(file=name))
+                         "save it as .docx").format(file=name))
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<?xml") or stripped.startswith(b"<w:wordDocument") or stripped.startswith(b"<pkg:"):
         kind = _("a Word 2003 XML document") if b"wordDocument" in head or b"wordml" in head else \
             _("a flat XML document") if b"pkg:package" in head else _("an XML file")
         raise NotADocx(_("{file} is {kind} with a .docx name, not a real .docx: open it in Word or WPS and save it "
-                         "as .docx (请另存为 .docx 格式)").format(file=name, kind=kind))
+                         "as .docx").format(file=name, kind=kind))
     if stripped.startswith(b"{\\rtf"):
-        raise NotADocx(_("{file} is an RTF document, not a .docx: open it in Word or WPS and save it as .docx "
-                         "(请另存为 .docx 格式)").format(file=name))
+        raise NotADocx(_("{file} is an RTF document, not a .docx: open it in Word or WPS and save it as .docx").format(file=name))
     if stripped[:15].lower().startswith((b"<!doctype html", b"<html")):
-        raise NotADocx(_("{file} is a web page (HTML), not a .docx: open it in Word or WPS and save it as .docx "
-                         "(请另存为 .docx 格式)").format(file=name))
+        raise NotADocx(_("{file} is a web page (HTML), not a .docx: open it in Word or WPS and save it as .docx").format(file=name))
     if not data.startswith(b"PK"):
-        raise NotADocx(_("{file} is not a Word document (.docx): save it from Word or WPS as .docx "
-                         "(请另存为 .docx 格式)").format(file=name))
+        raise NotADocx(_("{file} is not a Word document (.docx): save it from Word or WPS as .docx").format(file=name))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             members = package.infolist()
@@ -50,11 +47,11 @@ def check_docx_bytes(data: bytes, *, name: str) -> None:
             unpacked = sum(member.file_size for member in members)
     except (zipfile.BadZipFile, OSError, ValueError):
         raise NotADocx(_("{file} is damaged or not a Word document (.docx): save it again from Word or WPS as "
-                         ".docx (请另存为 .docx 格式)").format(file=name)) from None
+                         ".docx").format(file=name)) from None
     if "word/document.xml" not in names:
         what = _("an OpenDocument text (.odt)") if "content.xml" in names else _("a ZIP archive")
         raise NotADocx(_("{file} is {kind}, not a Word document (.docx): save it from Word, WPS or LibreOffice as "
-                         ".docx (请另存为 .docx 格式)").format(file=name, kind=what))
+                         ".docx").format(file=name, kind=what))
     if len(members) > MAX_MEMBERS or unpacked > MAX_UNPACKED_BYTES:
         raise NotADocx(_("{file} unpacks to more than {limit} MB or {members} parts: it is refused").format(
             file=name, limit=MAX_UNPACKED_BYTES >> 20, members=MAX_MEMBERS))
