@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .convert import ImportedDraft, convert_docx, next_report_id
 from .errors import ImportRefused, NotADocx
-from .store import ImportResult, import_docx, write_imported
+from .store import ImportResult, import_docx, write_images, write_imported
 
 __all__ = ["ImportedDraft", "ImportRefused", "ImportResult", "NotADocx", "convert_docx", "import_docx",
-           "next_report_id", "write_imported"]
+           "next_report_id", "write_images", "write_imported"]

@@ -48,20 +48,32 @@ def create_exclusively(path: Path, data: bytes) -> bool:
         os.unlink(temporary)
 
 
+def write_images(assets: Path, images: dict[str, bytes]) -> list[Path]:
+    """Write each image into `assets` unless the same bytes are there already under its name; an image of that
+    name with other bytes is never overwritten (`ImportRefused`). Returns the files written."""
+    written = []
+    for name, data in images.items():
+        target = assets / name
+        if target.name != name or name.startswith("."):
+            raise ImportRefused(_("{path} exists already with other content; it is never overwritten").format(
+                path=target))
+        if create_exclusively(target, data):
+            written.append(target)
+        elif target.read_bytes() != data:
+            for image in written:
+                image.unlink(missing_ok=True)
+            raise ImportRefused(_("{path} exists already with other content; it is never overwritten").format(
+                path=target))
+    return written
+
+
 def write_imported(draft: ImportedDraft) -> list[Path]:
     """Write the draft's images (an image with the same name and bytes is shared) and then the draft, never
     overwriting; raises `ImportRefused` if the draft exists. Returns the image paths written."""
     if draft.path.exists():
         raise ImportRefused(_("{path} exists already; it is never overwritten: give another id with --id").format(
             path=draft.path))
-    written = []
-    for name, data in draft.images.items():
-        target = draft.path.parent / "assets" / name
-        if create_exclusively(target, data):
-            written.append(target)
-        elif target.read_bytes() != data:
-            raise ImportRefused(_("{path} exists already with other content; it is never overwritten").format(
-                path=target))
+    written = write_images(draft.path.parent / "assets", draft.images)
     if not create_exclusively(draft.path, draft.text.encode("utf-8")):
         for image in written:
             image.unlink(missing_ok=True)
