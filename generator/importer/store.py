@@ -96,6 +96,15 @@ def safe_fix(draft: ImportedDraft, config, registry) -> ImportedDraft:
     return ImportedDraft(draft.path, fixed, draft.images, [note, *draft.diagnostics], draft.source_name)
 
 
+WARM_UP_DRAFT = "---\ntitle: 标题\n---\n\n## 一、课题背景\n\n正文，“引文”。\n"
+
+
+def _warm_checker(config, registry, directory: Path) -> None:
+    """Check a tiny draft, so that the checker's first-use costs (its rules, parser and tables) are paid while
+    pandoc reads the document on the other core, not after it."""
+    generator.check_text(WARM_UP_DRAFT, path=directory / "_warm-up.md", config=config, registry=registry)
+
+
 def import_docx(source: Path, *, config, year: int, report_id: str | None = None, out: Path | None = None,
                 fix: bool = False, registry=None) -> ImportResult:
     """`reportgen import`: read and convert `source`, write `<id>.md` and its images (never overwriting; without
@@ -106,7 +115,8 @@ def import_docx(source: Path, *, config, year: int, report_id: str | None = None
     directory = out if out is not None else config.sources_dir / str(year)
     for _attempt in range(3):
         draft = convert_docx(data, name=str(source), config=config, year=year, report_id=report_id,
-                             directory=directory, registry=registry)
+                             directory=directory, registry=registry,
+                             while_pandoc_runs=lambda: _warm_checker(config, registry, directory))
         if fix:
             draft = safe_fix(draft, config, registry)
         try:
