@@ -169,9 +169,24 @@ def test_emf_picture_becomes_a_png_of_the_picture(sample_config):
     (data,) = draft.images.values()
     with Image.open(io.BytesIO(data)) as picture:
         assert picture.format == "PNG" and picture.width > 50 and picture.height > 20
+        # the drawing (a 2:1 rectangle), not the whole page LibreOffice Draw lays it out on
+        assert picture.width < 600 and 1.5 < picture.width / picture.height < 2.5
         colours = {colour for _count, colour in picture.convert("RGB").getcolors(1 << 20)}
     assert len(colours) > 1  # the rectangle drawn on its background, not an empty page
     assert [item.code for item in draft.diagnostics] == ["IMP704"]
+
+
+def test_emf_picture_without_libreoffice_is_reported_and_marked(sample_config, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))   # no soffice to be found (pandoc comes from pypandoc-binary)
+    source = GOLDEN / "emf_image.docx"
+    draft = convert_docx(source.read_bytes(), name=source.name, config=sample_config, year=2022, report_id="r90",
+                         directory=sample_config.sources_dir / "2022")
+    assert draft.images == {}
+    (problem,) = draft.diagnostics
+    assert problem.code == "IMP705" and problem.severity == generator.Severity.ERROR
+    assert "emf_image.docx" in problem.message and "EMF" in problem.message
+    line = draft.text.split("\n")[problem.line - 1]
+    assert "未能导入的图片" in line and "图1 鹤庆公司党员安全责任区分布示意" in line
 
 
 def test_cli_import_writes_draft_and_images_checks_it_and_never_overwrites(built_reports, sample_project, tmp_path,

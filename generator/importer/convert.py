@@ -24,6 +24,7 @@ from .package import read_package_facts
 from .sniff import check_docx_bytes
 
 PANDOC_TIMEOUT_SECONDS = 60
+PANDOC_HEAP_MB = 1500
 LABELS = {
     "company": ("课题单位", "基层公司", "辅导单位", "单位", "公司", "Company"),
     "counselors": ("党建辅导员", "辅导员", "Counselors", "Counselor"),
@@ -61,13 +62,14 @@ def pandoc_path() -> str:
 
 def start_pandoc(data: bytes, workdir: Path) -> subprocess.Popen:
     """pandoc reading the document into its JSON AST (tracked changes accepted, media extracted into
-    `workdir`), started so that this process can do its own part meanwhile. A larger allocation area for
-    pandoc's garbage collector (`-A64m`) saves about a tenth of its time on a long document."""
+    `workdir`), started so that this process can do its own part meanwhile. The document is untrusted:
+    `--sandbox` keeps pandoc from reading or fetching anything but its input, `-M` caps its heap. A larger
+    allocation area for its garbage collector (`-A64m`) saves about a tenth of its time on a long document."""
     source = workdir / "input.docx"
     source.write_bytes(data)
     return subprocess.Popen(
         [pandoc_path(), str(source), "-f", "docx+styles", "-t", "json", "--track-changes=accept",
-         f"--extract-media={workdir / 'extracted'}", "+RTS", "-A64m", "-RTS"],
+         f"--extract-media={workdir / 'extracted'}", "--sandbox", "+RTS", "-A64m", f"-M{PANDOC_HEAP_MB}m", "-RTS"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=workdir)
 
 

@@ -52,7 +52,26 @@ def metafile_to_png(data: bytes, kind: str, workdir: Path) -> bytes | None:
     except (subprocess.TimeoutExpired, OSError):
         return None
     result = folder / "image.png"
-    return result.read_bytes() if result.is_file() and image_kind(result.read_bytes()) == "png" else None
+    if not result.is_file() or image_kind(result.read_bytes()) != "png":
+        return None
+    return _cropped(result.read_bytes())
+
+
+def _cropped(data: bytes) -> bytes:
+    """LibreOffice Draw lays the metafile out on a whole page: keep only the drawing (and a small margin)."""
+    from PIL import Image, ImageChops
+
+    with Image.open(io.BytesIO(data)) as page:
+        rgb = page.convert("RGB")
+    box = ImageChops.difference(rgb, Image.new("RGB", rgb.size, (255, 255, 255))).getbbox()
+    if box is None:
+        return data
+    margin = 4
+    box = (max(box[0] - margin, 0), max(box[1] - margin, 0), min(box[2] + margin, rgb.width),
+           min(box[3] + margin, rgb.height))
+    output = io.BytesIO()
+    rgb.crop(box).save(output, format="PNG")
+    return output.getvalue()
 
 
 class ImageStore:

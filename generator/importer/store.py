@@ -34,6 +34,7 @@ def create_exclusively(path: Path, data: bytes) -> bool:
     """Write `path` only if it does not exist (atomically: a complete file or none). False if it existed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.fchmod(handle, 0o644)   # as the build and `check --fix` make new files (mkstemp makes them private)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)

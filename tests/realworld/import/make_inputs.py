@@ -8,7 +8,8 @@ with `soffice --headless --convert-to docx`, as a counselor's Word or WPS file w
     numbered_headings   heading styles numbered automatically by the outline (一、 （一）), the text without numbers
     merged_table        a table with a cell merged across two columns and one across two rows
     tracked_changes     an insertion and a deletion recorded as tracked changes, and a comment
-    emf_image           a Windows metafile (EMF) picture with its caption “图1 ……”
+    emf_image           a Windows metafile (EMF) picture with its caption “图1 ……” (LibreOffice stores it as
+                        word/media/image1.wmf; the bytes are EMF, and the importer goes by the bytes)
 
 Run it after changing an input (needs soffice); the .docx files are committed, so the tests do not need
 LibreOffice to read them (`test_import.py` converts the EMF with it, if installed):
