@@ -301,3 +301,17 @@ def test_import_codes_are_listed_and_messages_have_english(sample_project, capsy
     chinese = convert_docx(source.read_bytes(), name=source.name, config=config, year=2022, report_id="r90")
     assert "comment(s) were dropped" in english.diagnostics[0].message
     assert "批注" in chinese.diagnostics[0].message and "tracked_changes.docx" in chinese.diagnostics[0].message
+
+
+def test_importer_uses_only_the_public_library_api():
+    """A face: `import generator` and its own modules, never an internal module of the library (those move)."""
+    import ast
+
+    for source in sorted((REPO / "generator" / "importer").glob("*.py")):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                assert node.level in (0, 1), (source.name, node.module)   # never `from .. import`
+                assert node.level == 1 or not (node.module or "").startswith("generator"), (source.name, node.module)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    assert alias.name == "generator" or not alias.name.startswith("generator."), (source.name, alias.name)

@@ -161,7 +161,8 @@ def convert_docx(data: bytes, *, name: str, config, year: int, report_id: str | 
                                          "deleting the document").format(file=file_name, count=facts.comments), -1))
     title = writer.title or _meta_title(ast)
     fields, field_notes = _front_matter(meta_lines, title=title, facts=facts, body=body, config=config,
-                                        registry=registry, year=year, file_name=file_name)
+                                        registry=registry, year=year, file_name=file_name,
+                                        title_guessed=writer.title_guessed)
     text, block_lines = _assemble(fields, body)
     diagnostics = []
     for note in field_notes + notes:
@@ -245,7 +246,8 @@ def _date(value: str) -> str | None:
         return None
 
 
-def _front_matter(meta: dict[str, str], *, title, facts, body, config, registry, year: int, file_name: str):
+def _front_matter(meta: dict[str, str], *, title, facts, body, config, registry, year: int, file_name: str,
+                  title_guessed: bool = False):
     """The front-matter fields in the configured order, and a note for every field not stated (or not from a
     labelled line). Values are what the document says; the registry and the theme list only confirm them."""
     notes: list[Note] = []
@@ -262,6 +264,8 @@ def _front_matter(meta: dict[str, str], *, title, facts, body, config, registry,
     fields: dict[str, object] = {}
     if title:
         fields["title"] = title
+        if title_guessed:
+            from_text("title", title, _("the document's first paragraph, in bold"))
     elif facts.properties.get("title"):
         fields["title"] = facts.properties["title"]
         from_text("title", fields["title"], _("the document properties"))

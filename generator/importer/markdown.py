@@ -139,6 +139,7 @@ class BodyWriter:
         self.meta_line: Callable[[str, str], bool] = lambda style, text: False
         self.property_title: str | None = None
         self.previous_text = ""
+        self.title_guessed = False
 
     # ---- the document -------------------------------------------------------------------------------------
     def write(self, blocks: list) -> MarkdownBody:
@@ -206,8 +207,10 @@ class BodyWriter:
                     return False
                 if self.title is None and not self.body.front and len(text) <= 80 and (
                         text == self.property_title or self._all_strong(inlines)):
-                    # the first paragraph, bold or the document's own title: the title made by hand
+                    # the first paragraph, bold or the document's own title: the title made by hand (a bold
+                    # first paragraph alone is reported: it might be something else)
                     self.title = text
+                    self.title_guessed = text != self.property_title
                     return False
                 self.body.front.append((style, text))
             level = self.formatted_heading(text, self._all_strong(inlines)) if text else None
