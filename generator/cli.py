@@ -87,8 +87,8 @@ def _build_parser() -> ArgumentParser:
     word = commands.add_parser("import", parents=[common], help=_("convert a Word document (.docx) to a draft"),
                                description=_("Convert a .docx to a draft <id>.md with its images in assets/, then "
                                              "check it; an existing draft is never overwritten."))
-    word.add_argument("file", type=Path, metavar="FILE.docx")
-    word.add_argument("--year", type=_whole_number, required=True)
+    word.add_argument("file", type=Path, metavar="FILE.docx", help=_("the Word document (.docx) to import"))
+    word.add_argument("--year", type=_whole_number, required=True, help=_("the report's year (four digits)"))
     word.add_argument("--id", default=None, dest="report_id",
                       help=_("report id (default: the next free rNN of the year)"))
     word.add_argument("--out", type=Path, default=None,

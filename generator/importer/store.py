@@ -111,6 +111,8 @@ def import_docx(source: Path, *, config, year: int, report_id: str | None = None
     """`reportgen import`: read and convert `source`, write `<id>.md` and its images (never overwriting; without
     `report_id`, the next free id of the directory), and check it. With `fix`, the safe fixes of
     `check --fix` are applied first (reported as IMP710)."""
+    if not 1000 <= year <= 9999:
+        raise ImportRefused(_("the year must have four digits, found {year}").format(year=year))
     registry = registry if registry is not None else generator.load_registry(config.registry_path)
     data = read_docx(source, max_bytes=MAX_DOCX_BYTES)
     directory = out if out is not None else config.sources_dir / str(year)
