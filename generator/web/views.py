@@ -214,6 +214,7 @@ def import_view(request):
         except generator.ReportgenError as error:
             context["import_error"] = str(error)
             return _page(request, "new.j2", context, status=400)
+        _forget_old_imports()
         token = secrets.token_hex(16)
         folder = _import_dir(token)
         (folder / "assets").mkdir(parents=True)
@@ -253,6 +254,19 @@ def import_view(request):
     context["imported"] = {"text": text, "token": token, "year": year, "report_id": path.stem,
                            "diagnostics": sorted(found, key=lambda item: item.sort_key)}
     return _page(request, "new.j2", context, status=200 if "import_error" not in context else 409)
+
+
+def _forget_old_imports(max_age_seconds: int = 24 * 3600) -> None:
+    """Imports converted but never saved keep their pictures a day, then go."""
+    import shutil
+    import time
+
+    for folder in (settings.STATE_DIR / "imports").glob("*"):
+        try:
+            if time.time() - folder.stat().st_mtime > max_age_seconds:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass
 
 
 def language_of(request) -> str:
