@@ -138,6 +138,8 @@ def convert_docx(data: bytes, *, name: str, config, year: int, report_id: str | 
                 return None
             if generator.required_section(text, config) is not None and (bold or re.match(r"^[一二三四五六七八九十]+、", text)):
                 return section_level
+            if bold and re.match(r"^[一二三四五六七八九十]+、", text):   # a section the configuration does not require
+                return section_level
             if bold and re.match(r"^[（(][一二三四五六七八九十]+[)）]", text):
                 return section_level + 1
             return None
