@@ -315,3 +315,14 @@ def test_importer_uses_only_the_public_library_api():
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     assert alias.name == "generator" or not alias.name.startswith("generator."), (source.name, alias.name)
+
+
+def test_configured_severities_apply_to_import_codes(sample_project):
+    config = generator.load_config(sample_project / "reportgen.toml")
+    config = config.model_copy(update={"check": config.check.model_copy(
+        update={"severity": {"IMP701": "error", "comments-dropped": "off"}})})
+    merged, tracked = GOLDEN / "merged_table.docx", GOLDEN / "tracked_changes.docx"
+    draft = convert_docx(merged.read_bytes(), name=merged.name, config=config, year=2022, report_id="r90")
+    assert {item.severity for item in draft.diagnostics if item.code == "IMP701"} == {generator.Severity.ERROR}
+    draft = convert_docx(tracked.read_bytes(), name=tracked.name, config=config, year=2022, report_id="r90")
+    assert [item.code for item in draft.diagnostics] == ["IMP702"]
