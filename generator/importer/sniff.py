@@ -23,7 +23,9 @@ def check_docx_bytes(data: bytes, *, name: str) -> None:
     """Raise `NotADocx` unless `data` is a ZIP package with `word/document.xml` that is safe to unpack."""
     head = data[:4096]
     if head.startswith(OLE2_MAGIC):
-        if "EncryptedPackage".encode("utf-16-le") in data[:1 << 20] or b"EncryptedPackage" in data[:1 << 20]:
+        # an encrypted OOXML file is an OLE2 container with an EncryptedPackage stream (its directory entry, in
+        # UTF-16, may lie anywhere in the file)
+        if "EncryptedPackage".encode("utf-16-le") in data:
             raise NotADocx(_("{file} is protected with a password: remove the password in Word or WPS "
                              "(File → Info → Protect Document), then save it again as .docx").format(file=name))
         raise NotADocx(_("{file} is an old Word 97–2003 document (.doc), not a .docx: open it in Word or WPS and "
