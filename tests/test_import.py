@@ -249,6 +249,14 @@ def test_files_that_are_not_real_docx_get_a_clear_chinese_error(name, sample_pro
         assert "Word 2003 XML" in error
 
 
+def test_a_password_protected_word_file_is_refused_with_what_to_do(sample_project, capsys):
+    """protected.docx: a real encrypted .docx (ECMA-376 agile encryption, as Word writes it)."""
+    code = main(["import", str(GOLDEN / "protected.docx"), "--year", "2022",
+                 "--config", str(sample_project / "reportgen.toml")])
+    error = capsys.readouterr().err
+    assert code == 2 and "密码" in error and "请另存为 .docx 格式" in error and "protected.docx" in error
+
+
 def _docx_with(paragraphs: list[tuple[str, str]]) -> bytes:
     import docx
 

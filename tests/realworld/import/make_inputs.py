@@ -11,6 +11,9 @@ with `soffice --headless --convert-to docx`, as a counselor's Word or WPS file w
     emf_image           a Windows metafile (EMF) picture with its caption “图1 ……” (LibreOffice stores it as
                         word/media/image1.wmf; the bytes are EMF, and the importer goes by the bytes)
 
+and `protected.docx`: merged_table.docx encrypted with the password “secret” as Word does it (ECMA-376 agile
+encryption, made with msoffcrypto-tool when it is installed), which the importer must refuse with a message.
+
 Run it after changing an input (needs soffice); the .docx files are committed, so the tests do not need
 LibreOffice to read them (`test_import.py` converts the EMF with it, if installed):
 
@@ -301,6 +304,18 @@ def main() -> int:
                             "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(HERE), str(HERE / f"{name}.fodt")],
                            check=True, capture_output=True, timeout=120)
             print(f"made {name}.docx")
+    try:
+        import io
+
+        from msoffcrypto.format.ooxml import OOXMLFile
+    except ImportError:
+        print("msoffcrypto-tool is not installed: protected.docx was not made again", file=sys.stderr)
+        return 0
+    with (HERE / "merged_table.docx").open("rb") as source:
+        encrypted = io.BytesIO()
+        OOXMLFile(source).encrypt("secret", encrypted)
+    (HERE / "protected.docx").write_bytes(encrypted.getvalue())
+    print("made protected.docx")
     return 0
 
 
