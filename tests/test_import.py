@@ -249,12 +249,16 @@ def test_files_that_are_not_real_docx_get_a_clear_chinese_error(name, sample_pro
         assert "Word 2003 XML" in error
 
 
-def test_a_password_protected_word_file_is_refused_with_what_to_do(sample_project, capsys):
-    """protected.docx: a real encrypted .docx (ECMA-376 agile encryption, as Word writes it)."""
-    code = main(["import", str(GOLDEN / "protected.docx"), "--year", "2022",
-                 "--config", str(sample_project / "reportgen.toml")])
+@pytest.mark.parametrize("name, says", [
+    ("protected.docx", "密码"),            # encrypted as Word does it (ECMA-376 agile encryption)
+    ("word97.doc", "Word 97–2003"),       # written by LibreOffice's Word 97 filter
+    ("wps2003.docx", "Word 2003 XML"),    # Word 2003 XML with a .docx name, as some WPS versions save
+])
+def test_real_files_that_are_not_docx_are_refused_with_what_to_do(name, says, sample_project, capsys):
+    code = main(["import", str(GOLDEN / name), "--year", "2022", "--config", str(sample_project / "reportgen.toml")])
     error = capsys.readouterr().err
-    assert code == 2 and "密码" in error and "请另存为 .docx 格式" in error and "protected.docx" in error
+    assert code == 2 and says in error and "请另存为 .docx 格式" in error and name in error
+    assert "Traceback" not in error
 
 
 def _docx_with(paragraphs: list[tuple[str, str]]) -> bytes:

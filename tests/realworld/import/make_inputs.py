@@ -11,7 +11,9 @@ with `soffice --headless --convert-to docx`, as a counselor's Word or WPS file w
     emf_image           a Windows metafile (EMF) picture with its caption “图1 ……” (LibreOffice stores it as
                         word/media/image1.wmf; the bytes are EMF, and the importer goes by the bytes)
 
-and `protected.docx`: merged_table.docx encrypted with the password “secret” as Word does it (ECMA-376 agile
+and three files that are not real .docx, which the importer must refuse with a message: `word97.doc` (Word
+97–2003, `--convert-to doc`), `wps2003.docx` (Word 2003 XML with a .docx name, as some WPS versions save it),
+`protected.docx`: merged_table.docx encrypted with the password “secret” as Word does it (ECMA-376 agile
 encryption, made with msoffcrypto-tool when it is installed), which the importer must refuse with a message.
 
 Run it after changing an input (needs soffice); the .docx files are committed, so the tests do not need
@@ -304,6 +306,14 @@ def main() -> int:
                             "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(HERE), str(HERE / f"{name}.fodt")],
                            check=True, capture_output=True, timeout=120)
             print(f"made {name}.docx")
+        for target, filter_name in (("word97.doc", "doc"), ("wps2003.docx", "xml:MS Word 2003 XML")):
+            with tempfile.TemporaryDirectory() as out:
+                subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+                                "--convert-to", filter_name, "--outdir", out, str(HERE / "merged_table.fodt")],
+                               check=True, capture_output=True, timeout=120)
+                (made,) = Path(out).iterdir()
+                shutil.move(made, HERE / target)
+            print(f"made {target}")
     try:
         import io
 
