@@ -83,3 +83,12 @@ def test_files_that_are_not_docx_are_refused_in_chinese(client_as, sources, name
 def test_anonymous_users_cannot_import(client_as):
     response = client_as(None).post("/import/", {"year": "2022", "docx": _upload("a.docx", _docx("周文博"))})
     assert response.status_code in (302, 403)
+
+
+def test_a_document_over_the_size_cap_is_refused_unread(client_as, sources):
+    from generator.web import views
+
+    big = b"PK\x03\x04" + b"\x00" * (views.IMPORT_MAX_BYTES + 10)
+    response = client_as("owner").post("/import/", {"year": "2022", "docx": _upload("big.docx", big)})
+    assert response.status_code == 400 and "20 MB" in response.content.decode("utf-8")
+    assert len(list((sources / "2022").glob("r*.md"))) == 28
