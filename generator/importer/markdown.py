@@ -442,21 +442,21 @@ class BodyWriter:
                 while (row_index, column) in covered:
                     column += 1
                 _cell_attr, _align, row_span, column_span, cell_blocks = cell
-                grid[(row_index, column)] = self._cell_text(cell_blocks, name, row_index + 1, column + 1)
+                line = first_row_line + row_index + (1 if row_index else 0)   # the separator follows row 1
+                grid[(row_index, column)] = self._cell_text(cell_blocks, name, row_index + 1, column + 1, line)
                 if row_span > 1 or column_span > 1:
                     self.note("IMP701", _("{file}: {table}, row {row}, column {column}: a merged cell spanning "
                                           "{rows} row(s) and {columns} column(s) cannot be written in a Markdown "
                                           "table; its text stays in the first cell and the other cells are "
                                           "empty").format(file=self.file_name, table=name, row=row_index + 1,
                                                           column=column + 1, rows=row_span, columns=column_span),
-                              offset=first_row_line + row_index + (1 if row_index else 0))
+                              offset=line)
                 for extra_row in range(row_span):
                     for extra_column in range(column_span):
                         if extra_row or extra_column:
                             covered.add((row_index + extra_row, column + extra_column))
                 column += column_span
-            columns = max(columns, column, *(c + 1 for (r, c) in covered if r == row_index) or [0])
-        header_count = len(head_rows) or 1
+            columns = max([columns, column, *(c + 1 for (r, c) in covered if r == row_index)])
         if len(head_rows) > 1:
             self.note("IMP708", _("{file}: {table} has {count} header rows; a Markdown table has one, the others "
                                   "became body rows").format(file=self.file_name, table=name, count=len(head_rows)))
@@ -466,19 +466,18 @@ class BodyWriter:
             lines.append("| " + " | ".join(cells) + " |")
             if row_index == 0:
                 lines.append("|" + "|".join("---" for _column in range(columns)) + "|")
-        del header_count
         table = "\n".join(lines)
         if caption_text:
             return _escape_line_start(_escape(caption_text)) + "\n\n" + table
         return table
 
-    def _cell_text(self, blocks, table: str, row: int, column: int) -> str:
+    def _cell_text(self, blocks, table: str, row: int, column: int, line: int) -> str:
         blocks = [block for _style_, block in self._flatten_divs(blocks)]
         kinds = {block["t"] for block in blocks}
         if kinds - {"Para", "Plain"} or len(blocks) > 1:
             self.note("IMP708", _("{file}: {table}, row {row}, column {column}: the cell holds several paragraphs "
                                   "or a list; they were joined into one line").format(
-                file=self.file_name, table=table, row=row, column=column))
+                file=self.file_name, table=table, row=row, column=column), offset=line)
         parts = []
         for block in blocks:
             if block["t"] in ("Para", "Plain"):
