@@ -338,3 +338,30 @@ def test_configured_severities_apply_to_import_codes(sample_project):
     assert {item.severity for item in draft.diagnostics if item.code == "IMP701"} == {generator.Severity.ERROR}
     draft = convert_docx(tracked.read_bytes(), name=tracked.name, config=config, year=2022, report_id="r90")
     assert [item.code for item in draft.diagnostics] == ["IMP702"]
+
+
+def test_custom_styles_with_an_outline_level_are_headings(sample_config):
+    """A style of the counselor's own template (“报告一级标题”, “报告二级标题”) is a heading by its outline level."""
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    for name, level in (("报告一级标题", 0), ("报告二级标题", 1)):
+        style = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        outline = OxmlElement("w:outlineLvl")
+        outline.set(qn("w:val"), str(level))
+        style.element.get_or_add_pPr().append(outline)
+    titles = ["课题背景", "问题分析", "辅导过程", "主要做法", "取得成效", "经验启示"]
+    for number, title in zip("一二三四五六", titles):
+        document.add_paragraph(f"{number}、{title}", style="报告一级标题")
+        document.add_paragraph("（一）一个小节", style="报告二级标题")
+        document.add_paragraph("正文。")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    draft = convert_docx(buffer.getvalue(), name="template.docx", config=sample_config, year=2022, report_id="r90")
+    body = draft.text.split("\n---\n", 1)[1]
+    assert [line for line in body.split("\n") if line.startswith("#")] == [
+        line for number, title in zip("一二三四五六", titles) for line in (f"## {number}、{title}", "### （一）一个小节")]
+    assert "IMP707" not in {item.code for item in draft.diagnostics}   # by style, not by looks
