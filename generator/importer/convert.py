@@ -5,7 +5,6 @@ and every loss is a diagnostic. Nothing is written here (`store.py` writes)."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 import shutil
@@ -150,7 +149,6 @@ def convert_docx(data: bytes, *, name: str, config, year: int, report_id: str | 
         writer.meta_line = lambda style, text: _meta_line(style, text, meta_lines)
         writer.property_title = facts.properties.get("title")
         body = writer.write(blocks)
-        store.finish(body)
         notes.extend(body.notes)
         images = store.images
     if facts.insertions or facts.deletions:
@@ -375,7 +373,3 @@ def _assemble(fields: dict, body) -> tuple[str, dict]:
     if body.footnotes:
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n", block_lines
-
-
-def content_digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:8]

@@ -141,9 +141,6 @@ class ImageStore:
             name = f"{self.report_id}-{self.count}-{hashlib.sha256(data).hexdigest()[:8]}.{extension}"
         return name
 
-    def finish(self, body) -> None:
-        """Forget what the body did not keep (nothing, today: kept for a writer that drops blocks)."""
-
 
 def _pillow_png(data: bytes) -> bytes | None:
     try:
