@@ -9,7 +9,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-arphic-ukai \
-	poppler-utils qpdf fontconfig libreoffice-writer-nogui chromium postgresql
+	poppler-utils qpdf fontconfig libreoffice-writer-nogui libreoffice-draw-nogui chromium postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test serve setup system-deps bench clean
@@ -33,6 +33,7 @@ bench: setup
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	$(BIN)/python benchmarks/check_1000.py
 	$(BIN)/python benchmarks/build.py
+	$(BIN)/python benchmarks/import_30_pages.py
 
 setup: system-deps $(VENV)/.installed
 	@# An editable install compiles nothing, and with PYTHONDONTWRITEBYTECODE set every run would compile

@@ -17,6 +17,9 @@ Public API for programs that embed reportgen (none of it prints or exits; see `g
     with messages_in(language): …                                                   messages of one thread
   The review desk (issue 17):
     volume_overview(config, documents, registry) -> dict    the numbers and sentence the volume prints
+  The Word importer (generator/importer/):
+    diagnostic(code, path, message, line=, col=) -> Diagnostic; required_section(title, config) -> section or None
+    translate(message) -> str                          a face's own message in the current language
 """
 
 __version__ = "0.1.0"
@@ -32,6 +35,8 @@ _API = {
     "apply_fix": "api", "fix_text": "api", "new_draft_text": "api", "set_front_matter_value": "api",
     "translation": "api", "list_drafts": "api", "messages_in": "api",
     "volume_overview": "api",   # review desk (issue 17)
+    # Word import (issue 18)
+    "diagnostic": "api", "required_section": "api", "translate": "api",
 }
 
 
@@ -50,4 +55,6 @@ __all__ = [
     "DraftChanged", "text_hash", "file_hash", "read_text", "write_draft", "apply_fix", "fix_text", "new_draft_text",
     "set_front_matter_value", "translation", "list_drafts", "messages_in",
     "volume_overview",   # review desk (issue 17)
+    # Word import (issue 18)
+    "diagnostic", "required_section", "translate",
 ]

@@ -271,3 +271,32 @@ def volume_overview(config: Config, documents: list[Document], registry: Registr
     return {"sentence": overview_sentence(numbers), "counselors": numbers.counselors,
             "companies": numbers.companies, "reports": numbers.reports, "per_theme": numbers.per_theme,
             "matrix_themes": numbers.matrix_themes, "matrix": numbers.matrix}
+# --- Word import (issue 18) ---------------------------------------------------------------------------------
+# What the Word importer (generator/importer/, a face like cli and web) needs beyond the above.
+
+def diagnostic(code: str, path: Path, message: str, *, line: int = 1, col: int = 1) -> Diagnostic:
+    """A diagnostic of a registered code (`reportgen rules`) at its default severity, for faces that find problems
+    of their own (the Word importer's IMP7xx), with the configuration's overrides left to the caller."""
+    from generator.core.diagnostics import diagnostic as make
+
+    return make(code, path, (line, col), message)
+
+
+def required_section(title: str, config: Config):
+    """The configured required section (`config.sections` item) that a heading titled `title` names, matched
+    as `check` matches it (numbering such as 一、 （一） 1. stripped, aliases counted), or None."""
+    from generator.core.sections import normalise_title
+
+    wanted = normalise_title(title)
+    for spec in config.sections:
+        if wanted in {normalise_title(name) for name in (spec.title, *spec.aliases)}:
+            return spec
+    return None
+
+
+def translate(message: str) -> str:
+    """`message` (English, as written in the code) in the current language (the CLI's `--lang`, the thread's
+    `messages_in`), from reportgen's catalog: for faces that have messages of their own."""
+    from generator.core.i18n import _
+
+    return _(message)

@@ -84,6 +84,18 @@ def _build_parser() -> ArgumentParser:
     new.add_argument("--theme", required=True)
     new.add_argument("--title", default=None)
 
+    word = commands.add_parser("import", parents=[common], help=_("convert a Word document (.docx) to a draft"),
+                               description=_("Convert a .docx to a draft <id>.md with its images in assets/, then "
+                                             "check it; an existing draft is never overwritten."))
+    word.add_argument("file", type=Path, metavar="FILE.docx", help=_("the Word document (.docx) to import"))
+    word.add_argument("--year", type=_whole_number, required=True, help=_("the report's year (four digits)"))
+    word.add_argument("--id", default=None, dest="report_id",
+                      help=_("report id (default: the next free rNN of the year)"))
+    word.add_argument("--out", type=Path, default=None,
+                      help=_("directory of the draft (default: the year's sources directory)"))
+    word.add_argument("--fix", action="store_true", help=_("apply the safe fixes of check --fix to the text (reported)"))
+    word.add_argument("--no-source", action="store_true", help=_("text format: no source excerpt"))
+
     commands.add_parser("doctor", parents=[common], help=_("check this machine's setup"),
                         description=_("Versions, fonts, the HarfBuzz subsetter and a one-page smoke render."))
     commands.add_parser("rules", parents=[common], help=_("list every diagnostic code"))
@@ -181,6 +193,19 @@ def _cmd_new(args, config: Config) -> int:
                           company=args.company, counselors=args.counselors, theme=args.theme, title=args.title)
     print(_("created {path}").format(path=path))
     return EXIT_OK
+
+
+def _cmd_import(args, config: Config) -> int:
+    from generator.check.formats import format_text
+    from .importer import import_docx
+    from generator.core.model import fails
+
+    result = import_docx(args.file, config=config, year=args.year, report_id=args.report_id, out=args.out,
+                         fix=args.fix)
+    print(_("imported {source} as {path} ({images} image(s) in assets/)").format(
+        source=args.file, path=result.path, images=len(result.images)), file=sys.stderr)
+    print(format_text(result.diagnostics, files_checked=1, sources={} if args.no_source else {result.path: result.text}))
+    return EXIT_PROBLEMS if fails(result.diagnostics, strict=False) else EXIT_OK
 
 
 def _cmd_doctor(args, config: Config) -> int:
@@ -346,7 +371,7 @@ def _cmd_users(args, config: Config) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"serve": _cmd_serve, "users": _cmd_users, "build": _cmd_build, "volume": _cmd_volume, "check": _cmd_check, "new": _cmd_new, "doctor": _cmd_doctor, "rules": _cmd_rules}
+COMMANDS = {"serve": _cmd_serve, "users": _cmd_users, "build": _cmd_build, "volume": _cmd_volume, "check": _cmd_check, "new": _cmd_new, "import": _cmd_import, "doctor": _cmd_doctor, "rules": _cmd_rules}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -407,6 +407,7 @@ class DocxWriter:
                         self.visit(child, depth=depth + 1, container=container)
                 else:
                     self.inline(paragraph, child, InlineFormat())
+                    self.add_text(paragraph, child.tail or "", InlineFormat())  # the text after it, as in a <p>
 
     def visit_table(self, element, *, depth, container=None):
         rows = [row for section in element for row in (section if section.tag in ("thead", "tbody") else [section])

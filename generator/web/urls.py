@@ -24,6 +24,7 @@ workspace = [
     path("set-password/<str:uid>/<str:token>/", views.set_password_view, name="set_password"),
     path("new/", views.new_view, name="new"),
     path("upload/", views.upload_view, name="upload"),
+    path("import/", views.import_view, name="import"),
     path("r/<int:year>/<report:report_id>/", views.edit_view, name="edit"),
     path("r/<int:year>/<report:report_id>/check", views.check_view, name="check"),
     path("r/<int:year>/<report:report_id>/front-matter", views.front_matter_view, name="front_matter"),

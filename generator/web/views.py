@@ -166,6 +166,115 @@ def upload_view(request):
     return redirect("workspace:edit", year, report_id)
 
 
+# --- Word import (issue 18) ---------------------------------------------------------------------------------
+
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+
+
+def _import_dir(token: str):
+    """The state directory's folder of one import in progress (its images until the draft is saved)."""
+    if not re.fullmatch(r"[0-9a-f]{32}", token or ""):
+        raise Http404("no such import")
+    return settings.STATE_DIR / "imports" / token
+
+
+@login_required
+@require_POST
+def import_view(request):
+    """A .docx on the New report page: converted (the file is read in memory and by pandoc in a temporary
+    directory; its images wait in the state directory) and shown with its diagnostics for review; saved as a new
+    draft only when the user saves the reviewed text."""
+    import json
+    import secrets
+    import shutil
+
+    from generator import importer
+
+    year, report_id = request.POST.get("year", "").strip(), request.POST.get("report_id", "").strip()
+    context = _new_form_context(request, {"year": year, "report_id": report_id, "counselors": []})
+    upload = request.FILES.get("docx")
+    if upload is not None:                         # step 1: convert and show
+        data = upload.read(IMPORT_MAX_BYTES + 1)
+        if len(data) > IMPORT_MAX_BYTES:
+            context["import_error"] = _("The file is larger than {limit} MB.").format(limit=IMPORT_MAX_BYTES >> 20)
+            return _page(request, "new.j2", context, status=400)
+        name = re.sub(r"[^\w.\-]+", "_", (upload.name or "upload.docx").rsplit("/", 1)[-1])[-80:]
+        try:
+            if report_id:
+                drafts.draft_path(year, report_id)
+            elif not re.fullmatch(r"\d{4}", year):
+                raise Http404("no such year")
+            with generator.messages_in(language_of(request)):
+                converted = importer.convert_docx(data, name=name, config=drafts.config(), year=int(year),
+                                                  report_id=report_id or None, registry=drafts.registry())
+        except Http404:
+            context["import_error"] = _("The year must be four digits and the id only ASCII letters, digits, “-” "
+                                        "and “_”.")
+            return _page(request, "new.j2", context, status=400)
+        except generator.ReportgenError as error:
+            context["import_error"] = str(error)
+            return _page(request, "new.j2", context, status=400)
+        _forget_old_imports()
+        token = secrets.token_hex(16)
+        folder = _import_dir(token)
+        (folder / "assets").mkdir(parents=True)
+        for image_name, image in converted.images.items():
+            (folder / "assets" / image_name).write_bytes(image)
+        (folder / "import.json").write_text(json.dumps({"user": request.user.pk, "images": list(converted.images)}))
+        text, path = converted.text, converted.path
+        context["values"]["report_id"] = path.stem
+    else:                                          # step 2: save the reviewed text as a new draft
+        token = request.POST.get("token", "")
+        folder = _import_dir(token)
+        try:
+            state = json.loads((folder / "import.json").read_text())
+        except (OSError, ValueError):
+            raise Http404("no such import") from None
+        if state.get("user") != request.user.pk:
+            raise PermissionDenied("import")
+        text, path = _text(request), drafts.draft_path(year, report_id)
+        draft = drafts.DraftFile(int(year), report_id, path, text, None)
+        permissions.require(request.user, "create", draft.counselors)
+        try:
+            if path.exists():
+                raise generator.DraftChanged(path, None)
+            importer.write_images(path.parent / "assets",
+                                  {image: (folder / "assets" / image).read_bytes() for image in state["images"]})
+            drafts.save(draft, text, user=request.user, expected=None, kind=Revision.Kind.UPLOADED)
+        except generator.DraftChanged:
+            context["import_error"] = _("A report with this id already exists in that year.")
+        except generator.ReportgenError as error:
+            context["import_error"] = str(error)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+            return redirect("workspace:edit", year, report_id)
+    staged = {f"assets/{image}" for image in json.loads((folder / "import.json").read_text())["images"]}
+    found = [item for item in ([] if upload is None else converted.diagnostics) + drafts.check(text, path)
+             if not (item.code == "AST501" and any(image in item.message for image in staged))]
+    context["imported"] = {"text": text, "token": token, "year": year, "report_id": path.stem,
+                           "diagnostics": sorted(found, key=lambda item: item.sort_key)}
+    return _page(request, "new.j2", context, status=200 if "import_error" not in context else 409)
+
+
+def _forget_old_imports(max_age_seconds: int = 24 * 3600) -> None:
+    """Imports converted but never saved keep their pictures a day, then go."""
+    import shutil
+    import time
+
+    for folder in (settings.STATE_DIR / "imports").glob("*"):
+        try:
+            if time.time() - folder.stat().st_mtime > max_age_seconds:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass
+
+
+def language_of(request) -> str:
+    from .i18n import current_language
+
+    return current_language()
+
+
 # --- the editor -------------------------------------------------------------------------------------------
 
 @login_required
