@@ -39,4 +39,5 @@ def page_context(request) -> dict:
     """What every page's frame shows: the user and their roles (Django's error pages included)."""
     from . import permissions
 
-    return {"user": request.user, "roles": permissions.roles(request.user)}
+    return {"user": request.user, "roles": permissions.roles(request.user),
+            "may_compile": permissions.can_for_year(request.user, "compile")}
