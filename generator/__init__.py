@@ -16,6 +16,8 @@ Public API for programs that embed reportgen (none of it prints or exits; see `g
     new_draft_text(config, registry, report_id=, year=, ...) -> (path, text)       `reportgen new`'s scaffold
     set_front_matter_value(text, key, value, path=, config=) -> str; list_drafts(config); translation(language)
     with messages_in(language): …                                                   messages of one thread
+  The review desk (issue 17):
+    volume_overview(config, documents, registry) -> dict    the numbers and sentence the volume prints
 """
 
 __version__ = "0.1.0"
@@ -31,6 +33,7 @@ _API = {
     "apply_fix": "api", "fix_text": "api", "new_draft_text": "api", "set_front_matter_value": "api",
     "translation": "api", "list_drafts": "api", "messages_in": "api",
     "Progress": "build",   # run_build(progress=…): see "Web compile (issue 17)" in api.py
+    "volume_overview": "api",   # review desk (issue 17)
 }
 
 
@@ -48,4 +51,5 @@ __all__ = [
     "read_draft", "check_text", "parse_text", "Renderer", "RenderedReport", "run_build", "BuildResult", "Terminated",
     "DraftChanged", "text_hash", "file_hash", "read_text", "write_draft", "apply_fix", "fix_text", "new_draft_text",
     "set_front_matter_value", "translation", "list_drafts", "messages_in", "Progress",
+    "volume_overview",   # review desk (issue 17)
 ]

@@ -260,3 +260,21 @@ def list_drafts(config: Config) -> list[Path]:
     from .discover import discover_drafts
 
     return discover_drafts([], config)
+
+
+# --- Review desk (issue 17) ---------------------------------------------------------------------------------
+
+def volume_overview(config: Config, documents: list[Document], registry: Registry) -> dict:
+    """The overview the annual volume prints for these documents (give the volume's members: the approved
+    reports that check without errors), computed by the volume's own code so that a web page shows the numbers
+    the volume will print: `sentence` (“N位党建辅导员对M个基层公司……”), `counselors`, `companies`, `reports`,
+    `per_theme` [(theme, reports, [short company names])], `matrix_themes` and `matrix` [(short company name,
+    [reports per theme])]."""
+    from .registry import short_company_names
+    from .render.volume_pdf import overview_sentence
+    from .volume import overview
+
+    numbers = overview(config, list(documents), short_company_names(registry))
+    return {"sentence": overview_sentence(numbers), "counselors": numbers.counselors,
+            "companies": numbers.companies, "reports": numbers.reports, "per_theme": numbers.per_theme,
+            "matrix_themes": numbers.matrix_themes, "matrix": numbers.matrix}

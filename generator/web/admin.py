@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Account, Comment, Report, Revision, Transition
+from .models import Account, Comment, Event, Report, Revision, Transition
 
 
 @admin.register(Account)
@@ -38,4 +38,16 @@ class TransitionAdmin(ReadOnlyAdmin):
     list_display = ("report", "from_status", "to_status", "actor", "created")
 
 
-admin.site.register(Comment)
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ("report", "first_line", "last_line", "author", "created", "resolved")
+    list_filter = ("resolved",)
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    """The audit log (also at /desk/audit/, with CSV export)."""
+
+    list_display = ("created", "report", "kind", "actor", "revision", "detail")
+    list_filter = ("kind", "report__year", "created")
+    search_fields = ("report__report_id", "actor__username", "detail")

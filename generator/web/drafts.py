@@ -17,7 +17,7 @@ from django.http import Http404
 import generator
 
 from . import permissions
-from .models import Report, Revision
+from .models import Event, Report, Revision
 
 REPORT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")   # the ids `reportgen new` accepts, bounded
 YEAR = re.compile(r"(19|20|21)[0-9]{2}\Z")
@@ -134,6 +134,7 @@ def latest_revision(draft: DraftFile) -> Revision | None:
         latest = Revision.objects.create(report=report, parent=latest, author=None, kind=Revision.Kind.EXTERNAL,
                                          content_hash=draft.content_hash or generator.text_hash(draft.text),
                                          text=draft.text)
+        Event.objects.create(report=report, actor=None, kind=Event.Kind.EXTERNAL, revision=latest)
     return latest
 
 
@@ -146,8 +147,15 @@ def save(draft: DraftFile, text: str, *, user, expected: str | None, kind: str) 
         if parent is None and draft.text is not None:
             parent = latest_revision(draft)
         content_hash = generator.write_draft(draft.path, text, expected=expected)
-        return Revision.objects.create(report=report, parent=parent, author=user, kind=kind,
-                                       content_hash=content_hash, text=text)
+        revision = Revision.objects.create(report=report, parent=parent, author=user, kind=kind,
+                                           content_hash=content_hash, text=text)
+        if kind in SAVE_EVENTS:   # a status change's event is its transition's (workflow.change_status)
+            Event.objects.create(report=report, actor=user, kind=SAVE_EVENTS[kind], revision=revision)
+        return revision
+
+
+SAVE_EVENTS = {Revision.Kind.CREATED: Event.Kind.CREATED, Revision.Kind.UPLOADED: Event.Kind.UPLOADED,
+               Revision.Kind.SAVED: Event.Kind.SAVED, Revision.Kind.RESTORED: Event.Kind.RESTORED}
 
 
 def utf16_offset(text: str, index: int) -> int:

@@ -1,8 +1,10 @@
 """What the database keeps: accounts tied to registry names, and each report's history. The drafts' text is
 the file's (the source of truth); a revision is a copy of one saved version, kept for history and restore.
 
-Revisions and transitions are append-only (saving an existing row or deleting one raises): the timeline of a
-report is never rewritten. Comments (anchored to lines of a revision) are the reviewers' desk's (issue 17)."""
+Revisions, transitions and events are append-only (saving an existing row or deleting one raises): the timeline
+of a report is never rewritten. Comments (anchored to lines of a revision, re-located in later text by
+`anchors.locate`) and events (the audit log: every save, submission, return, approval, comment, resolution and
+refused attempt) are the publicity desk's (issue 17), modelled on Wagtail's comments and log entries."""
 
 from __future__ import annotations
 
@@ -90,8 +92,9 @@ class Transition(AppendOnly):
 
 
 class Comment(models.Model):
-    """A reviewer's comment on lines of a revision (issue 17); `anchor_text` lets it follow the text it names
-    when lines move."""
+    """A reviewer's comment on lines `first_line`..`last_line` of a revision (issue 17). `anchor_text` (those
+    lines) and `context_before` / `context_after` (up to two lines on each side) let it follow the text it names
+    when lines move (`anchors.locate`); resolving it is the only change a row ever sees."""
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="comments")
     revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="comments")
@@ -104,3 +107,41 @@ class Comment(models.Model):
     resolved = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
+    context_before = models.TextField(blank=True)
+    context_after = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        permissions = [("edit_counselor_text", "May edit the text of any counselor's report (reviewers)")]
+
+
+class Event(AppendOnly):
+    """One line of a report's timeline and of the audit log (as Wagtail's log entries): who did what, when, at
+    which revision; a refused attempt (two reviewers acting at once, a stale approval) is an event too."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created"
+        UPLOADED = "uploaded"
+        SAVED = "saved"
+        RESTORED = "restored"
+        EXTERNAL = "external"
+        SUBMITTED = "submitted"
+        RETURNED = "returned"
+        APPROVED = "approved"
+        COMMENTED = "commented"
+        RESOLVED = "resolved"
+        REFUSED = "refused"
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, db_index=True)
+    revision = models.ForeignKey(Revision, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    transition = models.ForeignKey(Transition, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="events")
+    comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created", "id"]

@@ -2,7 +2,13 @@
 
 Roles are groups: counselor, reviewer (publicity staff), admin. A counselor reads and writes only the drafts
 whose front matter names them (their registry name), and those drafts' assets; a reviewer reads every draft;
-an admin may do everything."""
+an admin may do everything.
+
+The publicity desk (issue 17): reviewers see the year's board, review submitted reports, comment on their lines,
+return and approve them; the counselors named by a report (and reviewers) resolve its comments; the audit log is
+the admins'. A reviewer changes only the front matter that is theirs to decide (the status, through return and
+approve), never a counselor's text, unless given the Django permission `workspace.edit_counselor_text`
+explicitly (in /admin/, per user or group). The README's permissions table is this module written out."""
 
 from __future__ import annotations
 
@@ -15,8 +21,14 @@ ROLES = (COUNSELOR, REVIEWER, ADMIN)
 ANY_DRAFT = {
     "view": {REVIEWER, ADMIN}, "download": {REVIEWER, ADMIN}, "history": {REVIEWER, ADMIN},
     "edit": {ADMIN}, "submit": {ADMIN}, "upload": {ADMIN}, "create": {ADMIN},
+    # the desk (issue 17); "board" and "audit" concern no one draft (asked with no counselors)
+    "board": {REVIEWER, ADMIN}, "review": {REVIEWER, ADMIN}, "comment": {REVIEWER, ADMIN},
+    "resolve": {REVIEWER, ADMIN}, "return": {REVIEWER, ADMIN}, "approve": {REVIEWER, ADMIN}, "audit": {ADMIN},
 }
-OWN = {"view", "download", "history", "edit", "submit", "upload", "create"}
+OWN = {"view", "download", "history", "edit", "submit", "upload", "create", "resolve"}
+# A reviewer holding this Django permission may also change counselors' text (and insert images into it).
+TEXT_PERMISSION = "workspace.edit_counselor_text"
+TEXT_ACTIONS = {"edit", "upload"}
 
 
 def roles(user) -> set[str]:
@@ -37,6 +49,8 @@ def can(user, action: str, counselors: tuple[str, ...] | list[str]) -> bool:
     """Whether `user` may do `action` to a draft naming `counselors` (for "create": the draft to be created)."""
     held = roles(user)
     if held & ANY_DRAFT.get(action, set()):
+        return True
+    if action in TEXT_ACTIONS and REVIEWER in held and user.has_perm(TEXT_PERMISSION):
         return True
     name = registry_name(user)
     return COUNSELOR in held and action in OWN and name is not None and name in counselors

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
-from . import compile, views
+from . import compile, desk, views
 
 
 class ReportId:
@@ -46,6 +46,7 @@ workspace = [
     path("compile/<int:year>/<str:job_id>/reports/<report:report_id>.<str:kind>", compile.report_download_view,
          name="compile_report"),
     path("compile/<int:year>/<str:job_id>/year.zip", compile.archive_download_view, name="compile_archive"),
+    *desk.urls(),   # the publicity desk (issue 17)
 ]
 
 urlpatterns = [

@@ -21,10 +21,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 import generator
 
-from . import drafts, images, permissions, preview
+from . import drafts, images, permissions, preview, workflow
 from .i18n import _
 from .middleware import LANGUAGE_COOKIE
-from .models import Revision, Transition
+from .models import Revision
 
 
 def _page(request, template: str, context: dict, status: int = 200):
@@ -178,6 +178,8 @@ def edit_view(request, year, report_id):
         "draft": draft, "revision": revision, "meta": draft.meta,
         "editable": permissions.can(request.user, "edit", draft.counselors),
         "can_submit": permissions.can(request.user, "submit", draft.counselors),
+        "can_resolve": permissions.can(request.user, "resolve", draft.counselors),
+        "can_review": permissions.can(request.user, "review", draft.counselors),
         "companies": [entry.name for entry in registry.companies],
         "counselors": [entry.name for entry in registry.counselors], "themes": list(drafts.config().themes),
         "draft_status": drafts.config().front_matter.statuses[0],
@@ -239,7 +241,8 @@ def _conflict(draft, base_hash: str, mine: str, error: generator.DraftChanged) -
                                             fromfile=old_name, tofile=new_name))
     return JsonResponse({
         "conflict": True, "message": _("The file was changed by someone else since you opened it; nothing was "
-                                       "saved. Compare the versions, then reload or copy your text."),
+                                       "saved. Compare the versions, then reload or copy your text.")
+        + " " + workflow.changed_since(report, base_hash),   # e.g. a reviewer approved it meanwhile
         "base": base_text, "theirs": theirs, "mine": mine,
         "theirs_diff": diff(base_text, theirs, _("opened"), _("saved meanwhile")),
         "mine_diff": diff(base_text, mine, _("opened"), _("yours")),
@@ -278,23 +281,11 @@ def submit_view(request, year, report_id):
     if draft.status != statuses[0]:
         return JsonResponse({"error": _("Only a draft can be submitted; this report is “{status}”.").format(
             status=draft.status)}, status=400)
-    try:
-        text = generator.set_front_matter_value(draft.text, "status", statuses[1], path=draft.path,
-                                                config=drafts.config())
-    except generator.ReportgenError as error:
-        return JsonResponse({"error": str(error)}, status=400)
-    errors = [item for item in drafts.check(text, draft.path) if item.severity == generator.Severity.ERROR]
-    if errors:
-        return JsonResponse({"error": _("The report has {count} error(s); fix them before submitting.").format(
-            count=len(errors))}, status=400)
-    try:
-        revision = drafts.save(draft, text, user=request.user, expected=draft.content_hash,
-                               kind=Revision.Kind.SUBMITTED)
-    except generator.DraftChanged as error:
-        return _conflict(draft, draft.content_hash, text, error)
-    Transition.objects.create(report=revision.report, revision=revision, actor=request.user,
-                              from_status=statuses[0], to_status=statuses[1])
-    return _saved(draft, revision)
+    try:   # the transition, its event and the reviewers' e-mail (issue 17)
+        done = workflow.change_status(draft, user=request.user, action=workflow.SUBMIT, expected=draft.content_hash)
+    except workflow.Refused as refusal:
+        return JsonResponse({"error": str(refusal)}, status=refusal.status)
+    return _saved(draft, done.revision)
 
 
 # --- preview and downloads --------------------------------------------------------------------------------

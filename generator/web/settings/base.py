@@ -137,6 +137,23 @@ IMAGE_MAX_PIXELS = 40_000_000
 PREVIEW_WORKERS = int(os.environ.get("REPORTGEN_PREVIEW_WORKERS", "2"))
 PREVIEW_TIMEOUT = 60
 
+# E-mail (notifications of submissions, returns and approvals): files in the state directory by default; SMTP
+# when REPORTGEN_EMAIL_HOST is set (README, "E-mail"). Links in mails start with REPORTGEN_BASE_URL.
+if os.environ.get("REPORTGEN_EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["REPORTGEN_EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("REPORTGEN_EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("REPORTGEN_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("REPORTGEN_EMAIL_PASSWORD", "")
+    EMAIL_USE_TLS = os.environ.get("REPORTGEN_EMAIL_TLS", "starttls") == "starttls"
+    EMAIL_USE_SSL = os.environ.get("REPORTGEN_EMAIL_TLS", "starttls") == "ssl"
+    EMAIL_TIMEOUT = 20
+else:
+    EMAIL_BACKEND = os.environ.get("REPORTGEN_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+    EMAIL_FILE_PATH = STATE_DIR / "mail"
+DEFAULT_FROM_EMAIL = os.environ.get("REPORTGEN_EMAIL_FROM", "reportgen@localhost")
+REPORTGEN_BASE_URL = os.environ.get("REPORTGEN_BASE_URL", "http://127.0.0.1:8000")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

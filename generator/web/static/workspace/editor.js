@@ -15,6 +15,8 @@
   let composing = false;      // an IME composition is under way: nothing is sent, no lint update is shown
   let heldResult = null;      // diagnostics that arrived during a composition
   let checkTimer = null, previewTimer = null, previewBusy = false, previewAgain = false, lastPreviewLine = 0;
+  let comments = [];          // review comments, placed by the server in the text as last checked
+  let lastResult = null;
 
   const $ = (id) => document.getElementById(id);
   const show = (text, isError) => {
@@ -92,8 +94,11 @@
   async function runCheck() {
     if (composing || view.composing) return;
     const asked = version;
-    const {status, data} = await post(root.dataset.check, {text: view.state.doc.toString()});
+    const text = view.state.doc.toString();
+    const [{status, data}, placed] = await Promise.all([
+      post(root.dataset.check, {text}), post(root.dataset.comments, {text})]);
     if (status !== 200 || asked !== version) return;
+    if (placed.status === 200) comments = placed.data.comments;
     const result = {version: asked, ...data};
     if (composing || view.composing) { heldResult = result; stats.heldDuringComposition += 1; return; }
     showDiagnostics(result);
@@ -111,13 +116,15 @@
   function showDiagnostics(result) {
     stats.lintUpdates += 1;
     if (composing || view.composing) stats.lintUpdatesDuringComposition += 1;
+    lastResult = result;
     const items = result.diagnostics;
     const severity = {error: "error", warning: "warning", info: "info"};
     view.dispatch(CM.setDiagnostics(view.state, items.map((item) => ({
       from: item.from, to: item.to, severity: severity[item.severity] || "info",
       source: item.code, message: `${item.line}:${item.col} ${item.code} ${item.message}`,
       actions: item.fix.length ? [fixAction(item, result.version)] : [],
-    }))));
+    })).concat(ReportComments.diagnostics(view, comments))));
+    showComments();
     const list = $("diagnostics");
     list.replaceChildren(...items.map((item) => {
       const entry = document.createElement("li");
@@ -151,6 +158,13 @@
       .replace("{warnings}", result.warnings);
     root.dataset.errors = result.errors;
     root.dataset.checkedVersion = result.version;
+  }
+
+  function showComments() {
+    root.dataset.comments = String(comments.length);
+    ReportComments.render($("comments"), comments, {
+      messages, view, resolveUrl: root.dataset.resolve, canResolve: root.dataset.canResolve === "true",
+      onChange: (list) => { comments = list; if (lastResult) showDiagnostics(lastResult); else showComments(); }});
   }
 
   function schedulePreview() {
