@@ -152,11 +152,18 @@ def recent(year: str, count: int = 10) -> list[dict]:
             job = json.loads((directory / "job.json").read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
             continue
-        found.append({"job": job, **state(directory)})
+        found.append({"job": job, "started": _local(job["started"]), **state(directory)})
     return found
 
 
 # --- pages ------------------------------------------------------------------------------------------------
+
+def _local(moment: str) -> str:
+    """A job's start (UTC, ISO 8601) in the workspace's time zone, to the minute."""
+    from django.utils import timezone
+
+    return timezone.localtime(dt.datetime.fromisoformat(moment)).strftime("%Y-%m-%d %H:%M:%S")
+
 
 def _messages() -> dict:
     """The compile script's words, in the page's language."""
@@ -204,7 +211,7 @@ def job_view(request, year, job_id):
     volume = result.get("volume") or {}
     starts = {entry["id"]: entry["start_page"] for entry in volume.get("reports", [])}
     return render(request, "workspace/compile_job.j2", {
-        "year": job["year"], "job": job, "state": current, "result": result, "volume": volume,
+        "year": job["year"], "job": job, "started": _local(job["started"]), "state": current, "result": result, "volume": volume,
         "reports": reports, "starts": starts, "failed": [report for report in reports if report["result"] == "failed"],
         "messages": _messages(), "status_url": reverse("workspace:compile_status", args=[year, job_id])})
 

@@ -93,6 +93,7 @@ def run(directory: Path) -> int:
     started = time.monotonic()
     with generator.messages_in(job.get("language")):
         progress.event("checking")
+        waiting = False
         while True:
             try:
                 build = generator.run_build(config, years={year}, include_drafts=preview, out=out,
@@ -102,9 +103,10 @@ def run(directory: Path) -> int:
                 if not job.get("wait") or time.monotonic() - started > WAIT_AT_MOST:
                     write_json(directory / "result.json", {"state": "locked", "message": str(locked)})
                     return 3
-                progress.event("waiting", message=str(locked))
+                if not waiting:   # once: the page says "waiting" until the build has the lock and has checked
+                    progress.event("waiting", message=str(locked))
+                    waiting = True
                 time.sleep(WAIT_SECONDS)
-                progress.event("checking")
             except generator.ReportgenError as error:
                 write_json(directory / "result.json", {"state": "error", "message": str(error)})
                 return 2
