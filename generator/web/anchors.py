@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 CONTEXT_LINES = 2
 SIMILAR_ENOUGH = 0.6
+DISTANCE_PENALTY = 0.01   # per line away from the old place, against the similarity ratio (0..1)
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,10 @@ def locate(old_text: str, found: Anchor, new_text: str) -> Location:
                                               abs(start - found.first_line)))
         return Location(best, best + count - 1, "moved")
 
-    best_start, best_ratio = None, 0.0
+    # similar lines: the most similar, less a little for each line away from where the diff puts the old place
+    # (in a text of similar lines, the edited line near its old place beats a look-alike far away)
+    expected = _expected_line(old_text.split("\n"), new_lines, found.first_line)
+    best_start, best_score = None, 0.0
     matcher = difflib.SequenceMatcher(autojunk=False)
     matcher.set_seq2(found.text)
     for index in range(max(len(new_lines) - count + 1, 1)):
@@ -72,10 +76,10 @@ def locate(old_text: str, found: Anchor, new_text: str) -> Location:
         if matcher.real_quick_ratio() < SIMILAR_ENOUGH or matcher.quick_ratio() < SIMILAR_ENOUGH:
             continue
         ratio = matcher.ratio()
-        if ratio > best_ratio or (ratio == best_ratio and best_start is not None
-                                  and abs(index + 1 - found.first_line) < abs(best_start - found.first_line)):
-            best_start, best_ratio = index + 1, ratio
-    if best_start is not None and best_ratio >= SIMILAR_ENOUGH:
+        score = ratio - DISTANCE_PENALTY * abs(index + 1 - expected)
+        if ratio >= SIMILAR_ENOUGH and (best_start is None or score > best_score):
+            best_start, best_score = index + 1, score
+    if best_start is not None:
         return Location(best_start, min(best_start + count - 1, len(new_lines)), "changed")
 
     first = min(found.first_line, len(new_lines))
@@ -91,7 +95,27 @@ def _through_diff(old_lines: list[str], new_lines: list[str], first: int, last: 
     return None
 
 
+def _expected_line(old_lines: list[str], new_lines: list[str], first: int) -> int:
+    """Where old line `first` would be in the new text by the diff (inside a changed block: at its offset)."""
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for _tag, old_start, old_end, new_start, new_end in matcher.get_opcodes():
+        if old_start <= first - 1 < old_end:
+            return min(new_start + (first - 1 - old_start), max(new_end - 1, new_start)) + 1
+    return min(first, len(new_lines))
+
+
 def _context_score(lines: list[str], start: int, count: int, found: Anchor) -> int:
-    before = "\n".join(lines[max(start - 1 - CONTEXT_LINES, 0):start - 1])
-    after = "\n".join(lines[start - 1 + count:start - 1 + count + CONTEXT_LINES])
-    return (before == found.before) + (after == found.after)
+    """How many of the anchor's context lines stand next to the lines at `start`, nearest first."""
+    score = 0
+    before = found.before.split("\n") if found.before else []
+    for offset, line in enumerate(reversed(before), 1):
+        if start - 1 - offset < 0 or lines[start - 1 - offset] != line:
+            break
+        score += 1
+    after = found.after.split("\n") if found.after else []
+    for offset, line in enumerate(after):
+        index = start - 1 + count + offset
+        if index >= len(lines) or lines[index] != line:
+            break
+        score += 1
+    return score

@@ -70,6 +70,36 @@ CASES = [
 ]
 
 
+def _submitted(sources):
+    """r01 made a submitted report again (each role's request starts from that state) and the hash to act on."""
+    path = sources / "2022" / "r01.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("status: 已审定", "status: 已提交", 1)
+                    .replace("status: 草稿", "status: 已提交", 1), encoding="utf-8")
+    return _base(sources)
+
+
+# The publicity desk (issue 17): the README's permissions table, row by row
+DESK_CASES = [
+    ("get", "/desk/", None, {None: LOGIN, "owner": 403, "other": 403, "reviewer": 200, "admin": 200}),
+    ("get", "/desk/?status=已提交&sort=changed&dir=desc", None,
+     {None: LOGIN, "owner": 403, "other": 403, "reviewer": 200, "admin": 200}),
+    ("get", "/desk/audit/", None, {None: LOGIN, "owner": 403, "other": 403, "reviewer": 403, "admin": 200}),
+    ("get", "/desk/audit/?format=csv", None, {None: LOGIN, "owner": 403, "other": 403, "reviewer": 403, "admin": 200}),
+    ("get", "/r/2022/r01/review/", None, {None: LOGIN, "owner": 403, "other": 403, "reviewer": 200, "admin": 200}),
+    ("post", "/r/2022/r01/review/return", lambda s: {"base": _submitted(s), "comment": "请修改。"},
+     {None: LOGIN, "owner": 403, "other": 403, "reviewer": 302, "admin": 302}),
+    ("post", "/r/2022/r01/review/approve", lambda s: {"base": _submitted(s)},
+     {None: LOGIN, "owner": 403, "other": 403, "reviewer": 302, "admin": 302}),
+    ("post", "/r/2022/r01/comments", lambda s: {"body": "意见", "first_line": "3", "last_line": "4", "base": _base(s)},
+     {None: LOGIN, "owner": 403, "other": 403, "reviewer": 200, "admin": 200}),
+    ("get", "/r/2022/r01/comments", None, {None: LOGIN, "owner": 200, "other": 403, "reviewer": 200, "admin": 200}),
+    ("post", "/r/2022/r01/comments", lambda s: {"text": _text(s)},
+     {None: LOGIN, "owner": 200, "other": 403, "reviewer": 200, "admin": 200}),
+    ("get", "/r/2022/r01/timeline/", None, {None: LOGIN, "owner": 200, "other": 403, "reviewer": 200, "admin": 200}),
+]
+CASES += DESK_CASES
+
+
 def _upload(name, data):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -208,3 +238,32 @@ def test_roles_come_from_groups():
     assert not permissions.can(AnonymousUser(), "view", ())
     desk.is_active = False
     assert not permissions.can(desk, "view", ("谁",))
+
+
+def test_resolving_a_comment_for_every_role(client_as, sources):
+    from generator.web.models import Comment
+
+    for role, status in {None: LOGIN, "owner": 200, "other": 403, "reviewer": 200, "admin": 200}.items():
+        response = client_as("reviewer").post("/r/2022/r01/comments", {"body": "意见", "first_line": "3",
+                                                                       "last_line": "3", "base": _base(sources)})
+        number = response.json()["id"]
+        answer = client_as(role).post(f"/r/2022/r01/comments/{number}/resolve")
+        assert answer.status_code == status, role
+        assert (Comment.objects.get(pk=number).resolved is not None) == (status == 200), role
+    assert client_as("owner").post("/r/2022/r01/comments/999999/resolve").status_code == 404
+
+
+def test_a_reviewer_given_the_text_permission_may_edit_and_upload_but_not_submit(client_as, sources):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    user = get_user_model().objects.get(username="publicity")
+    user.user_permissions.add(Permission.objects.get(codename="edit_counselor_text"))
+    reviewer = client_as("reviewer")
+    assert reviewer.post("/r/2022/r01/save", {"text": _text(sources) + "\n补。\n", "base": _base(sources)}
+                         ).status_code == 200
+    assert reviewer.post("/r/2022/r01/assets/", {"image": _upload("c.png", _png())}).status_code == 200
+    assert reviewer.post("/r/2022/r01/front-matter", {"text": _text(sources), "key": "theme",
+                                                     "value": "党建+安全生产"}).status_code == 200
+    assert reviewer.post("/r/2022/r01/submit", {"base": _base(sources)}).status_code == 403
+    assert reviewer.get("/desk/audit/").status_code == 403
