@@ -14,6 +14,7 @@ import fcntl
 import json
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import threading
@@ -63,9 +64,20 @@ def _year(year: int) -> str:
 
 # --- jobs -------------------------------------------------------------------------------------------------
 
+KEEP = 10   # finished compiles kept per year (each keeps its ZIP); older ones are removed when one starts
+
+
+def _prune(year: str) -> None:
+    finished = [directory for directory in sorted(compiles_dir().glob(f"{year}-*"), reverse=True)
+                if (directory / "result.json").is_file() and _running(directory) is not True]
+    for directory in finished[KEEP:]:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def start(user, year: str, *, preview: bool, wait: bool) -> str:
     """Start a compile of `year` in a process of its own; returns its id at once."""
     config = drafts.config()
+    _prune(year)
     job_id = f"{year}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
     directory = compiles_dir() / job_id
     directory.mkdir(parents=True)

@@ -193,3 +193,17 @@ def test_unknown_years_and_compiles_are_not_found(client_as, small_year, finishe
     assert reviewer.get(f"/compile/2023/{finished_compile}/").status_code == 404          # another year's
     assert reviewer.get("/compile/2022/..%2F..%2Fsecret_key/").status_code == 404
     assert reviewer.get(f"/compile/2022/{finished_compile}/volume.exe").status_code == 404
+
+
+def test_only_the_latest_finished_compiles_of_a_year_are_kept():
+    from generator.web import compile
+
+    compiles = PROJECT.parent / "state" / "compiles"
+    made = [compiles / f"2021-202601{day:02d}T000000-abcdef" for day in range(1, 13)]
+    for directory in made:
+        directory.mkdir(parents=True)
+        (directory / "result.json").write_text('{"state": "done"}', encoding="utf-8")
+    running = compiles / "2021-20250101T000000-abcdef"   # older, but not finished: kept
+    running.mkdir()
+    compile._prune("2021")
+    assert sorted(compiles.glob("2021-*")) == sorted([running, *made[-compile.KEEP:]])
