@@ -228,8 +228,9 @@ def _event_row(event, labels: dict[str, str]) -> dict:
             "report_id": event.report.report_id, "revision": event.revision_id,
             "transition": (f"{event.transition.from_status} → {event.transition.to_status}"
                            if event.transition_id else ""),
-            "comment_lines": (f"{event.comment.first_line}–{event.comment.last_line}"
-                              if event.comment_id else ""),
+            "comment_lines": ("" if not event.comment_id else str(event.comment.first_line)
+                              if event.comment.first_line == event.comment.last_line
+                              else f"{event.comment.first_line}–{event.comment.last_line}"),
             "detail": event.detail}
 
 

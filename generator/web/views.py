@@ -183,6 +183,7 @@ def edit_view(request, year, report_id):
         "companies": [entry.name for entry in registry.companies],
         "counselors": [entry.name for entry in registry.counselors], "themes": list(drafts.config().themes),
         "draft_status": drafts.config().front_matter.statuses[0],
+        "returned": workflow.last_return(draft),
     })
 
 

@@ -108,6 +108,15 @@ def change_status(draft, *, user, action: str, expected: str, comment: str = "")
     return Done(revision, moved)
 
 
+def last_return(draft) -> Transition | None:
+    """The return that made the report a draft again, while it still is one (the editor shows its comment)."""
+    last = drafts.report_row(draft).transitions.select_related("actor").order_by("-id").first()
+    draft_status = statuses()[0]
+    if last is not None and last.to_status == draft_status and draft.status == draft_status and last.comment:
+        return last
+    return None
+
+
 # --- comments ---------------------------------------------------------------------------------------------
 
 def add_comment(draft, *, user, first_line: int, last_line: int, body: str, base: str) -> Comment:

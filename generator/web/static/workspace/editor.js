@@ -96,7 +96,7 @@
     const asked = version;
     const text = view.state.doc.toString();
     const [{status, data}, placed] = await Promise.all([
-      post(root.dataset.check, {text}), post(root.dataset.comments, {text})]);
+      post(root.dataset.check, {text}), post(root.dataset.commentsUrl, {text})]);
     if (status !== 200 || asked !== version) return;
     if (placed.status === 200) comments = placed.data.comments;
     const result = {version: asked, ...data};
@@ -161,7 +161,7 @@
   }
 
   function showComments() {
-    root.dataset.comments = String(comments.length);
+    root.dataset.commentCount = String(comments.length);
     ReportComments.render($("comments"), comments, {
       messages, view, resolveUrl: root.dataset.resolve, canResolve: root.dataset.canResolve === "true",
       onChange: (list) => { comments = list; if (lastResult) showDiagnostics(lastResult); else showComments(); }});

@@ -40,7 +40,7 @@
 
   function show(list) {
     comments = list;
-    root.dataset.comments = String(list.length);
+    root.dataset.commentCount = String(list.length);
     view.dispatch(CM.setDiagnostics(view.state, ReportComments.diagnostics(view, comments)));
     ReportComments.render($("comments"), comments, {messages, view, resolveUrl: root.dataset.resolve,
                                                     canResolve: canComment, onChange: show});
@@ -70,13 +70,13 @@
       event.preventDefault();
       const body = $("comment-body").value.trim();
       if (!body) return;
-      const {status, data} = await ReportComments.post(root.dataset.comments, {
+      const {status, data} = await ReportComments.post(root.dataset.commentsUrl, {
         body, first_line: $("comment-first").value, last_line: $("comment-last").value, base: root.dataset.base});
       if (status === 200) { $("comment-body").value = ""; show(data.comments); }
     });
   }
 
-  fetch(root.dataset.comments, {credentials: "same-origin"}).then((response) => response.json())
+  fetch(root.dataset.commentsUrl, {credentials: "same-origin"}).then((response) => response.json())
     .then((data) => show(data.comments));
   preview(1);
 })();
