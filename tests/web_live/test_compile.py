@@ -9,6 +9,7 @@ test-artifacts/web/ (compile-*.png)."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -18,8 +19,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from ..helpers import corpus_project, volume_toc_and_start
+from . import desk_flow as flow
 from .test_workspace import ARTIFACTS, CHROMIUM, PASSWORD, _free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -94,10 +97,6 @@ def _shot(page, name):
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def _doc(page) -> str:
-    return page.evaluate("window.reportEditor.state.doc.toString()")
-
-
 def _status(root) -> str:
     return re.search(r"^status: (.*)$", (root / "reports_src" / "2022" / f"{REPORT}.md").read_text(encoding="utf-8"),
                      re.M).group(1)
@@ -140,14 +139,40 @@ def _start_page(root: Path, report_id: str) -> int:
     return next(entry["start_page"] for entry in manifest["volumes"][0]["reports"] if entry["id"] == report_id)
 
 
-def test_compile_of_a_report_approved_in_its_file(server, browser):
+def test_submit_comment_return_fix_resubmit_approve_compile_and_download(server, browser):
+    """The whole cycle, the steps up to approval being the desk's (`desk_flow`), then the compile."""
     url, root = server
     errors: list[str] = []
-    source = root / "reports_src" / "2022" / "r08.md"
-    assert "status: 已审定" in source.read_text(encoding="utf-8")
-    reviewer, page = _as(browser, url, REVIEWER, errors)
-    data = reviewer_compiles_and_downloads(page, url, root, 2022, "r08")
-    start = _start_page(root, "r08")
-    assert volume_toc_and_start(data, _title(root, 2022, "r08")) == (start, start)
-    assert errors == []
-    reviewer.close()
+    draft = root / "reports_src" / "2022" / f"{REPORT}.md"
+    counselor_context, counselor = _as(browser, url, COUNSELOR, errors)
+    reviewer_context, reviewer = _as(browser, url, REVIEWER, errors)
+
+    flow.counselor_submits(counselor, url, 2022, REPORT)
+    assert _status(root) == "已提交"
+    flow.reviewer_opens_review(reviewer, url, 2022, REPORT)
+    number = flow.line_of(reviewer, "## 二、") + 2            # line N: a body line of the second section
+    flow.reviewer_comments(reviewer, number, number, "这一段请补充整改前后的对比数据。")
+    flow.reviewer_returns(reviewer, "请按行内意见补充数据后再提交。")
+    assert _status(root) == "草稿"
+    flow.counselor_sees_comment_at_line(counselor, url, 2022, REPORT, number, "这一段请补充整改前后的对比数据。")
+    _shot(counselor, "compile-00-comment-at-line-n")
+    flow.counselor_fixes_resolves_and_resubmits(counselor, number, "整改后，相关指标较上年明显改善。")
+    assert draft.read_text(encoding="utf-8").split("\n")[number - 1].endswith("整改后，相关指标较上年明显改善。")
+    assert _status(root) == "已提交"
+    flow.reviewer_opens_review(reviewer, url, 2022, REPORT)
+    flow.reviewer_approves(reviewer)
+    assert _status(root) == "已审定"
+
+    data = reviewer_compiles_and_downloads(reviewer, url, root, 2022, REPORT)
+    start = _start_page(root, REPORT)
+    assert volume_toc_and_start(data, _title(root, 2022, REPORT)) == (start, start)
+    assert data == (root / "output" / "2022" / "volume.pdf").read_bytes()
+    text = re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages))
+    assert "整改后，相关指标较上年明显改善。" in text           # the fixed text is what was compiled
+
+    # the counselor is refused the compile pages and has no menu entry for them
+    assert "/compile/" not in counselor.inner_html("nav")
+    assert counselor.goto(url + "/compile/2022/").status == 403
+    assert errors == [], "\n".join(errors)
+    counselor_context.close()
+    reviewer_context.close()
