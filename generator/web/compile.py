@@ -212,6 +212,12 @@ def start_view(request, year):
     return redirect("workspace:compile_job", year, job_id)
 
 
+def _titles(year: str) -> dict[str, str]:
+    """The year's report titles by id, to name each step of the progress (the build names reports by id)."""
+    return {draft.report_id: draft.meta.title or "" for draft in drafts.all_drafts()
+            if str(draft.year) == year and draft.text is not None}
+
+
 @login_required
 @require_GET
 def job_view(request, year, job_id):
@@ -225,7 +231,8 @@ def job_view(request, year, job_id):
     return render(request, "workspace/compile_job.j2", {
         "year": job["year"], "job": job, "started": _local(job["started"]), "state": current, "result": result, "volume": volume,
         "reports": reports, "starts": starts, "failed": [report for report in reports if report["result"] == "failed"],
-        "messages": _messages(), "status_url": reverse("workspace:compile_status", args=[year, job_id])})
+        "messages": _messages(), "status_url": reverse("workspace:compile_status", args=[year, job_id]),
+        "titles": _titles(job["year"])})
 
 
 @login_required

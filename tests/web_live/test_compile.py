@@ -115,9 +115,10 @@ def reviewer_compiles_and_downloads(page, url: str, root: Path, year: int, repor
     if page.get_attribute("#compile-job", "data-state") == "building":
         _shot(page, "compile-02-progress")
     page.wait_for_selector("#downloads", timeout=300000)
-    steps = page.locator("#compile-steps li").all_inner_texts()
+    steps = page.eval_on_selector_all("#compile-steps li", "items => items.map(item => item.dataset.step)")
     assert seen_running < len(steps) and steps[-1] == f"{year}年度汇编"   # seen while it ran, then all of them
-    assert report_id in steps
+    assert report_id in steps and _title(root, year, report_id) in page.inner_text(
+        f"#compile-steps li[data-step='{report_id}']")
     assert "已完成。" in page.inner_text("#compile-state")
     _shot(page, "compile-03-finished")
     with page.expect_download() as waiting:

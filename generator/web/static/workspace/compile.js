@@ -6,6 +6,7 @@
   const root = document.getElementById("compile-job");
   if (!root) return;
   const messages = JSON.parse(root.dataset.messages);
+  const titles = JSON.parse(root.dataset.titles);   // report id -> title: the build names each step by id
   const POLL_MS = 700;
   const $ = (id) => document.getElementById(id);
 
@@ -20,7 +21,9 @@
     const list = $("compile-steps");
     for (let index = list.children.length; index < status.steps.length; index += 1) {
       const item = document.createElement("li");
-      item.textContent = status.steps[index];
+      const step = status.steps[index];
+      item.dataset.step = step;
+      item.textContent = titles[step] ? `${step} · ${titles[step]}` : step;
       list.appendChild(item);
     }
     let note = $("compile-message");
