@@ -4,7 +4,7 @@ The compile page (`compile.py`) writes `DIR/job.json` (`.reportgen/compiles/<id>
 session of its own, so a compile outlives the request and the server's worker that started it. It runs the real
 build (`generator.run_build`, the nightly build's code and output lock) for one year and writes, all in DIR:
 
-    running         held locked (flock) for as long as the process lives: the page tells "running" from "gone"
+    running         its process id, held locked (flock) while the process lives: the page tells "running" from "gone"
     progress.jsonl  one JSON line per event: waiting (another build holds the lock), start (total), step, finished
     result.json     written last, atomically: state, the manifest's reports and volume of the year, the ZIP's name
     <year>.zip      the year's volume and every report's files as this compile left them (downloads come from it)
@@ -125,6 +125,8 @@ def main(argv: list[str]) -> int:
     directory = Path(argv[0])
     with (directory / ".running.tmp").open("w") as running:
         fcntl.flock(running, fcntl.LOCK_EX)     # released by the kernel however this process ends
+        running.write(str(os.getpid()))
+        running.flush()
         os.replace(directory / ".running.tmp", directory / "running")   # seen only once it is locked
         try:
             return run(directory)

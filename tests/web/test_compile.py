@@ -207,3 +207,24 @@ def test_only_the_latest_finished_compiles_of_a_year_are_kept():
     running.mkdir()
     compile._prune("2021")
     assert sorted(compiles.glob("2021-*")) == sorted([running, *made[-compile.KEEP:]])
+
+
+def test_a_compile_whose_process_was_killed_says_so(client_as, small_year):
+    import os
+    import signal
+
+    output = PROJECT / "output"
+    output.mkdir(exist_ok=True)
+    reviewer = client_as("reviewer")
+    with (output / ".reportgen.lock").open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        job = _compile(reviewer, wait="1")
+        _wait(reviewer, job, until=lambda status: status["state"] == "waiting")
+        year_page = reviewer.get(f"/compile/{YEAR}/").content.decode()
+        assert 'id="compile-running"' in year_page and job in year_page
+        running = PROJECT.parent / "state" / "compiles" / job / "running"
+        os.kill(int(running.read_text()), signal.SIGKILL)
+        status = _wait(reviewer, job)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    assert status["state"] == "gone"
+    assert "汇编在完成前中止了" in reviewer.get(f"/compile/{YEAR}/{job}/").content.decode()
