@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from pathlib import Path
 from urllib.parse import quote
@@ -120,6 +121,20 @@ def _running(directory: Path) -> bool | None:
         return False
 
 
+STARTS_WITHIN = 120.0   # seconds: a compile whose process has not started by then never will
+
+
+def _result(directory: Path) -> dict | None:
+    try:
+        return json.loads((directory / "result.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+
+
+def _age(directory: Path) -> float:
+    return time.time() - (directory / "job.json").stat().st_mtime
+
+
 def state(directory: Path) -> dict:
     """What the page shows of a compile: its state, its steps so far and, once finished, its result."""
     events = []
@@ -131,17 +146,17 @@ def state(directory: Path) -> dict:
                 pass   # a line being written
     except FileNotFoundError:
         pass
-    try:
-        result = json.loads((directory / "result.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        result = None
+    result = _result(directory)
+    running = _running(directory) if result is None else None
+    if result is None and running is not True:
+        result = _result(directory)   # written just before the process ended, after the first look
     steps = [event["description"] for event in events if event["event"] == "step"]
     total = next((event["total"] for event in reversed(events) if event["event"] == "start"), 0)
     last = events[-1]["event"] if events else None
     if result is not None:
         current = result["state"]
-    elif _running(directory) is False:
-        current = "gone"     # ended without a result: killed
+    elif running is False or (running is None and _age(directory) > STARTS_WITHIN):
+        current = "gone"     # ended without a result (killed), or never started
     elif last == "waiting":
         current = "waiting"
     elif last in ("start", "step", "built"):
@@ -171,7 +186,7 @@ def recent(year: str, count: int = 10) -> list[dict]:
 # --- pages ------------------------------------------------------------------------------------------------
 
 def _local(moment: str) -> str:
-    """A job's start (UTC, ISO 8601) in the workspace's time zone, to the minute."""
+    """A job's start (UTC, ISO 8601) in the workspace's time zone."""
     from django.utils import timezone
 
     return timezone.localtime(dt.datetime.fromisoformat(moment)).strftime("%Y-%m-%d %H:%M:%S")
