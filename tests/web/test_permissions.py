@@ -267,3 +267,15 @@ def test_a_reviewer_given_the_text_permission_may_edit_and_upload_but_not_submit
                                                      "value": "党建+安全生产"}).status_code == 200
     assert reviewer.post("/r/2022/r01/submit", {"base": _base(sources)}).status_code == 403
     assert reviewer.get("/desk/audit/").status_code == 403
+    # the rest of the column is the reviewer's: the permission adds text, nothing else
+    for url in ("/desk/", "/r/2022/r01/", "/r/2022/r01/review/", "/r/2022/r01/timeline/", "/r/2022/r01/history/",
+                "/r/2022/r01/comments", "/r/2022/r01/download.pdf"):
+        assert reviewer.get(url).status_code == 200, url
+    assert reviewer.post("/r/2022/r01/comments", {"body": "意见", "first_line": "2", "last_line": "2",
+                                                  "base": _base(sources)}).status_code == 200
+    number = reviewer.post("/r/2022/r01/comments", {"body": "再一条", "first_line": "3", "last_line": "3",
+                                                    "base": _base(sources)}).json()["id"]
+    assert reviewer.post(f"/r/2022/r01/comments/{number}/resolve").status_code == 200
+    for action in ("return", "approve"):
+        data = {"base": _submitted(sources), "comment": "请修改。"}
+        assert reviewer.post(f"/r/2022/r01/review/{action}", data).status_code == 302, action

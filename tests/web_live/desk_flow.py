@@ -123,3 +123,63 @@ def counselor_fixes_resolves_and_resubmits(page, line: int, addition: str) -> No
     page.wait_for_function("() => document.getElementById('workspace').dataset.errors === '0'", timeout=15000)
     page.click("#submit")
     page.wait_for_selector("#status-field:has-text('已提交')", timeout=15000)
+
+
+# --- plain HTTP sessions, for requests that must leave at the same moment (no browser can) ---------------------
+
+class Session:
+    """A logged-in HTTP session (cookies, CSRF token) against the server, with urllib only."""
+
+    def __init__(self, url: str, name: str, password: str):
+        import http.cookiejar
+        import urllib.request
+
+        self.url = url
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        page = self.get("/login/")[1]
+        self.post("/login/", {"username": name, "password": password, "next": "/"}, token_from=page)
+        assert any(cookie.name == "sessionid" for cookie in self.jar), f"{name} could not log in"
+
+    def get(self, path: str) -> tuple[int, str]:
+        import urllib.error
+
+        try:
+            with self.opener.open(self.url + path, timeout=60) as response:
+                return response.status, response.read().decode("utf-8")
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode("utf-8")
+
+    def post(self, path: str, fields: dict, *, token_from: str | None = None) -> tuple[int, str]:
+        import re
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
+        token = re.search(r'name="csrf-token" content="([^"]+)"', token_from or self.get("/")[1]).group(1)
+        request = urllib.request.Request(self.url + path, data=urllib.parse.urlencode(fields).encode(),
+                                         headers={"X-CSRFToken": token, "Referer": self.url + path})
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                return response.status, response.read().decode("utf-8")
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode("utf-8")
+
+
+def at_once(*calls):
+    """Run the calls in threads released together; their results in order."""
+    import threading
+
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        barrier.wait()
+        results[index] = call()
+
+    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return results

@@ -1,6 +1,8 @@
 """The workspace's test suite against PostgreSQL (Debian's `postgresql`): a throwaway cluster is created in a
 temporary directory, listening on a Unix socket only, and removed afterwards; the suite of tests/web runs on it
-with DATABASE_URL, migrations applied forwards from empty by Django's test database creation."""
+with DATABASE_URL, migrations applied forwards from empty by Django's test database creation. The desk's tests
+(issue 17: board, review, comments, transitions, races, the permissions table) are among them, and are checked by
+name to have run and passed here."""
 
 from __future__ import annotations
 
@@ -53,10 +55,18 @@ def test_the_workspace_suite_passes_on_postgresql(cluster, tmp_path):
     env = {**os.environ, "DATABASE_URL": cluster}
     for variable in ("REPORTGEN_CONFIG", "REPORTGEN_STATE_DIR", "DJANGO_SETTINGS_MODULE"):
         env.pop(variable, None)
+    junit = tmp_path / "junit.xml"
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/web",
-                             "-k", "not browser"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+                             "-k", "not browser", f"--junitxml={junit}"], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "failed" not in result.stdout.splitlines()[-1]
+    import xml.etree.ElementTree as ElementTree
+
+    cases = {(case.get("classname"), case.get("name")): list(case) for case in ElementTree.parse(junit).iter("testcase")}
+    desk = {key: outcome for key, outcome in cases.items() if key[0] in ("tests.web.test_desk", "tests.web.test_migrations")}
+    assert len(desk) >= 15 and all(outcome == [] for outcome in desk.values()), desk   # ran, and passed
+    assert any(name.startswith("test_every_url_for_every_role[get /desk/") for _module, name in cases)
     assert "postgresql" in subprocess.run(
         [sys.executable, "-c", "import os; os.environ['DJANGO_SETTINGS_MODULE']='generator.web.settings.local';"
          "import django; django.setup(); from django.db import connection; print(connection.vendor)"],

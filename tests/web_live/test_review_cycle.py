@@ -94,3 +94,64 @@ def test_the_review_cycle_up_to_approval(server, browser, reviewer_account):  # 
     assert errors == [], "\n".join(errors)
     counselor_context.close()
     reviewer_context.close()
+
+
+def _base(session, year, report_id):
+    status, page = session.get(f"/r/{year}/{report_id}/review/")
+    assert status == 200
+    return re.search(r'name="base" value="(\w+)"', page).group(1), page
+
+
+def test_two_reviewers_at_the_same_moment_end_in_one_state_with_both_in_the_timeline(server, reviewer_account):  # noqa: F811
+    """r12 (submitted): one reviewer approves while another returns it, both requests released together at the
+    real server (gunicorn's threads, SQLite, the drafts' directory lock). One wins; the other is refused with
+    the winner's action named; the file has the winner's state; the timeline has both."""
+    url, root = server
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("REPORTGEN_CONFIG", "REPORTGEN_STATE_DIR", "DJANGO_SETTINGS_MODULE")}
+    subprocess.run([sys.executable, "-m", "generator", "users", "add", "publicity2", "--role", "reviewer",
+                    "--password", PASSWORD], cwd=root, env=env, check=True, capture_output=True)
+    first, second = flow.Session(url, reviewer_account, PASSWORD), flow.Session(url, "publicity2", PASSWORD)
+    (base, page), (other_base, other_page) = _base(first, YEAR, "r12"), _base(second, YEAR, "r12")
+    assert base == other_base and "已提交" in page
+    approve, give_back = flow.at_once(
+        lambda: first.post(f"/r/{YEAR}/r12/review/approve", {"base": base}, token_from=page),
+        lambda: second.post(f"/r/{YEAR}/r12/review/return", {"base": base, "comment": "同时退回"},
+                            token_from=other_page))
+    statuses = sorted([approve[0], give_back[0]])
+    assert statuses == [200, 409], (approve[0], give_back[0])   # the winner is redirected to the review page (200)
+    text = (root / "reports_src" / str(YEAR) / "r12.md").read_text(encoding="utf-8")
+    won_approval = approve[0] == 200
+    assert ("status: 已审定" if won_approval else "status: 草稿") in text
+    loser_page = give_back[1] if won_approval else approve[1]
+    assert ("已审定" if won_approval else "草稿") in loser_page
+    timeline = first.get(f"/r/{YEAR}/r12/timeline/")[1]
+    kinds = re.findall(r'data-kind="(\w+)"', timeline)
+    assert ("approved" if won_approval else "returned") in kinds and "refused" in kinds
+
+
+def test_a_counselor_saving_while_a_reviewer_approves_loses_nothing(server, reviewer_account):  # noqa: F811
+    """r22 (submitted, 何永红's): the counselor saves an edit at the moment a reviewer approves the version both
+    opened. One of them is refused with a message saying what happened; the counselor's text comes back in the
+    refusal (nothing lost), and the file is one of the two versions, whole."""
+    url, root = server
+    path = root / "reports_src" / str(YEAR) / "r22.md"
+    reviewer, counselor = flow.Session(url, reviewer_account, PASSWORD), flow.Session(url, "何永红", PASSWORD)
+    base, page = _base(reviewer, YEAR, "r22")
+    counselor_page = counselor.get(f"/r/{YEAR}/r22/")[1]      # the editor open (its CSRF token at hand)
+    original = path.read_text(encoding="utf-8")
+    mine = original + "\n辅导员同时补充的一段。\n"
+    approve, save = flow.at_once(
+        lambda: reviewer.post(f"/r/{YEAR}/r22/review/approve", {"base": base}, token_from=page),
+        lambda: counselor.post(f"/r/{YEAR}/r22/save", {"text": mine, "base": base}, token_from=counselor_page))
+    assert sorted([approve[0], save[0]]) == [200, 409], (approve[0], save[0])
+    now = path.read_text(encoding="utf-8")
+    if approve[0] == 200:
+        import json
+
+        refusal = json.loads(save[1])
+        assert refusal["mine"] == mine and "已审定" in refusal["message"] and reviewer_account in refusal["message"]
+        assert now == original.replace("status: 已提交", "status: 已审定", 1)
+    else:
+        assert now == mine and "status: 已提交" in now
+        assert "refused" in re.findall(r'data-kind="(\w+)"', reviewer.get(f"/r/{YEAR}/r22/timeline/")[1])
