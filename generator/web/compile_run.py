@@ -14,6 +14,7 @@ Django is not loaded here: only the library API (`import generator`)."""
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import sys
@@ -62,17 +63,26 @@ def archive_name(year: str, preview: bool) -> str:
     return f"{year}-preview.zip" if preview else f"{year}.zip"
 
 
+class Replaced(Exception):
+    """An output is no longer the file the build wrote (another build, started since, replaced it)."""
+
+
 def _zip(directory: Path, out: Path, year: str, preview: bool, volume: dict | None, reports: list[dict]) -> str:
     """The year's outputs as this build left them, in one ZIP written atomically: `volume.pdf`, `volume.docx`,
-    `reports/<id>.pdf` … (stored, not deflated: PDF and DOCX are compressed already)."""
+    `reports/<id>.pdf` … (stored, not deflated: PDF and DOCX are compressed already). Each file is taken only if
+    it is still the one the manifest describes (the build's lock is released by now)."""
     name = archive_name(year, preview)
     temporary = directory / f".{name}.tmp"
+    members = [(entry, f"volume.{kind}") for kind, entry in sorted((volume or {}).get("outputs", {}).items())]
+    members += [(entry, f"reports/{report['id']}.{kind}") for report in reports
+                for kind, entry in sorted(report.get("outputs", {}).items())]
     with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_STORED) as archive:
-        for kind, entry in sorted((volume or {}).get("outputs", {}).items()):
-            archive.write(out / entry["path"], f"volume.{kind}")
-        for report in reports:
-            for kind, entry in sorted(report.get("outputs", {}).items()):
-                archive.write(out / entry["path"], f"reports/{report['id']}.{kind}")
+        for entry, member in members:
+            data = (out / entry["path"]).read_bytes()
+            if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+                temporary.unlink()
+                raise Replaced(entry["path"])
+            archive.writestr(member, data)
     os.replace(temporary, directory / name)
     return name
 
@@ -88,9 +98,10 @@ def run(directory: Path) -> int:
     job = json.loads((directory / "job.json").read_text(encoding="utf-8"))
     progress = FileProgress(directory / "progress.jsonl")
     year, preview = job["year"], job["preview"]
-    config = generator.load_config(Path(job["config"]))
+    config = generator.load_config(Path(job["config"])) if job.get("config") else generator.load_config()
     out = Path(job["out"]) if job.get("out") else config.output_dir
     started = time.monotonic()
+    _ = generator.translation(job.get("language")).gettext   # this compile's messages in its requester's language
     with generator.messages_in(job.get("language")):
         progress.event("checking")
         waiting = False
@@ -111,7 +122,13 @@ def run(directory: Path) -> int:
                 write_json(directory / "result.json", {"state": "error", "message": str(error)})
                 return 2
         manifest, volume, reports = _result_of(build, year)
-        archive = _zip(directory, out, year, preview, volume, reports)
+        try:
+            archive = _zip(directory, out, year, preview, volume, reports)
+        except Replaced as replaced:
+            write_json(directory / "result.json", {"state": "error", "message": _(
+                "{path} was replaced by another build before this compile could keep it; compile again.").format(
+                path=replaced)})
+            return 2
     failed = build.exit_status != 0
     write_json(directory / "result.json", {
         "state": "failed" if failed else "done", "exit_status": build.exit_status,

@@ -228,3 +228,21 @@ def test_a_compile_whose_process_was_killed_says_so(client_as, small_year):
         fcntl.flock(lock, fcntl.LOCK_UN)
     assert status["state"] == "gone"
     assert "汇编在完成前中止了" in reviewer.get(f"/compile/{YEAR}/{job}/").content.decode()
+
+
+def test_the_archive_takes_only_the_files_the_build_wrote(tmp_path):
+    """The build's lock is released before the ZIP is made: a file another build replaced since is not taken."""
+    from generator.web import compile_run
+
+    out = tmp_path / "output"
+    (out / YEAR).mkdir(parents=True)
+    (out / YEAR / "volume.pdf").write_bytes(b"the build's volume")
+    entry = {"path": f"{YEAR}/volume.pdf", "sha256": hashlib.sha256(b"the build's volume").hexdigest()}
+    volume = {"outputs": {"pdf": entry}}
+    name = compile_run._zip(tmp_path, out, YEAR, False, volume, [])
+    assert zipfile.ZipFile(tmp_path / name).read("volume.pdf") == b"the build's volume"
+    (out / YEAR / "volume.pdf").write_bytes(b"another build's volume")
+    (tmp_path / name).unlink()
+    with pytest.raises(compile_run.Replaced):
+        compile_run._zip(tmp_path, out, YEAR, False, volume, [])
+    assert list(tmp_path.iterdir()) == [out]
