@@ -177,3 +177,28 @@ def test_submit_comment_return_fix_resubmit_approve_compile_and_download(server,
     assert errors == [], "\n".join(errors)
     counselor_context.close()
     reviewer_context.close()
+
+
+def test_while_the_nightly_build_holds_the_lock_the_page_says_so_and_waits(server, browser):
+    import fcntl
+
+    url, root = server
+    errors: list[str] = []
+    context, page = _as(browser, url, REVIEWER, errors)
+    (root / "output").mkdir(exist_ok=True)
+    with (root / "output" / ".reportgen.lock").open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)   # as `reportgen build` holds it
+        page.goto(url + "/compile/2022/")
+        page.click("#compile")
+        page.wait_for_selector("#wait", timeout=60000)
+        assert "另一个构建正在运行" in page.inner_text("#compile-state")
+        _shot(page, "compile-04-locked")
+        page.click("#wait")
+        page.wait_for_selector("#compile-job[data-state=waiting]", timeout=60000)
+        assert "另一个构建" in page.inner_text("#compile-message")
+        _shot(page, "compile-05-waiting")
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    page.wait_for_selector("#downloads", timeout=300000)
+    assert "已完成。" in page.inner_text("#compile-state")
+    assert errors == [], "\n".join(errors)
+    context.close()
