@@ -164,7 +164,18 @@
     root.dataset.commentCount = String(comments.length);
     ReportComments.render($("comments"), comments, {
       messages, view, resolveUrl: root.dataset.resolve, canResolve: root.dataset.canResolve === "true",
-      onChange: (list) => { comments = list; if (lastResult) showDiagnostics(lastResult); else showComments(); }});
+      onChange: placeComments});
+  }
+
+  async function placeComments() {
+    // after a resolution: the comments placed again in the text as typed (the server's answer placed them in
+    // the saved file, whose lines may differ)
+    const asked = version;
+    const {status, data} = await post(root.dataset.commentsUrl, {text: view.state.doc.toString()});
+    if (status !== 200 || asked !== version) return;
+    comments = data.comments;
+    if (lastResult && lastResult.version === version) showDiagnostics(lastResult);
+    else showComments();
   }
 
   function schedulePreview() {
