@@ -106,6 +106,14 @@ def run_build(config: Config, *, progress=None, **options):
     return build(config, BuildRequest.of(**options), progress=progress)
 
 
+
+# --- Web compile (issue 17) -----------------------------------------------------------------------------------
+# A program following a build as it runs (the workspace's compile page) passes `run_build(config, progress=…)` an
+# object of its own with the methods of `Progress` (re-exported as `generator.Progress`): `start(total,
+# description)` once the drafts are checked, `advance(description)` as each report (its id) or volume is done,
+# `finish()`. The CLI's progress bar and its log lines are two such objects. `BuildLocked` says another build
+# (the nightly one, the CLI, another compile) holds the output directory's lock: wait, and call again.
+
 # --- Editing drafts held in memory (the web workspace's needs; each the same code the CLI uses) -------------
 
 class DraftChanged(ReportgenError):

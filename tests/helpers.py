@@ -24,3 +24,22 @@ def corpus_project(tmp_path: Path, ids: list[str], *, extra_config: str = "") ->
     for report_id in ids:
         shutil.copy(REPO / "reports_src" / "2022" / f"{report_id}.md", drafts)
     return root
+
+
+def volume_toc_and_start(pdf: bytes, title: str) -> tuple[int, int]:
+    """In a volume PDF: the page number its table of contents gives `title`, and the number printed on the page
+    where that report starts (its footer “— N —”)."""
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    pages = [re.sub(r"\s+", "", page.extract_text()) for page in PdfReader(io.BytesIO(pdf)).pages]
+    title = title.replace(" ", "")
+    toc_start = next(index for index, text in enumerate(pages) if text.startswith("目录"))
+    first_report = next(index for index, text in enumerate(pages) if index > toc_start and "课题单位" in text)
+    toc_number = int(re.search(re.escape(title) + r"\.+(\d+)", "".join(pages[toc_start:first_report])).group(1))
+    start = next(index for index in range(first_report, len(pages))
+                 if "课题单位" in pages[index] and title in pages[index])
+    printed = int(re.findall(r"—\s*(\d+)\s*—", pages[start])[-1])
+    return toc_number, printed

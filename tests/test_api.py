@@ -53,6 +53,29 @@ def test_build_runs_the_nightly_job_without_printing(tmp_path, capsys):
     assert capsys.readouterr() == ("", "")
 
 
+def test_build_reports_its_progress_report_by_report_then_the_volume(tmp_path):
+    """`run_build(progress=…)` with an object of the program's own (the workspace's compile page follows a build so)."""
+    class Recorder(generator.Progress):
+        def __init__(self):
+            self.events = []
+
+        def start(self, total, description):
+            self.events.append(("start", total))
+
+        def advance(self, description):
+            self.events.append(("advance", description))
+
+        def finish(self):
+            self.events.append(("finish",))
+
+    root = corpus_project(tmp_path, ["r02", "r03"])
+    recorder = Recorder()
+    generator.run_build(generator.load_config(root / "reportgen.toml"), jobs=1, years={"2022"}, progress=recorder)
+    assert recorder.events[0] == ("start", 3) and recorder.events[-1] == ("finish",)
+    steps = [event[1] for event in recorder.events[1:-1]]
+    assert sorted(steps[:2]) == ["r02", "r03"] and steps[2] == "2022年度汇编"
+
+
 # --- editing drafts in memory (the web workspace's functions) ----------------------------------------------
 
 def test_write_draft_refuses_a_file_changed_since_it_was_read(tmp_path):

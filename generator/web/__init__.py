@@ -10,6 +10,8 @@ append-only status transitions. Everything the workspace knows about drafts come
     drafts      a draft's file, its revisions and its checks, through the library API
     views       the pages and the JSON endpoints of the editor
     preview     the warm renderer pool
+    compile     compiling a year's volume (issue 17): pages, progress, downloads; compile_run runs the build
+                in a process of its own, its state in files under .reportgen/compiles/
     server      `reportgen serve`: migrate, then gunicorn
     users       `reportgen users import|add`
 """

@@ -40,5 +40,6 @@ def page_context(request) -> dict:
     from . import permissions
 
     return {"user": request.user, "roles": permissions.roles(request.user),
+            "may_compile": permissions.can_for_year(request.user, "compile"),
             "may_board": permissions.can(request.user, "board", ()),
             "may_audit": permissions.can(request.user, "audit", ())}

@@ -64,3 +64,17 @@ def require(user, action: str, counselors) -> None:
 def sees_all(user) -> bool:
     """Whether the report list shows every draft (reviewers, admins) or only the user's own."""
     return bool(roles(user) & {REVIEWER, ADMIN})
+
+
+# Actions on a whole year rather than one draft: compiling its volume (issue 17) and downloading what a compile
+# made (the volume, every report's files, the year's ZIP).
+FOR_YEAR = {"compile": {REVIEWER, ADMIN}}
+
+
+def can_for_year(user, action: str) -> bool:
+    return bool(roles(user) & FOR_YEAR.get(action, set()))
+
+
+def require_for_year(user, action: str) -> None:
+    if not can_for_year(user, action):
+        raise PermissionDenied(action)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
-from . import desk, views
+from . import compile as compiling, desk, views
 
 
 class ReportId:
@@ -37,6 +37,16 @@ workspace = [
     path("r/<int:year>/<report:report_id>/history/<int:number>/restore", views.restore_view, name="restore"),
     path("r/<int:year>/<report:report_id>/assets/", views.asset_upload_view, name="asset_upload"),
     path("r/<int:year>/<report:report_id>/assets/<str:name>", views.asset_view, name="asset"),
+    # compiling a year's volume (issue 17): generator/web/compile.py
+    path("compile/", compiling.index_view, name="compile_index"),
+    path("compile/<int:year>/", compiling.year_view, name="compile_year"),
+    path("compile/<int:year>/start", compiling.start_view, name="compile_start"),
+    path("compile/<int:year>/<str:job_id>/", compiling.job_view, name="compile_job"),
+    path("compile/<int:year>/<str:job_id>/status", compiling.status_view, name="compile_status"),
+    path("compile/<int:year>/<str:job_id>/volume.<str:kind>", compiling.volume_download_view, name="compile_volume"),
+    path("compile/<int:year>/<str:job_id>/reports/<report:report_id>.<str:kind>", compiling.report_download_view,
+         name="compile_report"),
+    path("compile/<int:year>/<str:job_id>/year.zip", compiling.archive_download_view, name="compile_archive"),
     *desk.urls(),   # the publicity desk (issue 17)
 ]
 

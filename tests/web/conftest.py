@@ -102,3 +102,32 @@ def client_as(accounts):
 @pytest.fixture
 def sources() -> Path:
     return PROJECT / "reports_src"
+
+
+@pytest.fixture
+def finished_compile():
+    """A finished compile of 2022 as `compile_run` leaves it (job, result, ZIP), made without building: for the
+    tests of who may see and download it."""
+    import json
+    import zipfile
+
+    from django.conf import settings
+
+    job_id = "2022-20260101T000000-abcdef"
+    directory = Path(settings.STATE_DIR) / "compiles" / job_id
+    directory.mkdir(parents=True)
+    (directory / "job.json").write_text(json.dumps({
+        "id": job_id, "year": "2022", "preview": False, "wait": False, "user": "publicity", "language": "zh_CN",
+        "config": None, "out": None, "started": "2026-01-01T00:00:00+00:00"}), encoding="utf-8")
+    with zipfile.ZipFile(directory / "2022.zip", "w") as archive:
+        for name in ("volume.pdf", "volume.docx", "reports/r01.pdf", "reports/r01.docx"):
+            archive.writestr(name, b"%PDF-1.7 " + name.encode())
+    outputs = {kind: {"path": f"2022/volume.{kind}", "sha256": "", "bytes": 0} for kind in ("pdf", "docx")}
+    (directory / "result.json").write_text(json.dumps({
+        "state": "done", "exit_status": 0, "archive": "2022.zip", "diagnostics": [],
+        "volume": {"year": "2022", "outputs": outputs, "pages": 3, "reports": [
+            {"id": "r01", "title": "标题", "start_page": 1}], "diagnostics": []},
+        "reports": [{"id": "r01", "year": "2022", "title": "标题", "status": "已审定", "result": "built",
+                     "outputs": outputs, "pages": 3, "diagnostics": []}]}), encoding="utf-8")
+    yield job_id
+    shutil.rmtree(directory)

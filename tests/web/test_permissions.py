@@ -14,6 +14,8 @@ from .conftest import OTHER, OWNER
 
 ROLES = (None, "owner", "other", "reviewer", "admin")
 LOGIN = 302  # not logged in: redirected to the login page
+STAFF_ONLY = {None: LOGIN, "owner": 403, "other": 403, "reviewer": 200, "admin": 200}
+COMPILED = "2022-20260101T000000-abcdef"   # conftest.finished_compile
 
 
 def _png(colour=(200, 30, 30)) -> bytes:
@@ -54,6 +56,17 @@ CASES = [
      {None: LOGIN, "owner": 200, "other": 403, "reviewer": 403, "admin": 200}),
     ("get", "/r/2022/r02/assets/r02-hazards.png", None,   # r02 names 王建国; its chart is his to read
      {None: LOGIN, "owner": 403, "other": 200, "reviewer": 200, "admin": 200}),
+    # compiling the year (issue 17): reviewers and admins only; COMPILED is `finished_compile`'s compile of 2022.
+    # Starting one (POST /compile/<year>/start) is in test_compile.py, which waits for the build it starts.
+    ("get", "/compile/", None, STAFF_ONLY),
+    ("get", "/compile/2022/", None, STAFF_ONLY),
+    ("get", f"/compile/2022/{COMPILED}/", None, STAFF_ONLY),
+    ("get", f"/compile/2022/{COMPILED}/status", None, STAFF_ONLY),
+    ("get", f"/compile/2022/{COMPILED}/volume.pdf", None, STAFF_ONLY),
+    ("get", f"/compile/2022/{COMPILED}/volume.docx", None, STAFF_ONLY),
+    ("get", f"/compile/2022/{COMPILED}/reports/r01.pdf", None, STAFF_ONLY),
+    ("get", f"/compile/2022/{COMPILED}/reports/r01.docx", None, STAFF_ONLY),
+    ("get", f"/compile/2022/{COMPILED}/year.zip", None, STAFF_ONLY),
 ]
 
 
@@ -94,7 +107,7 @@ def _upload(name, data):
 
 
 @pytest.mark.parametrize("method,url,data,expected", CASES, ids=[f"{c[0]} {c[1]}" for c in CASES])
-def test_every_url_for_every_role(client_as, sources, method, url, data, expected):
+def test_every_url_for_every_role(client_as, sources, finished_compile, method, url, data, expected):
     r02 = (sources / "2022" / "r02.md").read_text(encoding="utf-8")
     assert OTHER in r02.split("---")[1] and OWNER not in r02.split("---")[1]
     for role in ROLES:
