@@ -93,9 +93,9 @@ class FencedCodeProcessor(BlockProcessor):
         element = etree.SubElement(pre, "code")
         if language:
             element.set("class", f"language-{language}")
-        # Escaped as Python-Markdown stores every other code text (TreeCleanup decodes all of them alike).
-        if fence.indent:
+        if fence.indent:  # content lines lose up to the opening fence's indentation (CommonMark)
             code = "\n".join(fence.content(line) for line in code.split("\n"))
+        # Escaped as Python-Markdown stores every other code text (TreeCleanup decodes all of them alike).
         element.text = AtomicString(code_escape(code.rstrip("\n")))
 
 
