@@ -197,8 +197,9 @@ def _cmd_new(args, config: Config) -> int:
 
 def _cmd_import(args, config: Config) -> int:
     from generator.check.formats import format_text
-    from .importer import import_docx
     from generator.core.model import fails
+
+    from .importer import import_docx
 
     result = import_docx(args.file, config=config, year=args.year, report_id=args.report_id, out=args.out,
                          fix=args.fix)

@@ -30,7 +30,9 @@ def _versions() -> list[Finding]:
                 Finding("WeasyPrint", True, weasyprint.__version__),
                 Finding("python-docx", True, version("python-docx")),
                 Finding("Python-Markdown", True, markdown.__version__)]
-    from weasyprint.text.ffi import harfbuzz, harfbuzz_subset, pango
+    from generator.render._weasyprint_private import native_libraries
+
+    harfbuzz, harfbuzz_subset, pango = native_libraries()
 
     number = pango.pango_version()
     pango_version = f"{number // 10000}.{number // 100 % 100}.{number % 100}"

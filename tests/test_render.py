@@ -218,18 +218,16 @@ def test_parsed_trees_read_back_from_the_build_cache_are_the_trees_parsed(tmp_pa
     """Workers share parsed trees through the build cache: what they read back must be what parsing gives."""
     import xml.etree.ElementTree as etree
 
-    from generator.read.parse import keep_trees_in, markdown_tree
+    from generator.read.parse import markdown_tree
 
     from .conftest import REPO
 
     bodies = [VALID.read_text(encoding="utf-8")] + [path.read_text(encoding="utf-8")
                                                      for path in sorted((REPO / "reports_src" / "2022").glob("r*.md"))]
     for body in bodies:
-        with keep_trees_in(None):
-            parsed, notes = markdown_tree(body)
-        with keep_trees_in(tmp_path):
-            markdown_tree(body)  # parses and stores
-            stored, stored_notes = markdown_tree(body)  # reads back
+        parsed, notes = markdown_tree(body)
+        markdown_tree(body, store=tmp_path)  # parses and stores
+        stored, stored_notes = markdown_tree(body, store=tmp_path)  # reads back
         assert etree.tostring(stored) == etree.tostring(parsed)
         assert [(key, etree.tostring(item)) for key, item in stored_notes] == \
             [(key, etree.tostring(item)) for key, item in notes]

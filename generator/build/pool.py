@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from generator.core.i18n import current_language
 
+from . import _mp_private
+
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
@@ -60,32 +62,20 @@ def _ctrl_c_held():
 
 def stop_workers(executor: ProcessPoolExecutor) -> None:
     """Kill the executor's workers at once (an interrupted build must not wait for a layout to end), then let
-    it go. `ProcessPoolExecutor` offers no public way to do this before Python 3.14 (`terminate_workers`)."""
+    it go. `ProcessPoolExecutor` offers no public way to do this before Python 3.14 (`_mp_private.py`)."""
     _kill(executor)
     executor.shutdown(wait=True, cancel_futures=True)  # prompt now: its queues' semaphores are released
 
 
 def _kill(executor: ProcessPoolExecutor) -> None:
-    processes = getattr(executor, "_processes", None) or {}
-    for process in list(processes.values()):
-        try:
-            process.kill()
-        except (OSError, AttributeError):
-            pass
+    _mp_private.kill_workers(executor)
 
 
 def stop_fork_server() -> None:
     """Stop a fork server that no worker will fork from (a build with nothing to render): it may still be
     importing, and it holds this process's standard output and error open, so that a nightly job reading them
     would wait for it. A later `start` starts it again."""
-    server = forkserver._forkserver  # multiprocessing keeps its one fork server here; `_stop` reaps it
-    pid = getattr(server, "_forkserver_pid", None)
-    if pid is not None:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        server._stop()
+    _mp_private.stop_fork_server()
 
 
 class WorkerPool:

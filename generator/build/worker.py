@@ -7,13 +7,11 @@ returns bytes and diagnostics and writes no output (only the build stage does), 
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import gc
 import os
 import resource
 import signal
-import sys
 import threading
 import traceback
 from contextlib import contextmanager
@@ -57,17 +55,8 @@ def initialise(config: Config, language: str, *, limit_memory: bool = False) -> 
     _config = config
     set_language(language)
     if limit_memory:  # a worker process
-        atexit.register(_leave_quickly)
         limit = config.build.worker_memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
-def _leave_quickly() -> None:
-    """A worker has nothing to clean up once the pool lets it go, but tearing down an interpreter that holds
-    WeasyPrint's and python-docx's objects takes a third of a second, which the build would wait for."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
 
 
 def initialise_worker(config: Config, language: str, environment: dict[str, str], directory: str,

@@ -30,6 +30,7 @@ from generator.core.config import Config
 from generator.core.model import Document, Draft, Heading
 from generator.core.textnorm import CHARACTER_REFERENCE, decode_reference, join_soft_breaks, xml_safe
 
+from .fences import FenceScanner, opening_fence
 from .frontmatter import to_meta
 
 MARKDOWN_EXTENSIONS = ["tables", "footnotes", "sane_lists", "attr_list", "toc"]
@@ -48,7 +49,6 @@ ALLOWED_ATTRIBUTES = {
 RELATIVE_PATH = re.compile(r"^(?![a-zA-Z][a-zA-Z0-9+.-]*:)(?!/)(?!\\)\S")
 SAFE_LINK = re.compile(r"^(?:https?://|mailto:|#)", re.IGNORECASE)
 ALIGN = re.compile(r"text-align:\s*(left|right|center)")
-FENCE_OPEN = re.compile(r"^(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+-]*)[^\n]*$")
 ATX = re.compile(r"^(#{1,6})(?:[ \t]+(.*?))?[ \t#]*$")
 SETEXT = re.compile(r"^(=+|-+)[ \t]*$")
 # Python-Markdown's tree is made for its own serialiser: code text is stored HTML-escaped (`code_escape`), and
@@ -70,13 +70,12 @@ class FencedCodeProcessor(BlockProcessor):
     """Fenced code blocks as tree nodes (the stock extension stashes them as raw HTML strings)."""
 
     def test(self, parent, block):
-        return bool(FENCE_OPEN.match(block.split("\n", 1)[0]))
+        return opening_fence(block.split("\n", 1)[0]) is not None
 
     def run(self, parent, blocks):
         first = blocks.pop(0)
-        opening = FENCE_OPEN.match(first.split("\n", 1)[0])
-        fence, language = opening.group("fence"), opening.group("lang")
-        closing = re.compile(rf"^{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.M)
+        fence = opening_fence(first.split("\n", 1)[0])
+        language, closing = fence.language, fence.closing()
         lines = first.split("\n")[1:]
         collected = "\n".join(lines)
         while True:
@@ -94,6 +93,8 @@ class FencedCodeProcessor(BlockProcessor):
         element = etree.SubElement(pre, "code")
         if language:
             element.set("class", f"language-{language}")
+        if fence.indent:  # content lines lose up to the opening fence's indentation (CommonMark)
+            code = "\n".join(fence.content(line) for line in code.split("\n"))
         # Escaped as Python-Markdown stores every other code text (TreeCleanup decodes all of them alike).
         element.text = AtomicString(code_escape(code.rstrip("\n")))
 
@@ -350,19 +351,12 @@ def _parse_markdown(body: str) -> tuple[etree.Element, list[tuple[str, etree.Ele
 
 
 def scan_outline(body: str, first_line: int) -> tuple[Heading, ...]:
-    """Headings of the body with their source line: ATX and setext, outside fenced code blocks."""
+    """Headings of the body with their source line: ATX and setext, outside fenced code blocks (`fences`)."""
     headings = []
-    fence = None
+    fences = FenceScanner()
     previous = ""
     for number, line in enumerate(body.split("\n"), start=first_line):
-        stripped = line.strip()
-        if fence:
-            if stripped.startswith(fence) and set(stripped) <= {fence[0]}:
-                fence = None
-            previous = ""
-            continue
-        if opening := FENCE_OPEN.match(line):
-            fence = opening.group("fence")
+        if fences.in_code(line):
             previous = ""
             continue
         if line.startswith("#") and (match := ATX.match(line)):

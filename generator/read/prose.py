@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from generator.core.model import Draft
 from generator.core.textnorm import CHARACTER_REFERENCE
 
+from .fences import FenceScanner
+
 MASK = "\ue000"
 PRINTED_FIELDS = ("title", "summary")
-FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 HEADING = re.compile(r"^\s{0,3}(#{1,6})\s")
 # `{width=50%}`, `{#id .class}`: pandoc's and Python-Markdown's attribute lists (TXT413 reports them).
@@ -110,18 +111,13 @@ def lines_outside_code(draft: Draft) -> Iterator[tuple[int, str]]:
     """(line number, text) of the body's lines that are not code: neither inside a fenced code block (nor its
     fences) nor in an indented code block, at the top level or inside quotes and lists (as Python-Markdown reads
     them: a block after a blank line, indented by 4, or by 8 past the marker of the list it belongs to)."""
-    fence = None
+    fences = FenceScanner()
     code_indent = None  # the indentation of the indented code block being skipped
     list_indent = None  # the marker's indentation of the list the following blocks belong to
     after_blank = True
     quote_depth = 0  # lists and code blocks belong to the quote they are in
     for number, line in enumerate(draft.body.split("\n"), start=draft.body_line):
-        if fence:
-            if line.strip().startswith(fence) and set(line.strip()) <= {fence[0]}:
-                fence = None
-            continue
-        if match := FENCE.match(line):
-            fence = match.group(1)
+        if fences.in_code(line):  # a fence or its content (`fences`: as the tree and the outline read it)
             continue
         if not line.strip():
             after_blank = True

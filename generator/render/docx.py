@@ -26,7 +26,6 @@ from docx.opc.part import XmlPart
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Emu, Mm, Pt
-from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 from lxml import etree
 from PIL import Image
@@ -46,6 +45,8 @@ from generator.core.page import (
 from generator.core.textnorm import xml_safe
 from generator.core.typeset import role_lines
 
+from ._docx_private import document_body, p_element, section_element, tc_element, tr_element, write_package
+from ._docx_private import row_cells as _row_cells
 from .docx_styles import new_document
 
 HEADING_STYLES = {2: "Heading 1", 3: "Heading 2", 4: "Heading 3", 5: "Heading 4", 6: "Heading 4", 1: "Heading 1"}
@@ -126,10 +127,10 @@ class DocxWriter:
                 last.addprevious(element)
             else:
                 body.append(element)
-            paragraph = Paragraph(element, self.document._body)
+            paragraph = Paragraph(element, document_body(self.document))
         else:
             paragraph = container.add_paragraph()
-        style_new_paragraph(paragraph._p, self.style_ids[style])
+        style_new_paragraph(p_element(paragraph), self.style_ids[style])
         if text:
             self.add_text(paragraph, text, InlineFormat())
         return paragraph
@@ -138,7 +139,7 @@ class DocxWriter:
             fmt: InlineFormat | None = None) -> etree._Element:
         """Append a run built directly (python-docx finds each child's place by XPath: most of a volume's time).
         Children follow the schema order: rPr (rStyle, b, bCs, strike, vertAlign), then text and tabs."""
-        run = etree.SubElement(paragraph._p, W["r"])
+        run = etree.SubElement(p_element(paragraph), W["r"])
         if fmt is not None:
             style = "Code Char" if fmt.code else "Emphasis" if fmt.italic_style else style
         if style or (fmt and (fmt.bold or fmt.strike or fmt.superscript or fmt.subscript)):
@@ -163,7 +164,7 @@ class DocxWriter:
         """Text set in the given lines (`core/typeset.py`), a line break between each two."""
         for index, line in enumerate(lines):
             if index:
-                etree.SubElement(etree.SubElement(paragraph._p, W["r"]), W["br"])
+                etree.SubElement(etree.SubElement(p_element(paragraph), W["r"]), W["br"])
             self.run(paragraph, xml_safe(line))
 
     def start_section(self, *, odd_page: bool) -> object:
@@ -182,9 +183,9 @@ class DocxWriter:
         for header in (section.header, section.even_page_header):
             header.is_linked_to_previous = False
             paragraph = header.paragraphs[0]
-            paragraph._p.style = self.style_ids["Header"]
+            p_element(paragraph).style = self.style_ids["Header"]
             for run in list(paragraph.runs):
-                run._r.getparent().remove(run._r)
+                run.element.getparent().remove(run.element)
             self.run(paragraph, f"{self.config.brand.organisation}　{self.config.brand.header_text}", style="Report Label")
             self.run(paragraph, "　　" + title)
             _bottom_border(paragraph, self.config.brand.primary_colour)
@@ -201,14 +202,14 @@ class DocxWriter:
         for footer, alignment in footers:
             footer.is_linked_to_previous = False
             paragraph = footer.paragraphs[0]
-            paragraph._p.style = self.style_ids["Footer"]
+            p_element(paragraph).style = self.style_ids["Footer"]
             paragraph.alignment = alignment
             for run in list(paragraph.runs):
-                run._r.getparent().remove(run._r)
+                run.element.getparent().remove(run.element)
             self.run(paragraph, "— ")
-            add_field(paragraph._p, "PAGE", "1")
+            add_field(p_element(paragraph), "PAGE", "1")
             self.run(paragraph, " —")
-        sect_pr = section._sectPr
+        sect_pr = section_element(section)
         page_numbers = sect_pr.find(qn("w:pgNumType"))
         if page_numbers is None:
             page_numbers = OxmlElement("w:pgNumType")
@@ -231,15 +232,16 @@ class DocxWriter:
         if height not in self._logo_drawings:
             run = paragraph.add_run()
             run.add_picture(str(logo), height=height)
-            blip = run._r.find(".//" + qn("a:blip"))
-            self._logo_drawings[height] = (copy.deepcopy(run._r), paragraph.part.related_parts[blip.get(qn("r:embed"))])
+            blip = run.element.find(".//" + qn("a:blip"))
+            self._logo_drawings[height] = (copy.deepcopy(run.element),
+                                           paragraph.part.related_parts[blip.get(qn("r:embed"))])
             return True
         drawing, image_part = self._logo_drawings[height]
         run = copy.deepcopy(drawing)
         run.find(".//" + qn("a:blip")).set(qn("r:embed"), paragraph.part.relate_to(image_part, RT.IMAGE))
         self._drawing_ids += 1
         run.find(".//" + qn("wp:docPr")).set("id", str(self._drawing_ids))
-        paragraph._p.append(run)
+        p_element(paragraph).append(run)
         return True
 
     def set_core_properties(self, *, title: str, authors: list[str], subject: str, keywords: list[str],
@@ -260,17 +262,12 @@ class DocxWriter:
 
     def to_bytes(self, *, timestamp: dt.datetime) -> bytes:
         """The package, written once with fixed timestamps and attributes and python-docx's member order
-        ([Content_Types].xml first), through python-docx's own package writer steps."""
-        from docx.opc.pkgwriter import PackageWriter
-
+        ([Content_Types].xml first), through python-docx's own package writer steps (`_docx_private`)."""
         package = self.document.part.package
         for part in package.parts:
             part.before_marshal()
         members = _FixedZip(timestamp)
-        parts = list(package.parts)
-        PackageWriter._write_content_types_stream(members, parts)
-        PackageWriter._write_pkg_rels(members, package.rels)
-        PackageWriter._write_parts(members, parts)
+        write_package(members, package)
         return members.close()
 
     # ---- reports -------------------------------------------------------------------------------------
@@ -429,8 +426,9 @@ class DocxWriter:
                 cell = cells[column_index]
                 paragraph = cell.paragraphs[0]
                 align = cell_element.get("align")
-                style_new_paragraph(paragraph._p, self.style_ids["Table Heading" if is_header else "Table Text"],
-                                     align if align in ("center", "right") else None)
+                style_new_paragraph(p_element(paragraph),
+                                    self.style_ids["Table Heading" if is_header else "Table Text"],
+                                    align if align in ("center", "right") else None)
                 self.inline_children(paragraph, cell_element, InlineFormat())
                 if is_header:
                     _shade(cell, "F2E6E4")
@@ -517,7 +515,7 @@ class DocxWriter:
         text_element.set(qn("xml:space"), "preserve")
         run.append(text_element)
         hyperlink.append(run)
-        paragraph._p.append(hyperlink)
+        p_element(paragraph).append(hyperlink)
 
     def add_image(self, paragraph: Paragraph, src: str, *, max_width: Emu, max_height: Emu) -> None:
         """The image at its natural size (its DPI, 96 by default), scaled down to fit within `max_width` and
@@ -559,7 +557,7 @@ class DocxWriter:
         mark = OxmlElement("w:footnoteReference")
         mark.set(qn("w:id"), str(identifier))
         reference.append(mark)
-        paragraph._p.append(reference)
+        p_element(paragraph).append(reference)
 
     def _footnotes_part(self) -> _Footnotes:
         if self._footnotes is None:
@@ -637,7 +635,7 @@ def _with(fmt: InlineFormat, **changes) -> InlineFormat:
 
 def _number(paragraph: Paragraph, num_id: int, level: int) -> None:
     """Number a paragraph made by `DocxWriter.paragraph` (its pPr holds only pStyle, which numPr follows)."""
-    properties = paragraph._p.pPr
+    properties = p_element(paragraph).pPr
     numbering = etree.SubElement(properties, W["numPr"])
     etree.SubElement(numbering, W["ilvl"], {W["val"]: str(level)})
     etree.SubElement(numbering, W["numId"], {W["val"]: str(num_id)})
@@ -657,7 +655,7 @@ def add_field(parent, instruction: str, result: str) -> None:
 
 
 def _bottom_border(paragraph: Paragraph, colour: str, *, size: int = 6) -> None:
-    ppr = paragraph._p.get_or_add_pPr()
+    ppr = p_element(paragraph).get_or_add_pPr()
     border = parse_xml(f'<w:pBdr {nsdecls("w")}><w:bottom w:val="single" w:sz="{size}" w:space="1" '
                        f'w:color="{colour.lstrip("#")}"/></w:pBdr>')
     ppr.insert_element_before(border, "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap",
@@ -669,17 +667,17 @@ def _bottom_border(paragraph: Paragraph, colour: str, *, size: int = 6) -> None:
 
 
 def _shade(cell, colour: str) -> None:
-    properties = cell._tc.get_or_add_tcPr()
+    properties = tc_element(cell).get_or_add_tcPr()
     properties.append(parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="{colour}"/>'))
 
 
-def row_cells(table, row) -> list[_Cell]:
+def row_cells(table, row) -> list:
     """A row's cells without python-docx's `table.cell()`, which rebuilds the whole cell grid on every call."""
-    return [_Cell(tc, table) for tc in row._tr.tc_lst]
+    return _row_cells(table, row)
 
 
 def _repeat_header(row) -> None:
-    properties = row._tr.get_or_add_trPr()
+    properties = tr_element(row).get_or_add_trPr()
     properties.append(OxmlElement("w:tblHeader"))
 
 

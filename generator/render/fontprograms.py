@@ -13,7 +13,8 @@ their glyphs are found once, when it is laid out (`placeholder_fonts`), and kept
 volume of thirty units neither searches its thousands of objects nor reads a hundred width arrays again.
 
 This hooks two names inside `weasyprint.pdf.fonts` (`get_hb_object_data` and `Font.subset`) for the duration
-of a render only; `tests/test_render.py` checks that the hook still takes effect with the installed WeasyPrint.
+of a render only, through `_weasyprint_private.py`, the one module that touches WeasyPrint's private parts;
+`tests/test_private_hooks.py` checks their shape and `tests/test_render.py` that the hook still takes effect.
 A placeholder that cannot be resolved when embedding is an error, never a PDF with a missing font.
 """
 
@@ -33,6 +34,8 @@ import pikepdf
 import uharfbuzz
 
 from generator.core.i18n import _
+
+from ._weasyprint_private import face_table, fonts_hooked
 
 MAGIC = b"reportgen-deferred-font\n"
 DROPPED_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH", "PCLT", "SVG ")
@@ -81,19 +84,8 @@ def _postscript_name(name_table: bytes) -> str | None:
 
 
 def _placeholder(hb_face) -> bytes | None:
-    from weasyprint.text.ffi import ffi, harfbuzz
-
     def table(tag: bytes, *, read: bool = True) -> bytes | int:
-        """A table's bytes, or with `read=False` only its length (a CJK `CFF ` table is 16 MB)."""
-        blob = harfbuzz.hb_face_reference_table(hb_face, harfbuzz.hb_tag_from_string(tag, -1))
-        try:
-            if not read:
-                return harfbuzz.hb_blob_get_length(blob)
-            length = ffi.new("unsigned int *")
-            data = harfbuzz.hb_blob_get_data(blob, length)
-            return b"" if data == ffi.NULL else ffi.unpack(data, int(length[0]))
-        finally:
-            harfbuzz.hb_blob_destroy(blob)
+        return face_table(hb_face, tag, read=read)
 
     if any(table(tag, read=False) for tag in REWORKED_TABLES):
         return None
@@ -135,10 +127,11 @@ def is_placeholder(program: bytes) -> bool:
 @contextmanager
 def deferred_programs() -> Iterator[None]:
     """Within this block WeasyPrint embeds placeholders instead of font programs (see the module docstring)."""
-    from weasyprint.pdf import fonts
+    with fonts_hooked(_placeholder_data, _placeholder_subset):
+        yield
 
-    original_data, original_subset = fonts.get_hb_object_data, fonts.Font.subset
 
+def _placeholder_data(original_data):
     def object_data(hb_object, ot_color=None, glyph=None):
         if ot_color is None:
             placeholder = _placeholder(hb_object)
@@ -146,15 +139,15 @@ def deferred_programs() -> Iterator[None]:
                 return placeholder
         return original_data(hb_object, ot_color, glyph)
 
+    return object_data
+
+
+def _placeholder_subset(original_subset):
     def subset(self, to_unicode, hinting):
         if not is_placeholder(self.file_content):
             original_subset(self, to_unicode, hinting)
 
-    fonts.get_hb_object_data, fonts.Font.subset = object_data, subset
-    try:
-        yield
-    finally:
-        fonts.get_hb_object_data, fonts.Font.subset = original_data, original_subset
+    return subset
 
 
 # ---- when a PDF is finished: one subset per face -----------------------------------------------------------

@@ -23,6 +23,7 @@ from generator.core.model import Diagnostic, Document
 from generator.core.typeset import role_lines
 from generator.read.volume_source import VolumeSource
 
+from ._docx_private import p_element
 from .docx import DocxWriter, InlineFormat, add_field, row_cells, style_new_paragraph
 from .volume_pdf import TocEntry, VolumePdf, volume_fields
 
@@ -66,7 +67,7 @@ def _toc(writer: DocxWriter, entries: list[TocEntry], bookmarks: Bookmarks) -> N
         hyperlink = OxmlElement("w:hyperlink")
         hyperlink.set(qn("w:anchor"), bookmarks.name(entry.target))
         hyperlink.set(qn("w:history"), "1")
-        paragraph._p.append(hyperlink)
+        p_element(paragraph).append(hyperlink)
         hyperlink.append(writer.run(paragraph, f"{entry.text}\t"))
         bookmarks.page_ref(hyperlink, entry.target, entry.page)
 
@@ -112,14 +113,14 @@ def _add_toc_styles(writer: DocxWriter) -> None:
 
 
 def _outline(paragraph, level: int) -> None:
-    _set_level(paragraph._p, level)
+    _set_level(p_element(paragraph), level)
 
 
 def _front_title(writer: DocxWriter, text: str, bookmarks: Bookmarks | None = None, target: str = "") -> None:
     paragraph = writer.paragraph("Report Title", text)
     _outline(paragraph, 1)
     if bookmarks is not None:
-        bookmarks.mark(paragraph._p, target)
+        bookmarks.mark(p_element(paragraph), target)
 
 
 def render_volume_docx(config: Config, year: str, docs: list[Document], source: VolumeSource,
@@ -197,7 +198,7 @@ def render_volume_docx(config: Config, year: str, docs: list[Document], source: 
             if index == 0:
                 banner = writer.paragraph("Report Org Line", theme)
                 _outline(banner, 1)
-                bookmarks.mark(banner._p, f"theme-{view.anchor}")
+                bookmarks.mark(p_element(banner), f"theme-{view.anchor}")
             doc = docs_by_id[view.id]
             start = len(writer.document.element.body)
             writer.write_title_block(doc, view)
@@ -267,11 +268,12 @@ def _simple_table(writer: DocxWriter, header: list[str] | None, rows: list[list[
         cells = row_cells(table, row)
         for column, value in enumerate(values):
             paragraph = cells[column].paragraphs[0]
-            style_new_paragraph(paragraph._p, writer.style_ids["Table Heading" if is_header else "Table Text"])
+            style_new_paragraph(p_element(paragraph),
+                                writer.style_ids["Table Heading" if is_header else "Table Text"])
             if isinstance(value, PageRefs):
                 for number, (anchor, page) in enumerate(value.pages):
                     if number:
                         writer.run(paragraph, "，")
-                    bookmarks.page_ref(paragraph._p, anchor, page)
+                    bookmarks.page_ref(p_element(paragraph), anchor, page)
             else:
                 writer.add_text(paragraph, value, InlineFormat())

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
-from . import compile as compiling, desk, views
+from . import compile as compiling
+from . import desk, views
 
 
 class ReportId:

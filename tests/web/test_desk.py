@@ -59,8 +59,8 @@ def test_the_boards_overview_is_the_one_the_volume_prints(client_as, sources):
     sentence = re.search(r'id="overview-sentence">(.*?)<', page).group(1)
     config = generator.load_config(PROJECT / "reportgen.toml")
     registry = generator.load_registry(config.registry_path)
-    from generator.render.volume_pdf import overview_sentence   # the volume's own sentence, for the comparison
     from generator.read.registry import short_company_names
+    from generator.render.volume_pdf import overview_sentence  # the volume's own sentence, for the comparison
     from generator.render.volume_plan import overview
 
     approved = [generator.parse_text(path.read_text(encoding="utf-8"), path=path, config=config)

@@ -1,0 +1,57 @@
+"""The one module that touches private names of python-docx.
+
+python-docx's proxies (`Paragraph`, `_Cell`, `_Row`, `Section`, `Document`) keep their XML element in private
+attributes (`_p`, `_tc`, `_tr`, `_sectPr`, `_body`) and offer no public accessor for it, and its package writer
+writes a package only to a file or stream it opens itself (`PackageWriter.write`), whereas reportgen hands
+the writer's steps (`_write_content_types_stream`, `_write_pkg_rels`, `_write_parts`) a ZIP writer with fixed
+timestamps (`docx._FixedZip`), so that the same document always gives the same bytes. A row's cells are made
+as python-docx's private `_Cell`, without `table.cell()`, which rebuilds the whole grid on every call.
+
+`pyproject.toml` pins python-docx to the minor version the suite runs against, and
+`tests/test_private_hooks.py` fails loudly if any of these names changes shape. (A `Run`'s element is public:
+`run.element`.)
+"""
+
+from __future__ import annotations
+
+from docx.opc.pkgwriter import PackageWriter
+from docx.table import _Cell
+
+
+def p_element(paragraph):
+    """The `w:p` element of a python-docx `Paragraph`."""
+    return paragraph._p
+
+
+def tc_element(cell):
+    """The `w:tc` element of a table cell."""
+    return cell._tc
+
+
+def tr_element(row):
+    """The `w:tr` element of a table row."""
+    return row._tr
+
+
+def section_element(section):
+    """The `w:sectPr` element of a `Section`."""
+    return section._sectPr
+
+
+def document_body(document):
+    """The body (block-item container) of a `Document`: the parent python-docx gives the paragraphs it adds."""
+    return document._body
+
+
+def row_cells(table, row) -> list:
+    """A row's cells, one per `w:tc` element (a merged cell once)."""
+    return [_Cell(tc, table) for tc in row._tr.tc_lst]
+
+
+def write_package(writer, package) -> None:
+    """Write `package`'s members to `writer` (anything with `write(pack_uri, blob)`), in python-docx's order:
+    `[Content_Types].xml`, the package relationships, then each part and its relationships."""
+    parts = list(package.parts)
+    PackageWriter._write_content_types_stream(writer, parts)
+    PackageWriter._write_pkg_rels(writer, package.rels)
+    PackageWriter._write_parts(writer, parts)
