@@ -8,7 +8,8 @@ The publicity desk (issue 17): reviewers see the year's board, review submitted 
 return and approve them; the counselors named by a report (and reviewers) resolve its comments; the audit log is
 the admins'. A reviewer changes only the front matter that is theirs to decide (the status, through return and
 approve; the volume order, `volume_order`), never a counselor's text, unless given the Django permission
-`workspace.edit_counselor_text` explicitly (in /admin/, per user or group). The README's permissions table is this module written out."""
+`workspace.edit_counselor_text` explicitly (in /admin/, per user or group). The README's permissions table is
+this module written out."""
 
 from __future__ import annotations
 
