@@ -42,7 +42,7 @@ def _board_row(draft) -> dict:
     meta = draft.meta
     return {"draft": draft, "id": draft.report_id, "title": meta.title or draft.report_id,
             "company": meta.company or "", "theme": meta.theme or "", "counselors": list(meta.counselors or ()),
-            "status": draft.status, "errors": errors, "warnings": warnings,
+            "status": draft.status, "volume_order": meta.volume_order, "errors": errors, "warnings": warnings,
             "changed": latest.created if current else None,
             "changed_by": latest.author.username if current and latest.author else "",
             "mtime": dt.datetime.fromtimestamp(draft.path.stat().st_mtime, tz=dt.timezone.utc),

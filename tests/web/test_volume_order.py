@@ -54,6 +54,9 @@ def test_a_reviewer_sets_changes_and_clears_the_volume_order(client_as, sources)
     assert ("ordered", "volume_order: — → 2") in _events()
     page = reviewer.get("/r/2022/r01/review/?done=order").content.decode()
     assert "汇编排序已保存" in page and 'value="2"' in page and 'id="order-clear"' in page
+    board = reviewer.get("/desk/").content.decode()
+    row = board[board.index('<tr data-report="r01"'):]
+    assert '<span class="order"' in row[:row.index("</tr>")] and "#2" in row[:row.index("</tr>")]
 
     assert reviewer.post("/r/2022/r01/review/order", {"base": _hash(sources), "order": "3"}).status_code == 302
     assert _changed_lines(original, _text(sources)) == ["+ volume_order: 3"]
