@@ -14,7 +14,8 @@ Public API for programs that embed reportgen (none of it prints or exits; see `g
     read_text(path, config) -> (text, hash); write_draft(path, text, expected=hash) (atomic; DraftChanged)
     apply_fix(text, diagnostic) / fix_text(text, path=, config=) -> str            exactly `check --fix`'s edits
     new_draft_text(config, registry, report_id=, year=, ...) -> (path, text)       `reportgen new`'s scaffold
-    set_front_matter_value(text, key, value, path=, config=) -> str; list_drafts(config); translation(language)
+    set_front_matter_value(text, key, value, path=, config=, add=) -> str   add: a missing field; None: remove it
+    list_drafts(config); translation(language)
     with messages_in(language): …                                                   messages of one thread
   The review desk (issue 17):
     volume_overview(config, documents, registry) -> dict    the numbers and sentence the volume prints

@@ -209,12 +209,35 @@ def _yaml_scalar(value: str) -> str:
     return value if plain else "'" + value.replace("'", "''") + "'"
 
 
-def set_front_matter_value(text: str, key: str, value: str | list[str], *, path: Path, config: Config) -> str:
+def set_front_matter_value(text: str, key: str, value: str | list[str] | None, *, path: Path, config: Config,
+                           add: bool = False) -> str:
     """`text` with the value of front-matter field `key` replaced by `value` (a scalar, or a list written as a
     flow sequence `[a, b]`; quoted as YAML needs) and nothing else touched, not even a comment after it; raises
-    `ReportgenError` if the field is missing or its value does not stand on the key's line."""
+    `ReportgenError` if the field is missing or its value does not stand on the key's line.
+
+    With `add=True` a missing field is added as a line `key: value` at the end of the front matter; `value=None`
+    removes the field's line (nothing changes if there is none). Optional fields such as `volume_order` are set
+    and cleared so."""
     document = parse_text(text, path=path, config=config)
-    field_value = document.draft.fields.get(key)
+    draft = document.draft
+    field_value = draft.fields.get(key)
+    if (value is None or (add and field_value is None)) and not draft.front_matter_parsed:
+        raise ReportgenError(_("the front matter has no field “{key}” to change").format(key=key))
+    if value is None:
+        if field_value is None:
+            return text
+        if field_value.value_pos.line != field_value.key_pos.line or isinstance(field_value.value, (list, dict)):
+            raise ReportgenError(_("the front matter has no field “{key}” to change").format(key=key))
+        lines = text.split("\n")
+        del lines[field_value.key_pos.line - 1]
+        return "\n".join(lines)
+    if add and field_value is None:
+        lines = text.split("\n")
+        closing = draft.body_line - 2   # the index of the closing `---`
+        written = "[" + ", ".join(_yaml_scalar(item) for item in value) + "]" if isinstance(value, list) else \
+            _yaml_scalar(value)
+        lines.insert(closing, f"{key}: {written}")
+        return "\n".join(lines)
     if field_value is None or isinstance(field_value.value, dict) or \
             isinstance(field_value.value, list) != isinstance(value, list):
         raise ReportgenError(_("the front matter has no field “{key}” to change").format(key=key))

@@ -30,7 +30,8 @@ from .project import find_config
 FIELDS_REQUIRED_BY_DEFAULT = ("title", "year", "theme", "company", "counselors", "status", "submitted", "summary",
                               "keywords")
 # `short_title`: what the running header shows when the title is too long for its one line (FM125).
-KNOWN_FIELDS = FIELDS_REQUIRED_BY_DEFAULT + ("short_title",)
+# `volume_order`: a positive integer, set by reviewers on the desk; the volume places a theme's reports by it first.
+KNOWN_FIELDS = FIELDS_REQUIRED_BY_DEFAULT + ("short_title", "volume_order")
 SeverityName = Literal["error", "warning", "info", "off"]
 COLOUR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 PDF_NAME_PATTERN = r"^[\w.-]+\.pdf$"

@@ -143,6 +143,7 @@ class ReportMeta:
     submitted: dt.date | None = None
     summary: str | None = None
     keywords: tuple[str, ...] = ()
+    volume_order: int | None = None
     extra: tuple[tuple[str, str], ...] = ()
 
 

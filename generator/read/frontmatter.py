@@ -19,8 +19,10 @@ from generator.core.model import Draft, FieldValue, Position, ReportMeta
 from generator.core.textnorm import xml_safe
 
 YEAR = re.compile(r"^\d{4}$")
+WHOLE_NUMBER = re.compile(r"^[0-9]+$")
 TEXT_FIELDS = ("title", "short_title", "company", "summary")
 LIST_FIELDS = ("counselors", "keywords")
+INTEGER_FIELDS = ("volume_order",)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,16 @@ def _year(field: FieldValue) -> tuple[int | None, FieldProblem | None]:
     return int(field.value), None
 
 
+def _positive_integer(field: FieldValue) -> tuple[int | None, FieldProblem | None]:
+    """A whole number of at least 1, written in digits (`volume_order: 3`)."""
+    value = field.value.strip() if isinstance(field.value, str) else None
+    if value is None or not WHOLE_NUMBER.match(value) or int(value) < 1:
+        shown = repr(field.value) if isinstance(field.value, str) else _type_name(field.value)
+        return None, FieldProblem("FM107", _("field “{key}” must be a positive whole number such as 1, 2 or 3, "
+                                             "found {value}").format(key=field.key, value=shown), field.value_pos)
+    return int(value), None
+
+
 def _date(field: FieldValue) -> tuple[dt.date | None, FieldProblem | None]:
     if field.value is None or (isinstance(field.value, str) and not field.value.strip()):
         return None, FieldProblem("FM116", _("field “{key}” is empty").format(key=field.key), field.value_pos)
@@ -119,6 +131,8 @@ def convert_field(field: FieldValue, config: Config) -> tuple[Any, FieldProblem 
         return _choice(field, config.front_matter.statuses)
     if name in LIST_FIELDS:
         return _text_list(field)
+    if name in INTEGER_FIELDS:
+        return _positive_integer(field)
     return _text(field)
 
 

@@ -60,11 +60,18 @@ def overview(config: Config, docs: list[Document], short_names: dict[str, str]) 
                     matrix_themes=themes, matrix=matrix)
 
 
+def volume_position(doc: Document) -> tuple:
+    """Where a report stands within its theme: by `volume_order` (the reviewers' choice) first, the reports
+    without one after those with one, then by submission date, then by id."""
+    order = doc.meta.volume_order
+    return (order is None, order or 0, doc.meta.submitted or dt.date.max, doc.report_id)
+
+
 def theme_groups(config: Config, docs: list[Document]) -> list[tuple[str, list[Document]]]:
+    """The volume's reports by theme (in the configured order), each theme's in `volume_position` order."""
     groups = []
     for theme in config.ordered_themes:
-        members = sorted((doc for doc in docs if doc.meta.theme == theme),
-                         key=lambda doc: (doc.meta.submitted or dt.date.max, doc.report_id))
+        members = sorted((doc for doc in docs if doc.meta.theme == theme), key=volume_position)
         if members:
             groups.append((theme, members))
     return groups

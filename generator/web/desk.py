@@ -1,5 +1,6 @@
 """The publicity desk (issue 17): the year's board, the review page (source beside its PDF, comments anchored to
-lines, return and approve), the comments the editor shows, each report's timeline and the audit log.
+lines, return and approve, the volume order), the comments the editor shows, each report's timeline and the audit
+log.
 
 Drafts come from `drafts.open_draft` (permission asked there, as for every page), transitions and comments go
 through `workflow`; this module only turns requests into those calls and their results into pages."""
@@ -41,7 +42,7 @@ def _board_row(draft) -> dict:
     meta = draft.meta
     return {"draft": draft, "id": draft.report_id, "title": meta.title or draft.report_id,
             "company": meta.company or "", "theme": meta.theme or "", "counselors": list(meta.counselors or ()),
-            "status": draft.status, "errors": errors, "warnings": warnings,
+            "status": draft.status, "volume_order": meta.volume_order, "errors": errors, "warnings": warnings,
             "changed": latest.created if current else None,
             "changed_by": latest.author.username if current and latest.author else "",
             "mtime": dt.datetime.fromtimestamp(draft.path.stat().st_mtime, tz=dt.timezone.utc),
@@ -132,6 +133,8 @@ def _review_context(request, draft, error: str | None = None) -> dict:
             "can_approve": permissions.can(request.user, "approve", draft.counselors)
             and draft.status == submitted_status,
             "submitted_status": submitted_status,
+            "can_order": permissions.can(request.user, "order", draft.counselors),
+            "volume_order": _volume_order_text(draft),
             "transitions": drafts.report_row(draft).transitions.select_related("actor").order_by("-id")[:5]}
 
 
@@ -171,6 +174,30 @@ def return_view(request, year, report_id):
 def approve_view(request, year, report_id):
     """已提交 → 已审定, only without errors, only the version the reviewer looked at."""
     return _transition(request, year, report_id, workflow.APPROVE)
+
+
+def _volume_order_text(draft) -> str:
+    """The front matter's `volume_order` as written (even if invalid: the form shows what is there)."""
+    field = draft.document.draft.fields.get(workflow.VOLUME_ORDER) if draft.text is not None else None
+    return field.value.strip() if field is not None and isinstance(field.value, str) else ""
+
+
+@login_required
+@require_POST
+def order_view(request, year, report_id):
+    """Set (`order`: a whole number ≥ 1) or clear (`clear`, or an empty `order`) the report's volume order, on
+    the version the reviewer looked at (`base`)."""
+    draft = drafts.open_draft(request.user, year, report_id, "order")
+    value = "" if "clear" in request.POST else request.POST.get("order", "").strip()
+    try:
+        if value and not (value.isascii() and value.isdigit() and int(value) >= 1):
+            raise workflow.Refused(_("The volume order is a whole number of at least 1."))
+        workflow.set_volume_order(draft, user=request.user, expected=request.POST.get("base", ""),
+                                  order=int(value) if value else None)
+    except workflow.Refused as refusal:
+        fresh = drafts.read(year, report_id)
+        return _page(request, "review.j2", _review_context(request, fresh, str(refusal)), status=refusal.status)
+    return redirect(f"{_review_url(draft)}?done=order")
 
 
 # --- comments ---------------------------------------------------------------------------------------------
@@ -239,7 +266,8 @@ def _labels() -> dict[str, str]:
             Event.Kind.RESTORED: _("restored"), Event.Kind.EXTERNAL: _("changed outside the workspace"),
             Event.Kind.SUBMITTED: _("submitted"), Event.Kind.RETURNED: _("returned"),
             Event.Kind.APPROVED: _("approved"), Event.Kind.COMMENTED: _("commented"),
-            Event.Kind.RESOLVED: _("resolved a comment"), Event.Kind.REFUSED: _("refused")}
+            Event.Kind.RESOLVED: _("resolved a comment"), Event.Kind.ORDERED: _("changed the volume order"),
+            Event.Kind.REFUSED: _("refused")}
 
 
 def _events(queryset):
@@ -303,6 +331,7 @@ def urls() -> list:
         path("r/<int:year>/<report:report_id>/review/", review_view, name="review"),
         path("r/<int:year>/<report:report_id>/review/return", return_view, name="return"),
         path("r/<int:year>/<report:report_id>/review/approve", approve_view, name="approve"),
+        path("r/<int:year>/<report:report_id>/review/order", order_view, name="order"),
         path("r/<int:year>/<report:report_id>/comments", comments_view, name="comments"),
         path("r/<int:year>/<report:report_id>/comments/<int:number>/resolve", resolve_view, name="resolve"),
         path("r/<int:year>/<report:report_id>/timeline/", timeline_view, name="timeline"),

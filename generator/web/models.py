@@ -60,6 +60,7 @@ class Revision(AppendOnly):
         SUBMITTED = "submitted"
         EXTERNAL = "external"      # the file changed outside the workspace (CLI --fix, git, another editor)
         STATUS = "status"          # a status change made by a reviewer (issue 17)
+        ORDER = "order"            # the volume order set or cleared by a reviewer (issue 17)
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="revisions")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -130,6 +131,7 @@ class Event(AppendOnly):
         APPROVED = "approved"
         COMMENTED = "commented"
         RESOLVED = "resolved"
+        ORDERED = "ordered"        # the volume order set or cleared (the detail says which)
         REFUSED = "refused"
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")

@@ -7,8 +7,9 @@ an admin may do everything.
 The publicity desk (issue 17): reviewers see the year's board, review submitted reports, comment on their lines,
 return and approve them; the counselors named by a report (and reviewers) resolve its comments; the audit log is
 the admins'. A reviewer changes only the front matter that is theirs to decide (the status, through return and
-approve), never a counselor's text, unless given the Django permission `workspace.edit_counselor_text`
-explicitly (in /admin/, per user or group). The README's permissions table is this module written out."""
+approve; the volume order, `volume_order`), never a counselor's text, unless given the Django permission
+`workspace.edit_counselor_text` explicitly (in /admin/, per user or group). The README's permissions table is
+this module written out."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ ANY_DRAFT = {
     # the desk (issue 17); "board" and "audit" concern no one draft (asked with no counselors)
     "board": {REVIEWER, ADMIN}, "review": {REVIEWER, ADMIN}, "comment": {REVIEWER, ADMIN},
     "resolve": {REVIEWER, ADMIN}, "return": {REVIEWER, ADMIN}, "approve": {REVIEWER, ADMIN}, "audit": {ADMIN},
+    # the volume order (`volume_order`): the reviewers' to decide, never a counselor's through the desk (a
+    # counselor writing the field in their own text is an "edit" of their text, as any other)
+    "order": {REVIEWER, ADMIN},
 }
 OWN = {"view", "download", "history", "edit", "submit", "upload", "create", "resolve"}
 # A reviewer holding this Django permission may also change counselors' text (and insert images into it).

@@ -1,11 +1,13 @@
-"""Status transitions and comments: what the desk and the editor do to a report beyond saving its text.
+"""Status transitions, the volume order and comments: what the desk and the editor do to a report beyond saving
+its text.
 
 A transition (草稿 → 已提交 submit, 已提交 → 草稿 return, 已提交 → 已审定 approve) changes the front matter's
 `status` in the file through the draft-writing path (`drafts.save`: only if the file is still the version the
 actor looked at), and records the revision, the transition and its event in one database transaction; the
 e-mail goes out once that transaction has committed. A refused attempt (the file changed meanwhile: another
 reviewer acted first, the counselor saved) writes nothing and is recorded as a `refused` event, so the timeline
-shows both actions of a race and the file shows one consistent state."""
+shows both actions of a race and the file shows one consistent state. The volume order (`volume_order`, the
+reviewers' to decide) is set and cleared the same way, recorded as a revision and an `ordered` event."""
 
 from __future__ import annotations
 
@@ -59,6 +61,8 @@ def changed_since(report, base_hash: str) -> str:
             who=last.actor.username if last.actor else "?", old=last.from_status, new=last.to_status)
     newest = report.revisions.select_related("author").first()
     who = newest.author.username if newest and newest.author else _("someone outside the workspace")
+    if newest is not None and newest.kind == Revision.Kind.ORDER:
+        return _("{who} changed its volume order meanwhile.").format(who=who)
     return _("{who} changed its text meanwhile.").format(who=who)
 
 
@@ -106,6 +110,48 @@ def change_status(draft, *, user, action: str, expected: str, comment: str = "")
         refuse(draft, user, action, message)
         raise Refused(message, 409) from None
     return Done(revision, moved)
+
+
+# --- the volume order -------------------------------------------------------------------------------------
+
+VOLUME_ORDER = "volume_order"
+ORDER = "order"
+
+
+def set_volume_order(draft, *, user, expected: str, order: int | None) -> Revision:
+    """Set (`order` ≥ 1) or clear (`None`) the front matter's `volume_order` of `draft`, looked at by `user` at
+    version `expected`: the same path as a status change (only that line of the file changes, written only if
+    the file is still that version), the revision and its event recorded in one transaction; raises `Refused`."""
+    if order is not None and order < 1:
+        raise Refused(_("The volume order is a whole number of at least 1."))
+    if expected != draft.content_hash:
+        message = _("The report changed since you opened it; nothing was done.") + " " + \
+            changed_since(drafts.report_row(draft), expected)
+        refuse(draft, user, ORDER, message)
+        raise Refused(message, 409)
+    field = (draft.document.draft.fields if draft.text is not None else {}).get(VOLUME_ORDER)
+    old = field.value.strip() if field is not None and isinstance(field.value, str) else None
+    new = None if order is None else str(order)
+    if old == new:
+        raise Refused(_("The volume order is already {order}; nothing was done.").format(order=new) if new else
+                      _("The report has no volume order; nothing was done."))
+    try:
+        text = generator.set_front_matter_value(draft.text, VOLUME_ORDER, new, path=draft.path,
+                                                config=drafts.config(), add=True)
+    except generator.ReportgenError as error:
+        raise Refused(str(error)) from None
+    detail = f"{VOLUME_ORDER}: {old or '—'} → {new or '—'}"
+    try:
+        with transaction.atomic():
+            revision = drafts.save(draft, text, user=user, expected=expected, kind=Revision.Kind.ORDER)
+            Event.objects.create(report=revision.report, actor=user, kind=Event.Kind.ORDERED, revision=revision,
+                                 detail=detail)
+    except generator.DraftChanged:
+        message = _("The report changed since you opened it; nothing was done.") + " " + \
+            changed_since(drafts.report_row(draft), expected)
+        refuse(draft, user, ORDER, message)
+        raise Refused(message, 409) from None
+    return revision
 
 
 def last_return(draft) -> Transition | None:

@@ -78,6 +78,14 @@ def _submitted(sources):
     return _base(sources)
 
 
+def _unordered(sources):
+    """r01 without a volume order (each role's request starts from that state) and the hash to act on."""
+    path = sources / "2022" / "r01.md"
+    path.write_text("".join(line for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
+                            if not line.startswith("volume_order:")), encoding="utf-8")
+    return _base(sources)
+
+
 # The publicity desk (issue 17): the README's permissions table, row by row
 DESK_CASES = [
     ("get", "/desk/", None, {None: LOGIN, "owner": 403, "other": 403, "reviewer": 200, "admin": 200}),
@@ -89,6 +97,8 @@ DESK_CASES = [
     ("post", "/r/2022/r01/review/return", lambda s: {"base": _submitted(s), "comment": "请修改。"},
      {None: LOGIN, "owner": 403, "other": 403, "reviewer": 302, "admin": 302}),
     ("post", "/r/2022/r01/review/approve", lambda s: {"base": _submitted(s)},
+     {None: LOGIN, "owner": 403, "other": 403, "reviewer": 302, "admin": 302}),
+    ("post", "/r/2022/r01/review/order", lambda s: {"base": _unordered(s), "order": "2"},
      {None: LOGIN, "owner": 403, "other": 403, "reviewer": 302, "admin": 302}),
     ("post", "/r/2022/r01/comments", lambda s: {"body": "意见", "first_line": "3", "last_line": "4", "base": _base(s)},
      {None: LOGIN, "owner": 403, "other": 403, "reviewer": 200, "admin": 200}),
