@@ -21,6 +21,7 @@ from generator.render.volume_plan import theme_groups
 
 from .helpers import corpus_project
 
+
 def _field(value) -> FieldValue:
     return FieldValue("volume_order", value, Position(12, 1), Position(12, 15))
 

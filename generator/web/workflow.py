@@ -11,6 +11,8 @@ reviewers' to decide) is set and cleared the same way, recorded as a revision an
 
 from __future__ import annotations
 
+import re
+import time
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -49,13 +51,21 @@ def _steps() -> dict[str, tuple[str, str]]:
     return {SUBMIT: (draft, submitted), RETURN: (submitted, draft), APPROVE: (submitted, approved)}
 
 
-def changed_since(report, base_hash: str) -> str:
-    """What happened to the report since its version `base_hash`, in words (for a refusal's message)."""
+def changed_since(report, base_hash: str, current_text: str | None = None) -> str:
+    """What happened to the report since its version `base_hash`, in words (for a refusal's message). A status
+    change writes the file inside its transaction, a moment before it commits its record: when the file in
+    `current_text` already shows another status than the base version, the record is waited for (briefly)."""
     base = report.revisions.filter(content_hash=base_hash).order_by("-id").first()
     later = report.transitions.select_related("actor")
     if base is not None:
         later = later.filter(revision_id__gt=base.pk)
     last = later.order_by("-id").first()
+    if last is None and base is not None and current_text is not None \
+            and _status_line(base.text) != _status_line(current_text):
+        deadline = time.monotonic() + 3
+        while last is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            last = later.order_by("-id").first()
     if last is not None:
         return _("{who} changed its status from “{old}” to “{new}” meanwhile.").format(
             who=last.actor.username if last.actor else "?", old=last.from_status, new=last.to_status)
@@ -64,6 +74,11 @@ def changed_since(report, base_hash: str) -> str:
     if newest is not None and newest.kind == Revision.Kind.ORDER:
         return _("{who} changed its volume order meanwhile.").format(who=who)
     return _("{who} changed its text meanwhile.").format(who=who)
+
+
+def _status_line(text: str) -> str | None:
+    match = re.search(r"^status:(.*)$", text, flags=re.M)
+    return match.group(1).strip() if match else None
 
 
 def refuse(draft, user, action: str, message: str) -> None:
