@@ -22,6 +22,7 @@ Public API for programs that embed reportgen (none of it prints or exits; see `g
   The Word importer (generator/importer/):
     diagnostic(code, path, message, line=, col=) -> Diagnostic; required_section(title, config) -> section or None
     translate(message) -> str                          a face's own message in the current language
+    apply_severity(diagnostics, config) -> [Diagnostic]   `[check.severity]` applied, sorted, as check does
 """
 
 __version__ = "0.1.0"
@@ -39,7 +40,7 @@ _API = {
     "Progress": "build.run",   # run_build(progress=…): see "Web compile (issue 17)" in api.py
     "volume_overview": "api",   # review desk (issue 17)
     # Word import (issue 18)
-    "diagnostic": "api", "required_section": "api", "translate": "api",
+    "diagnostic": "api", "required_section": "api", "translate": "api", "apply_severity": "api",
 }
 
 
@@ -59,5 +60,5 @@ __all__ = [
     "set_front_matter_value", "translation", "list_drafts", "messages_in", "Progress",
     "volume_overview",   # review desk (issue 17)
     # Word import (issue 18)
-    "diagnostic", "required_section", "translate",
+    "diagnostic", "required_section", "translate", "apply_severity",
 ]

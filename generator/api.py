@@ -325,6 +325,14 @@ def required_section(title: str, config: Config):
     return None
 
 
+def apply_severity(diagnostics, config: Config) -> list[Diagnostic]:
+    """The configuration's `[check.severity]` overrides applied (`off` drops a diagnostic), sorted by file, line
+    and column: as `check` does, for faces with findings of their own (the importer's IMP7xx)."""
+    from generator.check.engine import apply_severity as apply
+
+    return apply(diagnostics, config)
+
+
 def translate(message: str) -> str:
     """`message` (English, as written in the code) in the current language (the CLI's `--lang`, the thread's
     `messages_in`), from reportgen's catalog: for faces that have messages of their own."""

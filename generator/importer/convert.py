@@ -173,22 +173,8 @@ def convert_docx(data: bytes, *, name: str, config, year: int, report_id: str | 
         else:
             line = 1 if note.block < 0 else block_lines.get(note.block, block_lines["end"]) + note.offset
         diagnostics.append(generator.diagnostic(note.code, path, note.message, line=line))
-    return ImportedDraft(path=path, text=text, images=images, diagnostics=_with_overrides(diagnostics, config),
+    return ImportedDraft(path=path, text=text, images=images, diagnostics=generator.apply_severity(diagnostics, config),
                          source_name=file_name)
-
-
-def _with_overrides(diagnostics: list, config) -> list:
-    """`[check.severity]` of the configuration applies to the importer's codes too (`IMP709 = "off"`)."""
-    import dataclasses
-
-    overrides = config.check.severity
-    kept = []
-    for item in diagnostics:
-        override = overrides.get(item.code) or overrides.get(item.name)
-        if override == "off":
-            continue
-        kept.append(dataclasses.replace(item, severity=generator.Severity[override.upper()]) if override else item)
-    return kept
 
 
 def _heading_plan(blocks, facts, config) -> int:
