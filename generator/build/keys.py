@@ -52,9 +52,9 @@ def dependencies(config: Config) -> Dependencies:
                     for role, families in sorted(config.brand.font_families().items()) for family in families))
 
 
-def _fonts_digest(config: Config) -> str:
+def _fonts_digest(depends: Dependencies) -> str:
     parts = []
-    for role, family, face in dependencies(config).fonts:
+    for role, family, face in depends.fonts:
         if face:
             stat = face.path.stat()
             parts.append(f"{role}:{family}:{face.path}:{face.index}:{stat.st_size}:{int(stat.st_mtime)}")
@@ -66,11 +66,12 @@ def _fonts_digest(config: Config) -> str:
 def environment_key(config: Config) -> str:
     """The part of every key that does not depend on one draft: with `report_key` and `volume_key`, the one list
     of what an output depends on."""
+    depends = dependencies(config)  # looked up once: fontconfig's faces and the brand files
     data = {
         "config": config.model_dump(mode="json"),
-        "brand_files": [sha256_file(path) if path.is_file() else None for path in dependencies(config).brand_files],
+        "brand_files": [sha256_file(path) if path.is_file() else None for path in depends.brand_files],
         "templates": _templates_digest(config.templates_dir),
-        "fonts": _fonts_digest(config),
+        "fonts": _fonts_digest(depends),
         "versions": tool_versions(),
         "language": current_language(),
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
