@@ -33,6 +33,7 @@ bench: setup
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	$(BIN)/python benchmarks/check_1000.py
 	$(BIN)/python benchmarks/build.py
+	$(BIN)/python benchmarks/scale.py
 	$(BIN)/python benchmarks/import_30_pages.py
 
 setup: system-deps $(VENV)/.installed

@@ -25,71 +25,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
+from procmem import timed
+
 REPO = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))  # every figure is the median of this many runs (memory: the worst)
-
-
-def _children(pid: int) -> list[int]:
-    """Child processes of `pid`, from /proc/<pid>/task/*/children (cheap: no scan of all of /proc)."""
-    found = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as handle:
-                found.extend(int(child) for child in handle.read().split())
-    except OSError:
-        pass
-    return found
-
-
-def _tree_memory(pid: int) -> tuple[int, int]:
-    """Resident memory (bytes) of a process and all its descendants: the sum of their RSS, and of their PSS (in
-    which a page shared by several processes, such as the code a fork server's workers inherit, counts once)."""
-    rss = pss = 0
-    stack = [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            with open(f"/proc/{current}/smaps_rollup") as handle:
-                for line in handle:
-                    if line.startswith("Rss:"):
-                        rss += int(line.split()[1]) * 1024
-                    elif line.startswith("Pss:"):
-                        pss += int(line.split()[1]) * 1024
-        except OSError:
-            pass
-        stack.extend(_children(current))
-    return rss, pss
-
-
-def timed(command: list[str], cwd: Path, *, memory: bool = False) -> tuple[float, tuple[int, int],
-                                                                           subprocess.CompletedProcess]:
-    """Wall time, and with `memory` the peak resident memory of the process tree as (RSS sum, PSS sum), sampled
-    every 20 ms."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = (0, 0)
-    done = threading.Event()
-
-    def sample():
-        nonlocal peak
-        while not done.is_set():
-            rss, pss = _tree_memory(process.pid)
-            peak = (max(peak[0], rss), max(peak[1], pss))
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    if memory:
-        sampler.start()
-    stdout, stderr = process.communicate()
-    done.set()
-    if memory:
-        sampler.join()
-    elapsed = time.perf_counter() - started
-    return elapsed, peak, subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def approved_markdown(root: Path) -> str:
@@ -162,9 +104,11 @@ def main() -> int:
         # Memory in runs of their own: reading every process's memory map 50 times a second costs CPU, which
         # would slow the timed runs.
         root = fresh_project(Path(directory), "project-memory")
-        _elapsed, (results["cold_peak"], results["cold_peak_pss"]), cold = timed(build, root, memory=True)
+        _elapsed, peak, cold = timed(build, root, memory=True)
+        results["cold_peak"], results["cold_peak_pss"] = peak.rss, peak.pss
         assert cold.returncode == 0, cold.stderr
-        _elapsed, (results["pandoc_pdf_peak"], _pss), done = timed(pandoc_pdf, root, memory=True)
+        _elapsed, peak, done = timed(pandoc_pdf, root, memory=True)
+        results["pandoc_pdf_peak"] = peak.rss
         assert done.returncode == 0, done.stderr
     results.update({key: statistics.median(values) for key, values in samples.items()})
 
