@@ -117,9 +117,11 @@ def timed(command: list[str], cwd: Path, *, memory: bool = False, profile: bool 
                 one_rss, one_pss = _process_memory(pid)
                 rss, pss = rss + one_rss, pss + one_pss
                 if profile:
-                    role = roles.get(pid) or roles.setdefault(pid, _role(pid, roles.get(parent, "")))
-                    previous = peak.processes.get(pid, (role, 0))[1]
-                    peak.processes[pid] = (role, max(previous, one_pss))
+                    role = roles.get(pid) or _role(pid, roles.get(parent, ""))
+                    if role in ("worker", "fork server", "resource tracker", "main"):
+                        roles[pid] = role  # final; another name may be a process not yet past its exec
+                    if role != "gone":
+                        peak.processes[pid] = (role, max(peak.processes.get(pid, (role, 0))[1], one_pss))
             peak.rss, peak.pss = max(peak.rss, rss), max(peak.pss, pss)
             time.sleep(interval)
 

@@ -620,3 +620,43 @@ def test_a_process_forked_from_the_command_ends_on_sigterm(tmp_path):
         "print(os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM)\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=20)
     assert result.stdout.strip() == "True", result.stdout + result.stderr
+
+
+def test_a_worker_retires_after_its_quota_and_a_fresh_one_takes_over(tmp_path, monkeypatch, capsys):
+    """Workers are recycled (`pool.TASKS_PER_WORKER`): each of these, after two tasks. Every retired worker is
+    replaced (the build ends, with no worker waited for in vain), and the outputs are those of a build whose
+    workers live to its end."""
+    import threading
+
+    from generator.build import _mp_private, pool
+
+    root = corpus_project(tmp_path, IDS)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1671494400")
+    code, out, _err = _build(root, "--out", str(tmp_path / "long-lived"), monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, out
+    executors, workers, done = [], set(), threading.Event()
+    original = _mp_private.recycling_executor
+
+    def recording(**options):
+        executors.append(original(**options))
+        return executors[-1]
+
+    def watch():
+        while not done.is_set():
+            for executor in list(executors):
+                workers.update(dict(executor._processes or {}))
+            time.sleep(0.005)
+
+    monkeypatch.setattr(pool, "TASKS_PER_WORKER", 2)
+    monkeypatch.setattr(_mp_private, "recycling_executor", recording)
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        code, out, _err = _build(root, "--out", str(tmp_path / "recycled"), monkeypatch=monkeypatch, capsys=capsys)
+    finally:
+        done.set()
+        watcher.join()
+    assert code == 0, out
+    # 2 warm-ups, 3 reports and the volume's PDF and Word tasks, two per worker: at least 4 workers in turn.
+    assert len(executors) == 1 and len(workers) >= 4
+    assert _files(tmp_path / "recycled") == _files(tmp_path / "long-lived")

@@ -206,3 +206,35 @@ def test_the_suite_uses_a_user_cache_of_its_own():
 
     assert "reportgen-test-cache-" in str(user_cache_dir())
     assert not str(user_cache_dir()).startswith(str(Path.home() / ".cache"))
+
+
+def test_many_drafts_checked_in_workers_are_remembered_and_not_checked_again(tmp_path, monkeypatch,
+                                                                            project_config, project_registry):
+    """The build's check memo serves the forked path too: a draft unchanged since is not checked again, and its
+    diagnostics are those a full check finds."""
+    from generator.build.store import CheckMemo
+    from generator.check import engine as check_module
+
+    paths = sorted(RULE_FIXTURES.glob("*.md"))[:3]
+    full = check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=1)[1]
+    monkeypatch.setattr(check_module, "PARALLEL_MINIMUM", 2)
+    memo_path = tmp_path / "_check.json"
+    first = check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=2,
+                                     memo=CheckMemo(memo_path, "salt"))[1]
+    assert first == full
+    checked = tmp_path / "checked"  # a file: the forked workers check too
+    original = check_module.check_document
+
+    def counted(doc, ctx):
+        with checked.open("a", encoding="utf-8") as handle:
+            handle.write(f"{doc.path.name}\n")
+        return original(doc, ctx)
+
+    monkeypatch.setattr(check_module, "check_document", counted)
+    second = check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=2,
+                                      memo=CheckMemo(memo_path, "salt"))[1]
+    assert not checked.exists() and second == full
+    third = check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=2,
+                                     memo=CheckMemo(memo_path, "another salt"))[1]
+    assert sorted(checked.read_text(encoding="utf-8").split()) == sorted(path.name for path in paths)
+    assert third == full

@@ -5,6 +5,7 @@ test (and its pin in pyproject.toml) before anything else, since the build may o
 from __future__ import annotations
 
 import ast
+import os
 import inspect
 import re
 import textwrap
@@ -72,6 +73,30 @@ def test_process_pool_executor_keeps_its_workers_where_mp_private_looks():
         for worker in workers:
             worker.join(timeout=10)
             assert worker.exitcode is not None and worker.exitcode < 0
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def test_a_recycling_executor_replaces_every_worker_that_retires_at_its_quota():
+    """`_mp_private.recycling_executor` overrides `_adjust_process_count`, which the executor calls (from
+    `submit`, and before CPython's fix of gh-115634 from its manager thread when a worker retired) and which
+    reads `_idle_worker_semaphore`, `_processes`, `_max_workers` and calls `_spawn_process`. Ten tasks for one
+    worker retiring after two: without the override, Python 3.11 waits forever after the second."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from generator.build import _mp_private
+
+    for name in ("_adjust_process_count", "_spawn_process"):
+        assert callable(getattr(ProcessPoolExecutor, name))
+    executor = _mp_private.recycling_executor(max_workers=1, mp_context=get_context("forkserver"),
+                                              max_tasks_per_child=2)
+    try:
+        assert executor._max_workers == 1 and isinstance(executor._processes, dict)
+        assert hasattr(executor._idle_worker_semaphore, "acquire")
+        futures = [executor.submit(os.getpid) for _task in range(10)]
+        pids = [future.result(timeout=60) for future in futures]
+        assert len(set(pids)) == 5
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
 

@@ -1,11 +1,14 @@
 """The one module that touches private names of Python's `multiprocessing` and `concurrent.futures`.
 
-The build needs two things the standard library offers no public way to do (before Python 3.14):
+The build needs three things the standard library offers no public way to do (before Python 3.14):
 - stop the fork server (`multiprocessing.forkserver._forkserver`, its `_forkserver_pid` and `_stop()`): a build
   with nothing to render, or an interrupted one, must not leave it importing the renderers while it holds the
   command's standard output and error open;
 - kill a `ProcessPoolExecutor`'s workers at once (`_processes`; Python 3.14 has `terminate_workers`/
-  `kill_workers`, used when present).
+  `kill_workers`, used when present);
+- replace a worker that retired at its task quota (`max_tasks_per_child`) even when the executor believes an idle
+  worker is left: Python 3.11 to 3.13.9 count idle workers wrongly and then start no replacement, until no
+  worker is left and the build waits forever (CPython gh-115634; `RecyclingExecutor`).
 
 `pyproject.toml` pins `requires-python` to the versions the suite runs against, and
 `tests/test_private_hooks.py` fails loudly if any of these names changes shape.
@@ -55,3 +58,18 @@ def stop_fork_server() -> None:
         except ProcessLookupError:
             pass
         server._stop()
+
+
+def recycling_executor(**options) -> ProcessPoolExecutor:
+    """A `ProcessPoolExecutor` whose workers each retire after `max_tasks_per_child` tasks and are replaced at
+    once: below its number of workers it always starts one (the fix of CPython gh-115634, for the versions
+    without it; it only starts workers sooner where that fix is in)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    class RecyclingExecutor(ProcessPoolExecutor):
+        def _adjust_process_count(self):
+            self._idle_worker_semaphore.acquire(blocking=False)  # a token that may be stale: never trusted
+            if len(self._processes) < self._max_workers:
+                self._spawn_process()
+
+    return RecyclingExecutor(**options)

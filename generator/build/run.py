@@ -40,6 +40,7 @@ from .store import (
     OutputLock,
     cached_volume_outputs,
     check_memo_path,
+    file_identity,
     intact,
     read_report_record,
     remove_temporaries,
@@ -102,7 +103,8 @@ def _reusable(record: ReportRecord, out: Path, targets: dict[str, Path]) -> bool
     cached = read_report_record(_record_path(out, record.doc))
     if cached is None or cached["key"] != record.key or set(cached["outputs"]) != set(targets):
         return False
-    if not all(intact(target, cached["outputs"][kind]) for kind, target in targets.items()):
+    seen = cached.get("identity") if isinstance(cached.get("identity"), dict) else {}
+    if not all(intact(target, cached["outputs"][kind], seen.get(kind)) for kind, target in targets.items()):
         return False
     record.outputs, record.pages, record.units = cached["outputs"], cached["pages"], cached["units"]
     # What rendering reported (a refused image, a character no configured font has) still holds for the outputs.
@@ -286,7 +288,8 @@ def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats
                                                             for item in output.diagnostics):
         record.result = "failed"
         return
-    for kind, target in _outputs_for(record.doc, out, formats).items():
+    written = _outputs_for(record.doc, out, formats)
+    for kind, target in written.items():
         atomic_write(target, blobs[kind])
         record.outputs[kind] = {"path": relative_to_project(target, out), "sha256": sha256_bytes(blobs[kind]),
                                 "bytes": len(blobs[kind])}
@@ -295,7 +298,8 @@ def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats
     atomic_write(_record_path(out, record.doc), json.dumps(
         {"key": record.key, "outputs": record.outputs, "pages": record.pages, "units": record.units,
          "diagnostics": [item.to_json() for item in rendering],
-         "draft": record.doc.draft.digest, "environment": environment}, indent=1).encode())
+         "draft": record.doc.draft.digest, "environment": environment,
+         "identity": {kind: file_identity(target) for kind, target in written.items()}}, indent=1).encode())
 
 
 def _keep_previous_reports(manifest: dict, previous_path: Path) -> None:

@@ -132,9 +132,22 @@ def read_report_record(path: Path) -> dict | None:
     return cached
 
 
-def intact(target: Path, entry: dict) -> bool:
-    """Whether `target` is still exactly the file recorded in `entry` (path, size, SHA-256)."""
+def intact(target: Path, entry: dict, seen: object = None) -> bool:
+    """Whether `target` is still exactly the file recorded in `entry` (path, size, SHA-256). Given `seen`, the
+    file's `file_identity` when the build wrote it, a file that still has it is that file, untouched since
+    (no write, rename or copy leaves a file its inode, size, modification and change times): it is not read."""
+    if seen is not None and seen == file_identity(target) and seen[0] == entry["bytes"]:
+        return True
     return target.is_file() and target.stat().st_size == entry["bytes"] and sha256_file(target) == entry["sha256"]
+
+
+def file_identity(path: Path) -> list[int] | None:
+    """Size, modification and change times (ns) and inode of a file, None if it is not one."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino] if path.is_file() else None
 
 
 

@@ -92,22 +92,33 @@ PARALLEL_MINIMUM = 200  # below this, starting workers costs more than it saves
 _worker_context: CheckContext | None = None
 
 
-def _check_one(path: Path, ctx: CheckContext, memo: CheckResults | None = None) -> tuple[Document | None, list[Diagnostic]]:
+def _check_one(path: Path, ctx: CheckContext, memo: CheckResults | None = None,
+               doc: Document | None = None) -> tuple[Document | None, list[Diagnostic]]:
     try:
-        doc = parse(read_draft(path, max_bytes=ctx.config.check.max_draft_bytes, within=ctx.config.root),
-                    ctx.config)
+        doc = doc or _read(path, ctx)
     except Exception as error:
         log.debug("reading %s failed", path, exc_info=True)
         return None, [diagnostic("INT901", path, (1, 1), _("internal error while reading: {error}").format(
             error=f"{type(error).__name__}: {error}"))]
-    memo_key = memo.key(doc, ctx) if memo is not None else ""
-    if memo is not None and (cached := memo.get(doc, memo_key)) is not None:
-        return doc, cached
     found = check_document(doc, ctx)
     if memo is not None:
-        memo.put(doc, memo_key, found)
+        memo.put(doc, memo.key(doc, ctx), found)
     forget(doc)
     return doc, found
+
+
+def _read(path: Path, ctx: CheckContext) -> Document:
+    return parse(read_draft(path, max_bytes=ctx.config.check.max_draft_bytes, within=ctx.config.root), ctx.config)
+
+
+def _remembered(path: Path, ctx: CheckContext, memo: CheckResults) -> tuple[Document | None, list[Diagnostic] | None]:
+    """A draft as read, with the diagnostics it had when the memo's run checked it if it is unchanged since (None
+    to check it; no document when it cannot even be read: `_check_one` reports that)."""
+    try:
+        doc = _read(path, ctx)
+    except Exception:  # noqa: BLE001 - checked, and reported, as any other draft
+        return None, None
+    return doc, memo.get(doc, memo.key(doc, ctx))
 
 
 def _check_chunk(paths: list[Path]) -> list[tuple[Document | None, list[Diagnostic]]]:
@@ -121,23 +132,31 @@ def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_
 
     Many drafts are checked in forked worker processes (`jobs`, default: the number of cores); the corpus-wide
     rules then run once over all documents in this process. With a `memo` (the build's), drafts checked before
-    and unchanged since are not checked again (in this process; the forked path always checks). The years'
+    and unchanged since are not checked again: only the others are (forked when they are many). The years'
     `_volume.md` drafts, as read and checked, are left in `volume_sources` (year -> Draft or None).
     """
     global _worker_context
     ctx = CheckContext(config=config, registry=registry, whole_corpus=whole_corpus)
     jobs = jobs or os.cpu_count() or 1
-    results: list[tuple[Document | None, list[Diagnostic]]]
-    if jobs > 1 and len(paths) >= PARALLEL_MINIMUM and "fork" in multiprocessing.get_all_start_methods():
+    results: dict[int, tuple[Document | None, list[Diagnostic]]] = {}
+    read: dict[int, Document | None] = {}
+    if memo is not None:  # drafts unchanged since the memo's run are not checked again
+        for index, path in enumerate(paths):
+            doc, known = _remembered(path, ctx, memo)
+            if known is not None:
+                results[index] = (doc, known)
+            read[index] = doc
+    unknown = [index for index in range(len(paths)) if index not in results]
+    if jobs > 1 and len(unknown) >= PARALLEL_MINIMUM and "fork" in multiprocessing.get_all_start_methods():
         _warm_caches(config)
         _worker_context = ctx
-        size = max(1, len(paths) // (jobs * 4))
-        chunks = [paths[index:index + size] for index in range(0, len(paths), size)]
+        size = max(1, len(unknown) // (jobs * 4))
+        chunks = [[paths[index] for index in unknown[start:start + size]] for start in range(0, len(unknown), size)]
         # Closed and joined, not terminated (what `with Pool()` does on leaving): terminating races with a worker
         # still taking its next task from the queue, and could leave this process waiting for it forever.
         pool = multiprocessing.get_context("fork").Pool(jobs)
         try:
-            results = [item for chunk in pool.map(_check_chunk, chunks) for item in chunk]
+            checked = [item for chunk in pool.map(_check_chunk, chunks) for item in chunk]
             pool.close()
         except BaseException:
             pool.terminate()
@@ -145,10 +164,16 @@ def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_
         finally:
             pool.join()
         _worker_context = None
+        for index, (doc, found) in zip(unknown, checked):
+            results[index] = (doc, found)
+            if memo is not None and doc is not None:
+                memo.put(doc, memo.key(doc, ctx), found)
     else:
-        results = [_check_one(path, ctx, memo) for path in paths]
-        if memo is not None:
-            memo.save()
+        for index in unknown:
+            results[index] = _check_one(paths[index], ctx, memo, read.get(index))
+    if memo is not None:
+        memo.save()
+    results = [results[index] for index in range(len(paths))]
     documents = [doc for doc, _found in results if doc is not None]
     found = [item for _doc, items in results for item in items]
     found.extend(check_corpus(documents, ctx))
