@@ -107,6 +107,14 @@ def run_build(config: Config, *, progress=None, **options):
 
 
 
+def build_running(config: Config) -> str | None:
+    """The process id of the build now writing to the configured output directory, or None if none is: a
+    program can say so before it starts a build that would wait for it (`run_build` raises `BuildLocked`)."""
+    from generator.build.store import lock_holder
+
+    return lock_holder(config.output_dir)
+
+
 # --- Web compile (issue 17) -----------------------------------------------------------------------------------
 # A program following a build as it runs (the workspace's compile page) passes `run_build(config, progress=…)` an
 # object of its own with the methods of `Progress` (re-exported as `generator.Progress`): `start(total,

@@ -66,6 +66,21 @@ class OutputLock:
         self.handle.close()
 
 
+def lock_holder(output: Path) -> str | None:
+    """The process id of the build holding `output`'s lock ("?" if it wrote none), or None when no build does;
+    takes nothing (a probe with a shared, non-blocking lock)."""
+    try:
+        handle = (output / LOCK).open("r")
+    except FileNotFoundError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return handle.read().strip() or "?"
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
+
 def remove_temporaries(directory: Path) -> None:
     """Temporary files of writes that did not finish (a build holding the lock is the only writer): reportgen's
     own only (`is_temporary`, and anything in its `.cache`); another program's `.part.tmp` is not ours."""
