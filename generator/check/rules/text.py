@@ -7,7 +7,9 @@ never reported or changed. Fixes are offered only where the replacement is unamb
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -77,10 +79,43 @@ def _segments(doc: Document) -> list[Segment]:
     return memo(doc, "prose_segments", lambda d: prose_segments(d.draft))
 
 
+def _prose(doc: Document) -> tuple[str, list[int]]:
+    """The document's prose segments joined by newlines (no segment holds one), and where each starts in it."""
+    def join(d: Document) -> tuple[str, list[int]]:
+        starts, position = [], 0
+        for segment in _segments(d):
+            starts.append(position)
+            position += len(segment.text) + 1
+        return "\n".join(segment.text for segment in _segments(d)), starts
+
+    return memo(doc, "prose_text", join)
+
+
+@lru_cache(maxsize=64)
+def _multiline(source: str, flags: int) -> re.Pattern:
+    return re.compile(source, flags | re.M)
+
+
+def _segments_matching(doc: Document, *patterns) -> list[Segment]:
+    """The prose segments (in order) in which one of `patterns` may match, for the rule's own search of each
+    segment to run there only: found by one search of the whole prose per pattern (a rule searched each of a
+    draft's ≈ 70 segments, and most find nothing). The segments are joined by newlines, which none holds, and
+    searched with `^` and `$` at every line. A pattern given here matches no newline, or at least never holds its
+    first character twice (RAW_HTML's `<`), and its lookarounds decide at a newline as at a segment's edge: so a
+    match of the whole starts wherever the search of a segment alone finds one."""
+    segments = _segments(doc)
+    text, starts = _prose(doc)
+    found: set[int] = set()
+    for pattern in patterns:
+        for match in _multiline(pattern.pattern, pattern.flags).finditer(text):
+            found.add(bisect_right(starts, match.start()) - 1)
+    return [segments[index] for index in sorted(found)]
+
+
 @rule("TXT401")
 def pinyin_gloss_artifact(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     """A Han character followed by a parenthesised pinyin gloss, as web converters leave (創(chuàng))."""
-    for segment in _segments(doc):
+    for segment in _segments_matching(doc, PINYIN_GLOSS):
         for match in PINYIN_GLOSS.finditer(segment.text):
             if not any(mark in match.group(1) for mark in TONED):
                 continue
@@ -96,6 +131,11 @@ def wrong_script(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     converter = _converter(ctx.config.text.script)
     whitelist = [word for word in ctx.config.text.script_whitelist if word]
     expected = _("Simplified") if ctx.config.text.script == "simplified" else _("Traditional")
+    prose = _prose(doc)[0]
+    for word in whitelist:
+        prose = prose.replace(word, MASK * len(word)) if "\n" not in word else prose  # (no segment holds one)
+    if converter.convert(prose) == prose:
+        return  # one conversion of the whole prose, not one per segment: no dictionary word holds a newline
     for segment in _segments(doc):
         text = segment.text
         for word in whitelist:
@@ -121,7 +161,7 @@ def wrong_script(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
 @rule("TXT403")
 def halfwidth_punctuation(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     """Half-width punctuation (, ; : ? ! . and parentheses) inside Chinese sentences."""
-    for segment in _segments(doc):
+    for segment in _segments_matching(doc, HALF_PUNCT, HALF_PARENS):
         for match in HALF_PUNCT.finditer(segment.text):
             mark = match.group(1) or "."
             yield diagnostic("TXT403", doc.path, _at(doc, segment, match.start()), _(
@@ -139,7 +179,7 @@ def halfwidth_punctuation(doc: Document, ctx: CheckContext) -> Iterator[Diagnost
 @rule("TXT411")
 def ascii_quotes(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     """ASCII double quotes around Chinese text instead of “”."""
-    for segment in _segments(doc):
+    for segment in _segments_matching(doc, ASCII_QUOTES):
         for match in ASCII_QUOTES.finditer(segment.text):
             yield diagnostic("TXT411", doc.path, _at(doc, segment, match.start()), _(
                 "ASCII quotes around Chinese text; use “”"),
@@ -175,7 +215,7 @@ def cjk_latin_spacing(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     policy = ctx.config.text.cjk_latin_spacing
     if policy == "ignore":
         return
-    for segment in _segments(doc):
+    for segment in _segments_matching(doc, SPACE_HAN_LATIN if policy == "forbid" else NO_SPACE_HAN_LATIN):
         if policy == "forbid":
             for match in SPACE_HAN_LATIN.finditer(segment.text):
                 if CAPTION_LABEL.search(segment.text, 0, match.start()) or \
@@ -196,7 +236,7 @@ def cjk_latin_spacing(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
 @rule("TXT405")
 def repeated_punctuation(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     """The same Chinese punctuation mark twice or more in a row (。。 ，，)."""
-    for segment in _segments(doc):
+    for segment in _segments_matching(doc, REPEATED):
         for match in REPEATED.finditer(segment.text):
             yield diagnostic("TXT405", doc.path, _at(doc, segment, match.start()), _(
                 "“{marks}” repeats a punctuation mark").format(marks=match.group(0)),
@@ -206,7 +246,7 @@ def repeated_punctuation(doc: Document, ctx: CheckContext) -> Iterator[Diagnosti
 @rule("TXT406")
 def fullwidth_alphanumeric(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     """Full-width digits and Latin letters (１２３ ＡＢＣ) instead of half-width ones."""
-    for segment in _segments(doc):
+    for segment in _segments_matching(doc, FULLWIDTH_ALNUM):
         for match in FULLWIDTH_ALNUM.finditer(segment.text):
             half = unicodedata.normalize("NFKC", match.group(0))
             yield diagnostic("TXT406", doc.path, _at(doc, segment, match.start()), _(
@@ -217,7 +257,7 @@ def fullwidth_alphanumeric(doc: Document, ctx: CheckContext) -> Iterator[Diagnos
 @rule("TXT407")
 def space_between_han(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     """A stray space between two Chinese characters, or next to Chinese punctuation."""
-    for segment in _segments(doc):
+    for segment in _segments_matching(doc, SPACE_HAN, SPACE_CJK_PUNCT):
         for match in SPACE_HAN.finditer(segment.text):
             if segment.role.startswith("heading:") and not strip_numbering(
                     segment.text[: match.start()].replace(MASK, "")):
@@ -232,7 +272,7 @@ def space_between_han(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
 @rule("TXT408")
 def invisible_character(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     """Zero-width characters, bidirectional overrides and ideographic spaces where a normal space belongs."""
-    for segment in _segments(doc):
+    for segment in _segments_matching(doc, ZERO_WIDTH, BIDI, IDEOGRAPHIC_SPACE):
         text = segment.text
         for match in ZERO_WIDTH.finditer(text):
             yield diagnostic("TXT408", doc.path, _at(doc, segment, match.start()), _(
