@@ -27,8 +27,11 @@ from generator.read.prose import ATTRIBUTE_LIST, CODE_SPAN, MASK, PRINTED_FIELDS
 from ..registry import rule
 
 TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
-PINYIN_GLOSS = LazyPattern(rf"(?<=[{HAN}])[(（]([a-zü{TONED}]{{1,7}})[)）]")
-HALF_PUNCT = LazyPattern(rf"(?<=[{HAN}）”])([,;:?!])[ \t]*(?=[^ \t{MASK}]|$)|(?<=[{HAN}])\.(?=[ \t]*$)")
+# Patterns start with the character they report, and look behind it afterwards: a search then skips to the few
+# places where that character stands, instead of trying a lookbehind (over the Han ranges) at every position.
+PINYIN_GLOSS = LazyPattern(rf"[(（](?<=[{HAN}][(（])([a-zü{TONED}]{{1,7}})[)）]")
+HALF_PUNCT = LazyPattern(
+    rf"[,;:?!.](?:(?<=[{HAN}）”]([,;:?!]))[ \t]*(?=[^ \t{MASK}]|$)|(?<=[{HAN}]\.)(?=[ \t]*$))")
 HALF_PARENS = LazyPattern(rf"\(([^()\n{MASK}]*[{HAN}][^()\n{MASK}]*)\)")
 ASCII_QUOTES = LazyPattern(rf'"([^"\n{MASK}]*[{HAN}][^"\n{MASK}]*)"')
 FULL_PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", ".": "。"}
@@ -37,19 +40,20 @@ FULLWIDTH_ALNUM = LazyPattern(r"[０-９Ａ-Ｚａ-ｚ]+")
 # Spaces between Chinese characters or punctuation, also when emphasis or strikethrough marks stand between the
 # space and a Han character (`就能 **免费领取** 这份`; not `_`, which does not emphasise inside Chinese words). A
 # bold lead-in sentence ending in punctuation (`**一是……。** 正文`) keeps its space, by convention.
-SPACE_HAN = LazyPattern(  # `(?=[ \t])` first: a position that is no space fails before the five lookbehinds
-    rf"(?=[ \t])(?:(?<=[{CJK}])|(?<=[{HAN}]\*)|(?<=[{HAN}]\*\*)|(?<=[{HAN}]\*\*\*)|(?<=[{HAN}]~~))"
-    rf"[ \t]+(?=[{CJK}]|(?:\*{{1,3}}|~~)[{HAN}])")
+SPACE_HAN = LazyPattern(  # the space first: a position that is no space fails before the five lookbehinds
+    rf"[ \t](?:(?<=[{CJK}][ \t])|(?<=[{HAN}]\*[ \t])|(?<=[{HAN}]\*\*[ \t])|(?<=[{HAN}]\*\*\*[ \t])"
+    rf"|(?<=[{HAN}]~~[ \t]))[ \t]*(?=[{CJK}]|(?:\*{{1,3}}|~~)[{HAN}])")
 # A space before Chinese closing punctuation or after opening punctuation, next to Latin text or code
 # (`系统123 。`, `（ ERP）`); between CJK characters SPACE_HAN reports it.
 CJK_CLOSING = "，。、；：？！）》」』】〕〉"
 CJK_OPENING = "（《「『【〔〈"
 SPACE_CJK_PUNCT = LazyPattern(
-    rf"(?=[ \t])(?:(?<=[^\s{CJK}*~])[ \t]+(?=[{CJK_CLOSING}])|(?<=[{CJK_OPENING}])[ \t]+(?=[^\s{CJK}*~]))")
+    rf"[ \t](?:(?<=[^\s{CJK}*~][ \t])[ \t]*(?=[{CJK_CLOSING}])|(?<=[{CJK_OPENING}][ \t])[ \t]*(?=[^\s{CJK}*~]))")
 # Latin letters and digits, with the signs written after numbers (50%, 90°, 5‰); a code span (masked) counts
 # as Latin text when its first or last character is (see `_code_span_is_latin`).
 LATIN_AFTER = "A-Za-z0-9%°‰"
-SPACE_HAN_LATIN = LazyPattern(rf"(?<=[{HAN}])[ \t]+(?=[A-Za-z0-9{MASK}])|(?<=[{LATIN_AFTER}{MASK}])[ \t]+(?=[{HAN}])")
+SPACE_HAN_LATIN = LazyPattern(rf"[ \t](?:(?<=[{HAN}][ \t])[ \t]*(?=[A-Za-z0-9{MASK}])"
+                              rf"|(?<=[{LATIN_AFTER}{MASK}][ \t])[ \t]*(?=[{HAN}]))")
 NO_SPACE_HAN_LATIN = LazyPattern(rf"(?<=[{HAN}])(?=[A-Za-z0-9{MASK}])|(?<=[{LATIN_AFTER}{MASK}])(?=[{HAN}])")
 LATIN_CHAR = LazyPattern("[A-Za-z0-9]")
 ZERO_WIDTH = LazyPattern("[\u200b\u200c\u200d\u2060\ufeff]")
