@@ -25,6 +25,7 @@ from generator.core.textnorm import CJK, HAN, LazyPattern, decode_reference
 from generator.read.prose import ATTRIBUTE_LIST, CODE_SPAN, MASK, PRINTED_FIELDS, Segment, prose_segments
 
 from ..registry import rule
+from .limits import body_lines
 
 TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 # Patterns start with the character they report, and look behind it afterwards: a search then skips to the few
@@ -80,7 +81,7 @@ def _converter(script: str) -> opencc.OpenCC:
 
 
 def _segments(doc: Document) -> list[Segment]:
-    return memo(doc, "prose_segments", lambda d: prose_segments(d.draft))
+    return memo(doc, "prose_segments", lambda d: prose_segments(d.draft, body_lines(d)))
 
 
 def _prose(doc: Document) -> tuple[str, list[int]]:
@@ -309,9 +310,9 @@ def invisible_character(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic
 @rule("TXT409")
 def xml_invalid_character(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     """Control characters that PDF and Word cannot hold (NUL, vertical tab, form feed, U+FFFE…)."""
-    lines = doc.draft.text.split("\n")
     offset = 0
-    for number, line in enumerate(lines, start=1):
+    # Line by line only if there is one: most drafts have none, found by one search (none is a newline).
+    for number, line in enumerate(doc.draft.text.split("\n") if CONTROL.search(doc.draft.text) else (), start=1):
         for match in CONTROL.finditer(line):
             yield diagnostic("TXT409", doc.path, (number, match.start() + 1), _(
                 "control character U+{code:04X} cannot be printed; it is replaced by a space").format(
