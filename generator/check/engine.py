@@ -123,7 +123,8 @@ def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_
     """Read, parse and check drafts; the documents and every diagnostic, sorted.
 
     Many drafts are checked in forked worker processes (`jobs`, default: the number of cores); the corpus-wide
-    rules then run once over all documents in this process. With a `memo` (the build's), drafts checked before
+    rules then run once over all documents in this process (the word cuts of titles measured for the running
+    header are kept in the user cache, once a worker). With a `memo` (the build's), drafts checked before
     and unchanged since are not checked again (in this process; the forked path always checks). The years'
     `_volume.md` drafts, as read and checked, are left in `volume_sources` (year -> Draft or None).
     """
