@@ -18,6 +18,7 @@ from generator.core.config import Config
 from generator.core.diagnostics import diagnostic
 from generator.core.i18n import _
 from generator.core.model import Diagnostic, Document, Severity
+from generator.core.typeset import keep_words  # the word cuts of titles that did not fit the running header
 from generator.read.parse import parse
 from generator.read.reader import read_draft
 from generator.read.registry import Registry
@@ -111,7 +112,9 @@ def _check_one(path: Path, ctx: CheckContext, memo: CheckResults | None = None) 
 
 
 def _check_chunk(paths: list[Path]) -> list[tuple[Document | None, list[Diagnostic]]]:
-    return [_check_one(path, _worker_context) for path in paths]
+    results = [_check_one(path, _worker_context) for path in paths]
+    keep_words()
+    return results
 
 
 def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_corpus: bool,
@@ -120,7 +123,8 @@ def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_
     """Read, parse and check drafts; the documents and every diagnostic, sorted.
 
     Many drafts are checked in forked worker processes (`jobs`, default: the number of cores); the corpus-wide
-    rules then run once over all documents in this process. With a `memo` (the build's), drafts checked before
+    rules then run once over all documents in this process (the word cuts of titles measured for the running
+    header are kept in the user cache, once a worker). With a `memo` (the build's), drafts checked before
     and unchanged since are not checked again (in this process; the forked path always checks). The years'
     `_volume.md` drafts, as read and checked, are left in `volume_sources` (year -> Draft or None).
     """
@@ -147,6 +151,7 @@ def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_
         _worker_context = None
     else:
         results = [_check_one(path, ctx, memo) for path in paths]
+        keep_words()
         if memo is not None:
             memo.save()
     documents = [doc for doc, _found in results if doc is not None]
@@ -170,8 +175,12 @@ def _volume_sources(documents: list[Document], config: Config, drafts: dict) -> 
 
 
 def _warm_caches(config: Config) -> None:
-    """Load font coverage once in the parent, so forked workers inherit it instead of each reading fonts."""
+    """Load font coverage once in the parent, so forked workers inherit it instead of each reading fonts, and
+    prepare what pays only over many drafts."""
     from generator.core.fonts import coverage
+
+    from .rules.text import prepare_glyph_check
 
     for families in config.brand.fonts.model_dump().values():
         coverage(tuple(families))
+    prepare_glyph_check(config.brand.fonts)
