@@ -61,6 +61,9 @@ def _build_parser() -> ArgumentParser:
     check.add_argument("--fix", action="store_true", help=_("apply safe fixes (originals kept as .bak)"))
     check.add_argument("--diff", action="store_true", help=_("with --fix: print the changes instead of writing"))
     check.add_argument("--no-source", action="store_true", help=_("text format: no source excerpt"))
+    check.add_argument("--no-cache", action="store_true",
+                       help=_("check every draft again (by default a draft unchanged since the last check, with the "
+                              "same configuration, registry and reportgen, is not)"))
 
     build = commands.add_parser("build", parents=[common], help=_("check and build reports and volumes"),
                                 description=_("Check drafts, render each valid report to PDF and DOCX and compile "
@@ -141,6 +144,7 @@ def _load_config(args) -> Config:
 
 
 def _cmd_check(args, config: Config) -> int:
+    from generator.build.store import user_check_memo
     from generator.check.context import CheckContext
     from generator.check.engine import check_paths
     from generator.check.fixes import fix_file, write_fix
@@ -169,7 +173,8 @@ def _cmd_check(args, config: Config) -> int:
                 backup = write_fix(result)
                 print(_("fixed {count} problem(s) in {path} (original kept as {backup})").format(
                     count=result.applied, path=path, backup=backup.name), file=sys.stderr)
-    documents, diagnostics = check_paths(paths, config, registry, whole_corpus=whole_corpus)
+    memo = None if args.no_cache else user_check_memo(config, registry.digest, whole_corpus)
+    documents, diagnostics = check_paths(paths, config, registry, whole_corpus=whole_corpus, memo=memo)
     if args.format == "text":
         sources = {} if args.no_source else {doc.path: doc.draft.text for doc in documents}
         if not args.no_source and config.registry_path.is_file():

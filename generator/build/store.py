@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from generator.core.verify import DIAGNOSTIC, OUTPUT, Each, discard, read_json
 
 if TYPE_CHECKING:  # the renderers and the checker load only where units or check results are used
     from generator.check.context import CheckContext
+    from generator.core.config import Config
     from generator.render.assemble import Unit
 
 CACHE = ".cache"
@@ -108,6 +110,19 @@ def volume_record_path(out: Path, year: str) -> Path:
 
 def check_memo_path(out: Path) -> Path:
     return out / CACHE / "_check.json"
+
+
+def user_check_memo(config: Config, registry_digest: str | None, whole_corpus: bool) -> CheckMemo:
+    """`reportgen check`'s memo, one per project in the user cache (a check writes nothing into the project),
+    salted as the build's is: the environment (reportgen's code, the configuration, the fonts, the language), the
+    registry, and whether the whole corpus is checked."""
+    from generator.core.usercache import user_cache_dir
+
+    from .keys import environment_key
+
+    name = sha256_bytes(str(config.root.resolve()).encode())[:16]
+    return CheckMemo(user_cache_dir() / "check" / f"{name}.json",
+                     f"{environment_key(config)}\0{registry_digest or 'none'}\0{whole_corpus}")
 
 
 def units_dir(out: Path, year: str) -> Path:
@@ -279,41 +294,61 @@ class UnitCache:
 # ---- check results ---------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CheckKey:
+    """A draft's key in the `CheckMemo`, with what it was made of: the digest of the text, and the images the text
+    references (the same text references the same files: a draft unchanged since is not searched for them again)."""
+
+    value: str
+    text: str
+    assets: tuple[str, ...]
+
+
 class CheckMemo:
-    """The diagnostics of drafts checked by the previous build, reused while nothing they depend on changed: the
-    draft's bytes, the images it references, and `salt` (the rendering environment, which covers reportgen's
-    code, the configuration and the language, plus the registry). Kept in one JSON file of the output's cache."""
+    """The diagnostics of drafts checked before, reused while nothing they depend on changed: the draft's bytes,
+    the images it references, and `salt` (the rendering environment, which covers reportgen's code, the
+    configuration and the language, plus the registry). Kept in one JSON file: the build's in the output's cache,
+    `check`'s in the user cache (`user_check_memo`)."""
 
     def __init__(self, path: Path, salt: str):
         self.path, self.salt = path, salt
-        self.entries = read_json(path, Each({"key": str, "diagnostics": [DIAGNOSTIC]})) or {}
+        self.entries = read_json(path, Each({"key": str, "text": str, "assets": [str],
+                                             "diagnostics": [DIAGNOSTIC]})) or {}
         self.seen: dict[str, dict] = {}
 
-    def key(self, doc: Document, ctx: CheckContext) -> str:
+    def key(self, doc: Document, ctx: CheckContext) -> CheckKey:
         from generator.check.rules.assets import asset_files
 
         from .keys import report_key
 
-        # The text this check read, not the file as it may be now.
-        return report_key(sha256_bytes(doc.draft.text.encode()), asset_files(doc, ctx), self.salt, ())
-
-    def get(self, doc: Document, key: str) -> list[Diagnostic] | None:
+        text = sha256_bytes(doc.draft.text.encode())  # the text this check read, not the file as it may be now
         entry = self.entries.get(str(doc.path))
-        if not entry or entry["key"] != key:
+        assets = tuple(entry["assets"]) if entry and entry["text"] == text else \
+            tuple(str(path) for path in asset_files(doc, ctx))
+        return CheckKey(report_key(text, [Path(path) for path in assets], self.salt, ()), text, assets)
+
+    def get(self, doc: Document, key: CheckKey) -> list[Diagnostic] | None:
+        entry = self.entries.get(str(doc.path))
+        if not entry or entry["key"] != key.value:
             return None
         try:
-            found = [Diagnostic.from_json(item) for item in entry["diagnostics"]]
+            return [Diagnostic.from_json(item) for item in entry["diagnostics"]]
         except (ValueError, TypeError):
             discard(f"{self.path}: {doc.path}", "a diagnostic of another form")
             return None
-        self.seen[str(doc.path)] = entry
-        return found
 
-    def put(self, doc: Document, key: str, found: list[Diagnostic]) -> None:
-        self.seen[str(doc.path)] = {"key": key, "diagnostics": [item.to_json() for item in found]}
+    def put(self, doc: Document, key: CheckKey, found: list[Diagnostic]) -> None:
+        entry = self.entries.get(str(doc.path))
+        if entry and entry["key"] == key.value:  # taken from the memo: kept as it was
+            self.seen[str(doc.path)] = entry
+            return
+        self.seen[str(doc.path)] = {"key": key.value, "text": key.text, "assets": list(key.assets),
+                                    "diagnostics": [item.to_json() for item in found]}
 
     def save(self) -> None:
-        """Keep the entries of the drafts checked in this run (others are gone or were not asked for)."""
-        atomic_write(self.path, json.dumps(self.seen, ensure_ascii=False, sort_keys=True).encode())
+        """Keep the entries of the drafts checked in this run (others are gone or were not asked for); nothing is
+        written when they are the entries read."""
+        if self.seen != self.entries:
+            atomic_write(self.path, json.dumps(self.seen, ensure_ascii=False, sort_keys=True).encode())
 
 

@@ -80,12 +80,12 @@ def apply_severity(diagnostics: Iterable[Diagnostic], config: Config) -> list[Di
 
 
 class CheckResults(Protocol):
-    """Check results kept between runs (the build's `store.CheckMemo`): a draft unchanged since is not checked
-    again."""
+    """Check results kept between runs (`store.CheckMemo`: the build's, and `check`'s): a draft unchanged since is
+    not checked again. A key is the memo's own (picklable: workers make them, this process records them)."""
 
-    def key(self, doc: Document, ctx: CheckContext) -> str: ...
-    def get(self, doc: Document, key: str) -> list[Diagnostic] | None: ...
-    def put(self, doc: Document, key: str, found: list[Diagnostic]) -> None: ...
+    def key(self, doc: Document, ctx: CheckContext) -> object: ...
+    def get(self, doc: Document, key: object) -> list[Diagnostic] | None: ...
+    def put(self, doc: Document, key: object, found: list[Diagnostic]) -> None: ...
     def save(self) -> None: ...
 
 
@@ -93,26 +93,29 @@ PARALLEL_MINIMUM = 200  # below this, starting workers costs more than it saves
 _worker_context: CheckContext | None = None
 
 
-def _check_one(path: Path, ctx: CheckContext, memo: CheckResults | None = None) -> tuple[Document | None, list[Diagnostic]]:
+def _check_one(path: Path, ctx: CheckContext, memo: CheckResults | None = None
+               ) -> tuple[Document | None, list[Diagnostic], object]:
+    """A draft read, parsed and checked (or its diagnostics taken from `memo`), with its key in `memo`."""
     try:
         doc = parse(read_draft(path, max_bytes=ctx.config.check.max_draft_bytes, within=ctx.config.root),
                     ctx.config)
     except Exception as error:
         log.debug("reading %s failed", path, exc_info=True)
         return None, [diagnostic("INT901", path, (1, 1), _("internal error while reading: {error}").format(
-            error=f"{type(error).__name__}: {error}"))]
-    memo_key = memo.key(doc, ctx) if memo is not None else ""
+            error=f"{type(error).__name__}: {error}"))], None
+    memo_key = memo.key(doc, ctx) if memo is not None else None
     if memo is not None and (cached := memo.get(doc, memo_key)) is not None:
-        return doc, cached
+        return doc, cached, memo_key
     found = check_document(doc, ctx)
-    if memo is not None:
-        memo.put(doc, memo_key, found)
     forget(doc)
-    return doc, found
+    return doc, found, memo_key
 
 
-def _check_chunk(paths: list[Path]) -> list[tuple[Document | None, list[Diagnostic]]]:
-    results = [_check_one(path, _worker_context) for path in paths]
+_worker_memo: CheckResults | None = None
+
+
+def _check_chunk(paths: list[Path]) -> list[tuple[Document | None, list[Diagnostic], object]]:
+    results = [_check_one(path, _worker_context, _worker_memo) for path in paths]
     keep_words()
     return results
 
@@ -124,17 +127,18 @@ def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_
 
     Many drafts are checked in forked worker processes (`jobs`, default: the number of cores); the corpus-wide
     rules then run once over all documents in this process (the word cuts of titles measured for the running
-    header are kept in the user cache, once a worker). With a `memo` (the build's), drafts checked before
-    and unchanged since are not checked again (in this process; the forked path always checks). The years'
-    `_volume.md` drafts, as read and checked, are left in `volume_sources` (year -> Draft or None).
+    header are kept in the user cache, once a worker). With a `memo` (the build's, or `check`'s in the user
+    cache), drafts checked before and unchanged since are not checked again (the workers look them up in the memo
+    they inherit; this process records what they found). The years' `_volume.md` drafts, as read and checked,
+    are left in `volume_sources` (year -> Draft or None).
     """
-    global _worker_context
+    global _worker_context, _worker_memo
     ctx = CheckContext(config=config, registry=registry, whole_corpus=whole_corpus)
     jobs = jobs or os.cpu_count() or 1
-    results: list[tuple[Document | None, list[Diagnostic]]]
+    results: list[tuple[Document | None, list[Diagnostic], object]]
     if jobs > 1 and len(paths) >= PARALLEL_MINIMUM and "fork" in multiprocessing.get_all_start_methods():
         _warm_caches(config)
-        _worker_context = ctx
+        _worker_context, _worker_memo = ctx, memo
         size = max(1, len(paths) // (jobs * 4))
         chunks = [paths[index:index + size] for index in range(0, len(paths), size)]
         # Closed and joined, not terminated (what `with Pool()` does on leaving): terminating races with a worker
@@ -148,14 +152,17 @@ def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_
             raise
         finally:
             pool.join()
-        _worker_context = None
+        _worker_context = _worker_memo = None
     else:
         results = [_check_one(path, ctx, memo) for path in paths]
         keep_words()
-        if memo is not None:
-            memo.save()
-    documents = [doc for doc, _found in results if doc is not None]
-    found = [item for _doc, items in results for item in items]
+    if memo is not None:
+        for doc, items, key in results:
+            if doc is not None:
+                memo.put(doc, key, items)
+        memo.save()
+    documents = [doc for doc, _found, _key in results if doc is not None]
+    found = [item for _doc, items, _key in results for item in items]
     found.extend(check_corpus(documents, ctx))
     if whole_corpus:
         found.extend(_volume_sources(documents, config, {} if volume_sources is None else volume_sources))
