@@ -195,11 +195,13 @@ class DaskExecutor:
         digest = sha256_bytes("\n".join(f"{path}\0{sha}" for path, (sha, _data) in sorted(common.items())).encode())
         self._common = {path: (sha, self._blob(sha, data)) for path, (sha, data) in common.items()}
         project = Project(config, current_language(), os.environ.get("SOURCE_DATE_EPOCH"), tool_versions(), digest)
-        [self._project] = client.scatter([project], hash=False)
+        self._project = client.submit(_given, project, key=f"reportgen-project-{self._build}", pure=False)
 
     def _blob(self, sha: str, data: bytes):
+        """A file's bytes on the cluster, once whatever the number of tasks that read it: a task that gives them
+        (not scattered data, which is lost with the worker holding it: the scheduler runs this task again)."""
         if sha not in self._blobs:
-            [self._blobs[sha]] = self.client.scatter([data], hash=False)
+            self._blobs[sha] = self.client.submit(_given, data, key=f"reportgen-file-{sha}", pure=False)
         return self._blobs[sha]
 
     def submit(self, function, task: ReportTask | VolumeTask) -> Future:
@@ -257,6 +259,10 @@ class DaskExecutor:
                 self.client.cancel(list(self._outstanding), force=True)
         finally:
             self.client.close(timeout=CONNECT_TIMEOUT)
+
+
+def _given(value):
+    return value
 
 
 def _real(path: Path) -> Path:

@@ -235,6 +235,8 @@ def build(config: Config, request: BuildRequest = BuildRequest(), *, progress: P
             volume_jobs = plan_volumes(config, records, out=out, formats=formats,
                                        include_drafts=request.include_drafts,
                                        environment=environment, registry=registry, sources=volume_sources)
+        if to_render and not pool.local:
+            pool.start()  # a cluster that cannot be used is an error before anything is built
         progress.start(len(to_render) + len(volume_jobs), _("Building"))
         Scheduler(config, to_render, volume_jobs, out=out, formats=formats, pool=pool, progress=progress,
                   environment=environment,
