@@ -149,3 +149,39 @@ def test_an_unreachable_scheduler_is_a_clear_error_within_seconds(tmp_path):
     assert f"无法在 5 秒内连接到 Dask 调度器 tcp://127.0.0.1:{port}" in process.stderr
     assert "Traceback" not in process.stderr
     assert not (root / "output" / "2022").exists() and not (root / "output" / "manifest.json").exists()
+
+
+def test_the_time_limit_interrupts_a_task_in_a_thread_as_on_a_dask_worker(project_config):
+    """Dask runs tasks in threads, where no SIGALRM arrives: the limit interrupts the thread instead."""
+    import threading
+
+    from generator.build import worker
+
+    def busy():
+        while True:
+            pass
+
+    def in_thread(function, seconds):
+        results = []
+        thread = threading.Thread(target=lambda: results.append(worker.limited(function, seconds, Path("x.md"))))
+        thread.start()
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+        return results[0]
+
+    worker.initialise(project_config, "zh_CN", limit_threads=True)
+    try:
+        started = time.monotonic()
+        assert in_thread(busy, 1) == "排版超过 1 秒，已中止"
+        assert time.monotonic() - started < 10
+
+        def then_busy():  # in time: its result, and no alarm later in the thread
+            result = worker.limited(lambda: "done", 1, Path("x.md"))
+            until = time.monotonic() + 1.5
+            while time.monotonic() < until:
+                pass
+            return result
+
+        assert in_thread(then_busy, 5) == "done"
+    finally:
+        worker.initialise(project_config, "zh_CN")
