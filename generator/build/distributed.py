@@ -155,8 +155,9 @@ class DaskPool:
 
 
 def _check_workers(client, address: str) -> int:
-    """The number of report tasks to keep handed out (twice the workers' threads: each has its next one at
-    hand); an error if the cluster has no worker, or one that renders with other versions than this build."""
+    """The number of report tasks to keep handed out: one per worker thread. Dask sends a task that has
+    dependencies (its files) to a worker at once, and a worker that dies counts against every task it holds
+    (`allowed-failures`): a report waiting beside one that kills its worker is not to share the blame."""
     try:
         client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
     except TimeoutError:
@@ -170,7 +171,7 @@ def _check_workers(client, address: str) -> int:
     for worker, versions in sorted(theirs.items()):
         if versions != ours:
             raise EnvironmentProblem(_version_difference(worker, versions, ours))
-    return max(2, 2 * sum(client.nthreads().values()))
+    return max(1, sum(client.nthreads().values()))
 
 
 def _version_difference(worker: str, theirs: dict[str, str], ours: dict[str, str]) -> str:
