@@ -2,7 +2,7 @@
 this machine (`--scheduler`), run back to back, alternately; prints the medians and the load average, and checks
 that both give the same bytes. The cluster's start-up (its workers import reportgen and WeasyPrint) is not timed.
 
-    .venv/bin/python benchmarks/distributed.py [RUNS]
+    .venv/bin/python benchmarks/dask_build.py [RUNS]
 """
 
 from __future__ import annotations
