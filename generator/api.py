@@ -98,9 +98,10 @@ class Renderer:
 
 def run_build(config: Config, *, progress=None, **options):
     """`reportgen build` without the command line: the same stages, lock and manifest. Takes the options of a
-    `BuildRequest` (paths, formats, jobs, volume, strict, out, include_drafts, years, reports) and an optional
-    `progress` (start/advance/finish). Returns the `BuildResult`; raises `BuildLocked` if another build holds the
-    output directory."""
+    `BuildRequest` (paths, formats, jobs, volume, strict, out, include_drafts, years, reports, scheduler) and an
+    optional `progress` (start/advance/finish). With `scheduler="tcp://HOST:8786"` the reports render on that
+    Dask cluster (the “distributed” extra). Returns the `BuildResult`; raises `BuildLocked` if another build holds
+    the output directory, `EnvironmentProblem` if the scheduler cannot be reached."""
     from generator.build.run import BuildRequest, build
 
     return build(config, BuildRequest.of(**options), progress=progress)

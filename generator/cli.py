@@ -71,6 +71,9 @@ def _build_parser() -> ArgumentParser:
     build.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     _add_build_options(build)
     build.add_argument("--no-volume", action="store_true", help=_("do not compile the volumes"))
+    build.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help=_("render the reports on the Dask cluster of this scheduler (tcp://HOST:8786); "
+                              "needs the “distributed” extra"))
 
     volume = commands.add_parser("volume", parents=[common], help=_("compile one year's volume"),
                                  description=_("Compile one year's annual volume only."))
@@ -293,7 +296,8 @@ def _cmd_build(args, config: Config, *, years: set[str] | None = None, reports: 
 
     request = BuildRequest.of(paths=getattr(args, "paths", None), formats=_parse_formats(args.to), jobs=args.jobs,
                               volume=not getattr(args, "no_volume", False), strict=args.strict, out=args.out,
-                              include_drafts=args.include_drafts, years=years, reports=reports)
+                              include_drafts=args.include_drafts, years=years, reports=reports,
+                              scheduler=getattr(args, "scheduler", None))
     result = build(config, request, progress=_progress(args), journal_as=args.argv)
     problems = [item for record in result.reports if record.failed for item in record.diagnostics]
     sources = {record.doc.path: record.doc.draft.text for record in result.reports if record.failed}
@@ -406,7 +410,8 @@ def main(argv: list[str] | None = None) -> int:
                 return _print_build(args, exit_status=manifest["exit_status"], duration=manifest["duration_seconds"],
                                     counts=_counts([entry["result"] for entry in manifest["reports"]]),
                                     manifest_path=path, volumes=manifest["volumes"])
-        if args.command in ("build", "volume") and (args.jobs or os.cpu_count() or 1) > 1:
+        if args.command in ("build", "volume") and (args.jobs or os.cpu_count() or 1) > 1 \
+                and not getattr(args, "scheduler", None):
             from generator.build.pool import start_fork_server
 
             start_fork_server()  # it imports the renderers while this process loads the configuration and checks

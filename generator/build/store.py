@@ -192,21 +192,27 @@ class UnitCache:
     """Units by content key, in the cache directory. A worker writes a unit as soon as it is laid out (atomically;
     the JSON last), so that a task running beside it can use it at once; the build prunes what no output used."""
 
-    def __init__(self, directory: Path | None, environment: str):
+    def __init__(self, directory: Path | None, environment: str, *, shadow: Path | None = None):
         self.directory = directory
         self.environment = environment
+        self.shadow = shadow  # on a Dask worker: where the build's files lie here (`shadowed`)
         self.used: set[str] = set()
 
     def key(self, html: str, base_url: Path, roots: tuple[Path, ...]) -> str:
         """The HTML, and the content of every file under `roots` it refers to (a chart replaced under the same
-        name changes the key), in this environment. Files elsewhere are never read: the fetcher refuses them."""
-        digest = hashlib.sha256("\0".join((self.environment, str(base_url.resolve()), html)).encode())
+        name changes the key), in this environment. Files elsewhere are never read: the fetcher refuses them.
+        Paths are named as the build knows them, wherever this process finds the files (`shadowed`)."""
+        name = self._build_name
+        digest = hashlib.sha256("\0".join((self.environment, name(str(base_url.resolve())), name(html))).encode())
         from generator.render.units import referenced_files
 
         for path in referenced_files(html, base_url):
             readable = path.is_file() and any(path.is_relative_to(root.resolve()) for root in roots)
-            digest.update(f"\0{path}\0{sha256_file(path) if readable else 'not read'}".encode())
+            digest.update(f"\0{name(str(path))}\0{sha256_file(path) if readable else 'not read'}".encode())
         return digest.hexdigest()[:32]
+
+    def _build_name(self, text: str) -> str:
+        return text if self.shadow is None else unshadowed(text, self.shadow)
 
     def get(self, key: str) -> Unit | None:
         unit = self._read(key)
@@ -289,6 +295,43 @@ class UnitCache:
             time.sleep(0.02)
         return None
 
+
+
+# ---- a Dask worker's copy of the build's files (`distributed.py`) ---------------------------------------------
+
+
+def shadowed(path: Path, shadow: Path) -> Path:
+    """Where a Dask worker keeps the build's file `path` (absolute, links resolved): under its `shadow` directory,
+    at the same path, so that every path relative to another (a draft to the project, an image to its draft) is
+    as in the build."""
+    return shadow / path.relative_to(path.anchor)
+
+
+def unshadowed(text: str, shadow: Path) -> str:
+    """`text` (a path, a `file:` URL, a message, HTML) naming the build's files as the build names them."""
+    return text.replace(str(shadow), "")
+
+
+def cache_files(units: Path) -> dict[str, bytes]:
+    """What a task wrote into a year's cache (`units` and its `trees_dir`), for the build to adopt: the laid-out
+    units and font programs, the parsed trees (not markers nor unfinished writes)."""
+    found = {}
+    for directory in (units, trees_dir(units)):
+        for path in sorted(directory.glob("*")) if directory.is_dir() else []:
+            if path.is_file() and not path.name.startswith("."):
+                found[f"{directory.name}/{path.name}"] = path.read_bytes()
+    return found
+
+
+def adopt_cache_files(units: Path, files: dict[str, bytes]) -> None:
+    """Keep in this build's cache what a Dask worker wrote into its copy of it (`cache_files`), as a local worker
+    would have (a file already there is the same: its name is its content's key)."""
+    places = {"units": units, "trees": trees_dir(units)}
+    for name, data in sorted(files.items(), key=lambda item: item[0].endswith(".json")):  # a unit's record last
+        folder, _, file_name = name.partition("/")
+        target = places[folder] / file_name
+        if not target.exists():
+            atomic_write(target, data)
 
 
 # ---- check results ---------------------------------------------------------------------------------------
