@@ -15,7 +15,6 @@ import http.cookiejar
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,16 +26,13 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from tests.web_live.live_server import REPORTGEN, ServerDidNotStart, project_environment, running_server  # noqa: E402
+
 CHECKS = int(os.environ.get("BENCH_CHECKS", "20"))
 PREVIEWS = int(os.environ.get("BENCH_PREVIEWS", "3"))
 DEADLINE = 600
 PASSWORD = "bench-password-2022"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Editor:
@@ -106,39 +102,22 @@ def main() -> int:
         shutil.copytree(REPO / "templates", root / "templates")
         shutil.copytree(REPO / "reports_src", root / "reports_src", ignore=shutil.ignore_patterns("*.bak*", ".*"))
         # r01 names 周文博 and 郑德华; the others get admin accounts, which may edit every draft
-        env = {key: value for key, value in os.environ.items()
-               if key not in ("REPORTGEN_CONFIG", "REPORTGEN_STATE_DIR", "DJANGO_SETTINGS_MODULE")}
-        reportgen = [sys.executable, "-m", "generator"]
+        env = project_environment()
         names = [f"bench{index}" for index in range(10)]
         for name in names:
-            subprocess.run([*reportgen, "users", "add", name, "--role", "admin", "--password", PASSWORD], cwd=root,
+            subprocess.run([*REPORTGEN, "users", "add", name, "--role", "admin", "--password", PASSWORD], cwd=root,
                            env=env, check=True, capture_output=True)
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen([*reportgen, "serve", "--port", str(port)], cwd=root, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            while True:
-                try:
-                    urllib.request.urlopen(url + "/login/", timeout=2)
-                    break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        print("the server did not start", file=sys.stderr)
-                        return 2
-                    time.sleep(0.3)
-            text = (root / "reports_src" / "2022" / "r01.md").read_text(encoding="utf-8")
-            print(f"reportgen serve on {url}: r01 ({len(text)} characters), {os.cpu_count()} cores")
-            for editors in (1, 10):
-                timings = run_editors(url, names[:editors], text, deadline)
-                for kind in ("check", "preview"):
-                    print(f"{editors:2d} editor(s)  {kind:<8} {describe(timings[kind])}")
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            with running_server(root, env, timeout=max(1.0, deadline - time.monotonic())) as url:
+                text = (root / "reports_src" / "2022" / "r01.md").read_text(encoding="utf-8")
+                print(f"reportgen serve on {url}: r01 ({len(text)} characters), {os.cpu_count()} cores")
+                for editors in (1, 10):
+                    timings = run_editors(url, names[:editors], text, deadline)
+                    for kind in ("check", "preview"):
+                        print(f"{editors:2d} editor(s)  {kind:<8} {describe(timings[kind])}")
+        except ServerDidNotStart:
+            print("the server did not start", file=sys.stderr)
+            return 2
     return 0
 
 

@@ -98,13 +98,22 @@ class Renderer:
 
 def run_build(config: Config, *, progress=None, **options):
     """`reportgen build` without the command line: the same stages, lock and manifest. Takes the options of a
-    `BuildRequest` (paths, formats, jobs, volume, strict, out, include_drafts, years, reports) and an optional
-    `progress` (start/advance/finish). Returns the `BuildResult`; raises `BuildLocked` if another build holds the
-    output directory."""
+    `BuildRequest` (paths, formats, jobs, volume, strict, out, include_drafts, years, reports, scheduler) and an
+    optional `progress` (start/advance/finish). With `scheduler="tcp://HOST:8786"` the reports render on that
+    Dask cluster (the “distributed” extra). Returns the `BuildResult`; raises `BuildLocked` if another build holds
+    the output directory, `EnvironmentProblem` if the scheduler cannot be reached."""
     from generator.build.run import BuildRequest, build
 
     return build(config, BuildRequest.of(**options), progress=progress)
 
+
+
+def build_running(config: Config) -> str | None:
+    """The process id of the build now writing to the configured output directory, or None if none is: a
+    program can say so before it starts a build that would wait for it (`run_build` raises `BuildLocked`)."""
+    from generator.build.store import lock_holder
+
+    return lock_holder(config.output_dir)
 
 
 # --- Web compile (issue 17) -----------------------------------------------------------------------------------

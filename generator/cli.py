@@ -61,6 +61,9 @@ def _build_parser() -> ArgumentParser:
     check.add_argument("--fix", action="store_true", help=_("apply safe fixes (originals kept as .bak)"))
     check.add_argument("--diff", action="store_true", help=_("with --fix: print the changes instead of writing"))
     check.add_argument("--no-source", action="store_true", help=_("text format: no source excerpt"))
+    check.add_argument("--no-cache", action="store_true",
+                       help=_("check every draft again (by default a draft unchanged since the last check, with the "
+                              "same configuration, registry and reportgen, is not)"))
 
     build = commands.add_parser("build", parents=[common], help=_("check and build reports and volumes"),
                                 description=_("Check drafts, render each valid report to PDF and DOCX and compile "
@@ -68,6 +71,9 @@ def _build_parser() -> ArgumentParser:
     build.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     _add_build_options(build)
     build.add_argument("--no-volume", action="store_true", help=_("do not compile the volumes"))
+    build.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help=_("render the reports on the Dask cluster of this scheduler (tcp://HOST:8786); "
+                              "needs the “distributed” extra"))
 
     volume = commands.add_parser("volume", parents=[common], help=_("compile one year's volume"),
                                  description=_("Compile one year's annual volume only."))
@@ -141,6 +147,7 @@ def _load_config(args) -> Config:
 
 
 def _cmd_check(args, config: Config) -> int:
+    from generator.build.store import user_check_memo
     from generator.check.context import CheckContext
     from generator.check.engine import check_paths
     from generator.check.fixes import fix_file, write_fix
@@ -169,7 +176,8 @@ def _cmd_check(args, config: Config) -> int:
                 backup = write_fix(result)
                 print(_("fixed {count} problem(s) in {path} (original kept as {backup})").format(
                     count=result.applied, path=path, backup=backup.name), file=sys.stderr)
-    documents, diagnostics = check_paths(paths, config, registry, whole_corpus=whole_corpus)
+    memo = None if args.no_cache else user_check_memo(config, registry.digest, whole_corpus)
+    documents, diagnostics = check_paths(paths, config, registry, whole_corpus=whole_corpus, memo=memo)
     if args.format == "text":
         sources = {} if args.no_source else {doc.path: doc.draft.text for doc in documents}
         if not args.no_source and config.registry_path.is_file():
@@ -288,7 +296,8 @@ def _cmd_build(args, config: Config, *, years: set[str] | None = None, reports: 
 
     request = BuildRequest.of(paths=getattr(args, "paths", None), formats=_parse_formats(args.to), jobs=args.jobs,
                               volume=not getattr(args, "no_volume", False), strict=args.strict, out=args.out,
-                              include_drafts=args.include_drafts, years=years, reports=reports)
+                              include_drafts=args.include_drafts, years=years, reports=reports,
+                              scheduler=getattr(args, "scheduler", None))
     result = build(config, request, progress=_progress(args), journal_as=args.argv)
     problems = [item for record in result.reports if record.failed for item in record.diagnostics]
     sources = {record.doc.path: record.doc.draft.text for record in result.reports if record.failed}
@@ -401,7 +410,8 @@ def main(argv: list[str] | None = None) -> int:
                 return _print_build(args, exit_status=manifest["exit_status"], duration=manifest["duration_seconds"],
                                     counts=_counts([entry["result"] for entry in manifest["reports"]]),
                                     manifest_path=path, volumes=manifest["volumes"])
-        if args.command in ("build", "volume") and (args.jobs or os.cpu_count() or 1) > 1:
+        if args.command in ("build", "volume") and (args.jobs or os.cpu_count() or 1) > 1 \
+                and not getattr(args, "scheduler", None):
             from generator.build.pool import start_fork_server
 
             start_fork_server()  # it imports the renderers while this process loads the configuration and checks

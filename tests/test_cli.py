@@ -208,33 +208,56 @@ def test_the_suite_uses_a_user_cache_of_its_own():
     assert not str(user_cache_dir()).startswith(str(Path.home() / ".cache"))
 
 
-def test_many_drafts_checked_in_workers_are_remembered_and_not_checked_again(tmp_path, monkeypatch,
-                                                                            project_config, project_registry):
-    """The build's check memo serves the forked path too: a draft unchanged since is not checked again, and its
-    diagnostics are those a full check finds."""
+def test_check_reuses_the_diagnostics_of_unchanged_drafts_and_sees_every_change(tmp_path, capsys, monkeypatch):
+    """`check` keeps its results in the user cache (one memo per project): a second run checks no draft again, and
+    a changed draft, registry or image, or --no-cache, gives what a fresh check gives."""
+    from generator.check import engine as check_module
+    from generator.core.usercache import user_cache_dir
+
+    root = make_project(tmp_path)
+    draft = root / "reports_src" / "2022" / "r01.md"
+    first = run(["check", "--format", "json"], root, capsys, monkeypatch)
+    memos = set((user_cache_dir() / "check").glob("*.json"))
+    assert memos and "r01.md" in "".join(path.read_text(encoding="utf-8") for path in memos)
+
+    def not_again(doc, ctx):
+        raise AssertionError(f"{doc.path} was checked again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(check_module, "check_document", not_again)
+        assert run(["check", "--format", "json"], root, capsys, monkeypatch) == first
+    assert run(["check", "--format", "json", "--no-cache"], root, capsys, monkeypatch) == first
+
+    draft.write_text(draft.read_text(encoding="utf-8").replace("党建与安全生产深度融合，", "党建与安全生产深度融合,"),
+                     encoding="utf-8")
+    code, out, _err = run(["check", "--format", "json"], root, capsys, monkeypatch)
+    assert "TXT403" in out and "TXT403" not in first[1] and (code, out) == run(["check", "--format", "json", "--no-cache"], root, capsys,
+                                                  monkeypatch)[:2]
+    registry = root / "reports_src" / "registry.yaml"
+    registry.write_text(registry.read_text(encoding="utf-8").replace("张明远", "张明违"), encoding="utf-8")
+    changed = run(["check", "--format", "json"], root, capsys, monkeypatch)
+    assert changed != (code, out, _err) and changed == run(["check", "--format", "json", "--no-cache"], root, capsys,
+                                                          monkeypatch)
+
+
+def test_parallel_check_takes_unchanged_drafts_from_the_memo(project_config, project_registry, tmp_path,
+                                                              monkeypatch):
     from generator.build.store import CheckMemo
     from generator.check import engine as check_module
 
-    paths = sorted(RULE_FIXTURES.glob("*.md"))[:3]
-    full = check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=1)[1]
+    paths = sorted(RULE_FIXTURES.glob("*.md"))
     monkeypatch.setattr(check_module, "PARALLEL_MINIMUM", 2)
-    memo_path = tmp_path / "_check.json"
-    first = check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=2,
-                                     memo=CheckMemo(memo_path, "salt"))[1]
-    assert first == full
-    checked = tmp_path / "checked"  # a file: the forked workers check too
-    original = check_module.check_document
+    memo_path = tmp_path / "memo.json"
+    _docs, first = check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=2,
+                                            memo=CheckMemo(memo_path, "salt"))
 
-    def counted(doc, ctx):
-        with checked.open("a", encoding="utf-8") as handle:
-            handle.write(f"{doc.path.name}\n")
-        return original(doc, ctx)
+    def not_again(doc, ctx):
+        raise AssertionError(f"{doc.path} was checked again")
 
-    monkeypatch.setattr(check_module, "check_document", counted)
-    second = check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=2,
-                                      memo=CheckMemo(memo_path, "salt"))[1]
-    assert not checked.exists() and second == full
-    third = check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=2,
-                                     memo=CheckMemo(memo_path, "another salt"))[1]
-    assert sorted(checked.read_text(encoding="utf-8").split()) == sorted(path.name for path in paths)
-    assert third == full
+    monkeypatch.setattr(check_module, "check_document", not_again)   # the forked workers inherit it
+    docs, again = check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=2,
+                                           memo=CheckMemo(memo_path, "salt"))
+    assert again == first and len(docs) == len(paths)
+    with pytest.raises(AssertionError, match="checked again"):   # another salt: nothing is taken from the memo
+        check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=1,
+                                 memo=CheckMemo(memo_path, "another salt"))

@@ -86,6 +86,8 @@ def stop_fork_server() -> None:
 class WorkerPool:
     """The worker processes, started on demand or early (see `_probably_stale`); `None` pool with one job."""
 
+    local = True  # its workers share this machine's unit cache (`distributed.DaskPool` is not)
+
     def __init__(self, config: Config, jobs: int):
         self.config, self.jobs, self.executor = config, jobs, None
         self._starting: threading.Thread | None = None

@@ -62,6 +62,7 @@ class ReportRecord:
     key: str = ""
     result: str = "pending"  # built | reused | failed | skipped
     units: list[str] = field(default_factory=list)  # keys of the laid-out units its outputs came from
+    assets: list[Path] = field(default_factory=list)  # the images it references (in its key)
     outputs: dict[str, dict] = field(default_factory=dict)
     pages: int = 0
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -142,6 +143,7 @@ class BuildRequest:
     include_drafts: bool = False            # a preview volume with the reports not approved yet
     years: frozenset[str] = frozenset()     # `reportgen volume --year`: only these years' volumes
     reports: bool = True                    # False: render no report (`reportgen volume`)
+    scheduler: str | None = None            # a Dask scheduler's address: the reports render on its cluster
 
     @classmethod
     def of(cls, *, paths=None, years=None, formats=FORMATS, **options) -> BuildRequest:
@@ -176,7 +178,13 @@ def build(config: Config, request: BuildRequest = BuildRequest(), *, progress: P
     jobs = max(1, request.jobs or os.cpu_count() or 1)
     whole_corpus = request.whole_corpus
     recording = journal_as is not None and whole_corpus
-    with OutputLock(out) as lock, WorkerPool(config, jobs) as pool:
+    if request.scheduler:
+        from .distributed import DaskPool
+
+        workers = DaskPool(config, request.scheduler)
+    else:
+        workers = WorkerPool(config, jobs)
+    with OutputLock(out) as lock, workers as pool:
         if recording:  # what this build depends on, before it reads any of it
             from generator.build import journal
 
@@ -214,7 +222,8 @@ def build(config: Config, request: BuildRequest = BuildRequest(), *, progress: P
                 record.result = "failed"
                 continue
             # The bytes that were read and checked (the draft is never read again: `reader.read_source`).
-            record.key = report_key(record.doc.draft.digest, asset_files(record.doc, context), environment, formats)
+            record.assets = asset_files(record.doc, context)
+            record.key = report_key(record.doc.draft.digest, record.assets, environment, formats)
             if not request.reports:
                 record.result = "skipped"
                 continue
@@ -228,6 +237,8 @@ def build(config: Config, request: BuildRequest = BuildRequest(), *, progress: P
             volume_jobs = plan_volumes(config, records, out=out, formats=formats,
                                        include_drafts=request.include_drafts,
                                        environment=environment, registry=registry, sources=volume_sources)
+        if to_render and not pool.local:
+            pool.start()  # a cluster that cannot be used is an error before anything is built
         progress.start(len(to_render) + len(volume_jobs), _("Building"))
         Scheduler(config, to_render, volume_jobs, out=out, formats=formats, pool=pool, progress=progress,
                   environment=environment,

@@ -108,13 +108,14 @@ class Scheduler:
 
     def task(self, record: ReportRecord) -> ReportTask:
         return ReportTask(record.doc.draft, self.formats, units_dir(self.out, record.doc.draft.year_dir),
-                          self.environment)
+                          self.environment, assets=tuple(record.assets))
 
     def run(self) -> None:
         self._work_while_workers_start()
-        # Workers started early are used even for one task; otherwise one task runs in this process.
+        # Workers started early are used even for one task; otherwise one task runs in this process (but a
+        # report, with a cluster: `distributed.py`).
         executor = self.pool.started() or (self.pool.start() if len(self.to_render) + len(self.pending) > 1
-                                           else None)
+                                           or (self.to_render and not self.pool.local) else None)
         if executor is None:
             self._run_here()
             return
@@ -123,7 +124,8 @@ class Scheduler:
             self._start_ready_volumes()
             self._hand_out(executor)
             done, _pending = wait(self.running, timeout=self.supervisor.poll, return_when=FIRST_COMPLETED)
-            self.supervisor.stop_overdue(self.running)
+            if self.pool.local:  # a cluster's workers are the cluster's to stop
+                self.supervisor.stop_overdue(self.running)
             broken = [entry for entry in (self._collect(future) for future in done) if entry is not None]
             if broken:
                 executor = self._after_broken_pool(broken)
@@ -169,7 +171,9 @@ class Scheduler:
         while self.queue and not isolating(self.running) and sum(
                 isinstance(entry, RunningReport) for entry in self.running.values()) < self.pool.jobs:
             self._submit_report(executor, self.queue.popleft())
-        if not self.queue:  # every report is handed out: a volume PDF starts now and waits for its reports' units
+        # Every report is handed out: a volume PDF starts now and waits for its reports' units, laid out on this
+        # machine (a cluster's arrive with their reports' outputs: the volume starts once they are all done).
+        if not self.queue and self.pool.local:
             for state in [self._state(job) for job in self.pending]:
                 if "pdf" in state.job.formats and "pdf" not in state.submitted and not state.missed \
                         and not isolating(self.running):

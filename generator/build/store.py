@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from generator.core.verify import DIAGNOSTIC, OUTPUT, Each, discard, read_json
 
 if TYPE_CHECKING:  # the renderers and the checker load only where units or check results are used
     from generator.check.context import CheckContext
+    from generator.core.config import Config
     from generator.render.assemble import Unit
 
 CACHE = ".cache"
@@ -66,6 +68,21 @@ class OutputLock:
         self.handle.close()
 
 
+def lock_holder(output: Path) -> str | None:
+    """The process id of the build holding `output`'s lock ("?" if it wrote none), or None when no build does;
+    takes nothing (a probe with a shared, non-blocking lock)."""
+    try:
+        handle = (output / LOCK).open("r")
+    except FileNotFoundError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return handle.read().strip() or "?"
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
+
 def remove_temporaries(directory: Path) -> None:
     """Temporary files of writes that did not finish (a build holding the lock is the only writer): reportgen's
     own only (`is_temporary`, and anything in its `.cache`); another program's `.part.tmp` is not ours."""
@@ -93,6 +110,19 @@ def volume_record_path(out: Path, year: str) -> Path:
 
 def check_memo_path(out: Path) -> Path:
     return out / CACHE / "_check.json"
+
+
+def user_check_memo(config: Config, registry_digest: str | None, whole_corpus: bool) -> CheckMemo:
+    """`reportgen check`'s memo, one per project in the user cache (a check writes nothing into the project),
+    salted as the build's is: the environment (reportgen's code, the configuration, the fonts, the language), the
+    registry, and whether the whole corpus is checked."""
+    from generator.core.usercache import user_cache_dir
+
+    from .keys import environment_key
+
+    name = sha256_bytes(str(config.root.resolve()).encode())[:16]
+    return CheckMemo(user_cache_dir() / "check" / f"{name}.json",
+                     f"{environment_key(config)}\0{registry_digest or 'none'}\0{whole_corpus}")
 
 
 def units_dir(out: Path, year: str) -> Path:
@@ -175,21 +205,27 @@ class UnitCache:
     """Units by content key, in the cache directory. A worker writes a unit as soon as it is laid out (atomically;
     the JSON last), so that a task running beside it can use it at once; the build prunes what no output used."""
 
-    def __init__(self, directory: Path | None, environment: str):
+    def __init__(self, directory: Path | None, environment: str, *, shadow: Path | None = None):
         self.directory = directory
         self.environment = environment
+        self.shadow = shadow  # on a Dask worker: where the build's files lie here (`shadowed`)
         self.used: set[str] = set()
 
     def key(self, html: str, base_url: Path, roots: tuple[Path, ...]) -> str:
         """The HTML, and the content of every file under `roots` it refers to (a chart replaced under the same
-        name changes the key), in this environment. Files elsewhere are never read: the fetcher refuses them."""
-        digest = hashlib.sha256("\0".join((self.environment, str(base_url.resolve()), html)).encode())
+        name changes the key), in this environment. Files elsewhere are never read: the fetcher refuses them.
+        Paths are named as the build knows them, wherever this process finds the files (`shadowed`)."""
+        name = self._build_name
+        digest = hashlib.sha256("\0".join((self.environment, name(str(base_url.resolve())), name(html))).encode())
         from generator.render.units import referenced_files
 
         for path in referenced_files(html, base_url):
             readable = path.is_file() and any(path.is_relative_to(root.resolve()) for root in roots)
-            digest.update(f"\0{path}\0{sha256_file(path) if readable else 'not read'}".encode())
+            digest.update(f"\0{name(str(path))}\0{sha256_file(path) if readable else 'not read'}".encode())
         return digest.hexdigest()[:32]
+
+    def _build_name(self, text: str) -> str:
+        return text if self.shadow is None else unshadowed(text, self.shadow)
 
     def get(self, key: str) -> Unit | None:
         unit = self._read(key)
@@ -274,44 +310,101 @@ class UnitCache:
 
 
 
+# ---- a Dask worker's copy of the build's files (`distributed.py`) ---------------------------------------------
+
+
+def shadowed(path: Path, shadow: Path) -> Path:
+    """Where a Dask worker keeps the build's file `path` (absolute, links resolved): under its `shadow` directory,
+    at the same path, so that every path relative to another (a draft to the project, an image to its draft) is
+    as in the build."""
+    return shadow / path.relative_to(path.anchor)
+
+
+def unshadowed(text: str, shadow: Path) -> str:
+    """`text` (a path, a `file:` URL, a message, HTML) naming the build's files as the build names them."""
+    return text.replace(str(shadow), "")
+
+
+def cache_files(units: Path) -> dict[str, bytes]:
+    """What a task wrote into a year's cache (`units` and its `trees_dir`), for the build to adopt: the laid-out
+    units and font programs, the parsed trees (not markers nor unfinished writes)."""
+    found = {}
+    for directory in (units, trees_dir(units)):
+        for path in sorted(directory.glob("*")) if directory.is_dir() else []:
+            if path.is_file() and not path.name.startswith("."):
+                found[f"{directory.name}/{path.name}"] = path.read_bytes()
+    return found
+
+
+def adopt_cache_files(units: Path, files: dict[str, bytes]) -> None:
+    """Keep in this build's cache what a Dask worker wrote into its copy of it (`cache_files`), as a local worker
+    would have (a file already there is the same: its name is its content's key)."""
+    places = {"units": units, "trees": trees_dir(units)}
+    for name, data in sorted(files.items(), key=lambda item: item[0].endswith(".json")):  # a unit's record last
+        folder, _, file_name = name.partition("/")
+        target = places[folder] / file_name
+        if not target.exists():
+            atomic_write(target, data)
+
+
 # ---- check results ---------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CheckKey:
+    """A draft's key in the `CheckMemo`, with what it was made of: the digest of the text, and the images the text
+    references (the same text references the same files: a draft unchanged since is not searched for them again)."""
+
+    value: str
+    text: str
+    assets: tuple[str, ...]
+
+
 class CheckMemo:
-    """The diagnostics of drafts checked by the previous build, reused while nothing they depend on changed: the
-    draft's bytes, the images it references, and `salt` (the rendering environment, which covers reportgen's
-    code, the configuration and the language, plus the registry). Kept in one JSON file of the output's cache."""
+    """The diagnostics of drafts checked before, reused while nothing they depend on changed: the draft's bytes,
+    the images it references, and `salt` (the rendering environment, which covers reportgen's code, the
+    configuration and the language, plus the registry). Kept in one JSON file: the build's in the output's cache,
+    `check`'s in the user cache (`user_check_memo`)."""
 
     def __init__(self, path: Path, salt: str):
         self.path, self.salt = path, salt
-        self.entries = read_json(path, Each({"key": str, "diagnostics": [DIAGNOSTIC]})) or {}
+        self.entries = read_json(path, Each({"key": str, "text": str, "assets": [str],
+                                             "diagnostics": [DIAGNOSTIC]})) or {}
         self.seen: dict[str, dict] = {}
 
-    def key(self, doc: Document, ctx: CheckContext) -> str:
+    def key(self, doc: Document, ctx: CheckContext) -> CheckKey:
         from generator.check.rules.assets import asset_files
 
         from .keys import report_key
 
-        # The text this check read, not the file as it may be now.
-        return report_key(sha256_bytes(doc.draft.text.encode()), asset_files(doc, ctx), self.salt, ())
-
-    def get(self, doc: Document, key: str) -> list[Diagnostic] | None:
+        text = sha256_bytes(doc.draft.text.encode())  # the text this check read, not the file as it may be now
         entry = self.entries.get(str(doc.path))
-        if not entry or entry["key"] != key:
+        assets = tuple(entry["assets"]) if entry and entry["text"] == text else \
+            tuple(str(path) for path in asset_files(doc, ctx))
+        return CheckKey(report_key(text, [Path(path) for path in assets], self.salt, ()), text, assets)
+
+    def get(self, doc: Document, key: CheckKey) -> list[Diagnostic] | None:
+        entry = self.entries.get(str(doc.path))
+        if not entry or entry["key"] != key.value:
             return None
         try:
-            found = [Diagnostic.from_json(item) for item in entry["diagnostics"]]
+            return [Diagnostic.from_json(item) for item in entry["diagnostics"]]
         except (ValueError, TypeError):
             discard(f"{self.path}: {doc.path}", "a diagnostic of another form")
             return None
-        self.seen[str(doc.path)] = entry
-        return found
 
-    def put(self, doc: Document, key: str, found: list[Diagnostic]) -> None:
-        self.seen[str(doc.path)] = {"key": key, "diagnostics": [item.to_json() for item in found]}
+    def put(self, doc: Document, key: CheckKey, found: list[Diagnostic]) -> None:
+        entry = self.entries.get(str(doc.path))
+        if entry and entry["key"] == key.value:  # taken from the memo: kept as it was
+            self.seen[str(doc.path)] = entry
+            return
+        self.seen[str(doc.path)] = {"key": key.value, "text": key.text, "assets": list(key.assets),
+                                    "diagnostics": [item.to_json() for item in found]}
 
     def save(self) -> None:
-        """Keep the entries of the drafts checked in this run (others are gone or were not asked for)."""
-        atomic_write(self.path, json.dumps(self.seen, ensure_ascii=False, sort_keys=True).encode())
+        """Keep the entries of the drafts checked in this run (others are gone or were not asked for); nothing is
+        written when they are the entries read."""
+        if self.seen != self.entries:
+            atomic_write(self.path, json.dumps(self.seen, ensure_ascii=False, sort_keys=True).encode())
 
 

@@ -22,6 +22,8 @@ class ReportTask:
     formats: tuple[str, ...]
     units: Path | None = None          # where laid-out units are kept (`store.units_dir`), None for nowhere
     environment: str = ""              # the rendering environment's key (`keys.environment_key`)
+    assets: tuple[Path, ...] = ()      # the images the draft references (sent with it to a Dask worker)
+    shadow: Path | None = None         # on a Dask worker: where the build's files lie (`store.shadowed`)
 
 
 @dataclass(frozen=True)

@@ -49,10 +49,15 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-def initialise(config: Config, language: str, *, limit_memory: bool = False) -> None:
-    """Set up a worker: configuration, language and, in worker processes, an address-space limit."""
-    global _config
+_limit_threads = False  # whether `time_limit` also limits a block run in another thread than the main one
+
+
+def initialise(config: Config, language: str, *, limit_memory: bool = False, limit_threads: bool = False) -> None:
+    """Set up a worker: configuration, language and, in worker processes, an address-space limit. A Dask worker
+    runs tasks in threads, where no SIGALRM reaches: `limit_threads` has `time_limit` interrupt them otherwise."""
+    global _config, _limit_threads
     _config = config
+    _limit_threads = limit_threads
     set_language(language)
     if limit_memory:  # a worker process
         limit = config.build.worker_memory_mb * 1024 * 1024
@@ -143,9 +148,14 @@ def warm_up() -> None:
 
 @contextmanager
 def time_limit(seconds: int):
-    """Abandon the block after `seconds` (main thread only; elsewhere the block runs unlimited)."""
+    """Abandon the block after `seconds` (in the main thread; in another, only when `initialise` was told to
+    limit threads, else the block runs unlimited)."""
     if threading.current_thread() is not threading.main_thread():
-        yield
+        if not _limit_threads:
+            yield
+        else:
+            with _thread_time_limit(seconds):
+                yield
         return
 
     def expired(_signum, _frame):
@@ -158,6 +168,34 @@ def time_limit(seconds: int):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def _thread_time_limit(seconds: int):
+    """The time limit in a thread other than the main one (a Dask worker's): a timer raises `LimitExceeded` in
+    it through `PyThreadState_SetAsyncExc`, which takes effect at its next Python instruction. A thread stuck
+    inside a C library is not stopped until it comes back (the local build kills such a worker; a Dask worker
+    is left to the cluster)."""
+    import ctypes
+
+    target = threading.get_ident()
+    state = threading.Lock()
+    active = [True]
+
+    def expired():
+        with state:
+            if active[0]:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), ctypes.py_object(LimitExceeded))
+
+    timer = threading.Timer(seconds, expired)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with state:
+            active[0] = False
+            timer.cancel()
 
 
 def limited(function, seconds: int, source: Path, *args):
@@ -203,7 +241,7 @@ def _render_report(task: ReportTask) -> ReportOutput:
     assert config is not None, "worker not initialised"
     path = draft.path
     result = ReportOutput(path=path)
-    cache = UnitCache(units, task.environment)
+    cache = UnitCache(units, task.environment, shadow=task.shadow)
     marker = rendering_marker(units, path) if units is not None else None
     if marker is not None:
         marker.parent.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ from generator.core.config import Config
 from generator.core.diagnostics import diagnostic
 from generator.core.i18n import _
 from generator.core.model import Diagnostic, Document, Severity
+from generator.core.typeset import keep_words  # the word cuts of titles that did not fit the running header
 from generator.read.parse import parse
 from generator.read.reader import read_draft
 from generator.read.registry import Registry
@@ -79,12 +80,12 @@ def apply_severity(diagnostics: Iterable[Diagnostic], config: Config) -> list[Di
 
 
 class CheckResults(Protocol):
-    """Check results kept between runs (the build's `store.CheckMemo`): a draft unchanged since is not checked
-    again."""
+    """Check results kept between runs (`store.CheckMemo`: the build's, and `check`'s): a draft unchanged since is
+    not checked again. A key is the memo's own (picklable: workers make them, this process records them)."""
 
-    def key(self, doc: Document, ctx: CheckContext) -> str: ...
-    def get(self, doc: Document, key: str) -> list[Diagnostic] | None: ...
-    def put(self, doc: Document, key: str, found: list[Diagnostic]) -> None: ...
+    def key(self, doc: Document, ctx: CheckContext) -> object: ...
+    def get(self, doc: Document, key: object) -> list[Diagnostic] | None: ...
+    def put(self, doc: Document, key: object, found: list[Diagnostic]) -> None: ...
     def save(self) -> None: ...
 
 
@@ -92,37 +93,31 @@ PARALLEL_MINIMUM = 200  # below this, starting workers costs more than it saves
 _worker_context: CheckContext | None = None
 
 
-def _check_one(path: Path, ctx: CheckContext, memo: CheckResults | None = None,
-               doc: Document | None = None) -> tuple[Document | None, list[Diagnostic]]:
+def _check_one(path: Path, ctx: CheckContext, memo: CheckResults | None = None
+               ) -> tuple[Document | None, list[Diagnostic], object]:
+    """A draft read, parsed and checked (or its diagnostics taken from `memo`), with its key in `memo`."""
     try:
-        doc = doc or _read(path, ctx)
+        doc = parse(read_draft(path, max_bytes=ctx.config.check.max_draft_bytes, within=ctx.config.root),
+                    ctx.config)
     except Exception as error:
         log.debug("reading %s failed", path, exc_info=True)
         return None, [diagnostic("INT901", path, (1, 1), _("internal error while reading: {error}").format(
-            error=f"{type(error).__name__}: {error}"))]
+            error=f"{type(error).__name__}: {error}"))], None
+    memo_key = memo.key(doc, ctx) if memo is not None else None
+    if memo is not None and (cached := memo.get(doc, memo_key)) is not None:
+        return doc, cached, memo_key
     found = check_document(doc, ctx)
-    if memo is not None:
-        memo.put(doc, memo.key(doc, ctx), found)
     forget(doc)
-    return doc, found
+    return doc, found, memo_key
 
 
-def _read(path: Path, ctx: CheckContext) -> Document:
-    return parse(read_draft(path, max_bytes=ctx.config.check.max_draft_bytes, within=ctx.config.root), ctx.config)
+_worker_memo: CheckResults | None = None
 
 
-def _remembered(path: Path, ctx: CheckContext, memo: CheckResults) -> tuple[Document | None, list[Diagnostic] | None]:
-    """A draft as read, with the diagnostics it had when the memo's run checked it if it is unchanged since (None
-    to check it; no document when it cannot even be read: `_check_one` reports that)."""
-    try:
-        doc = _read(path, ctx)
-    except Exception:  # noqa: BLE001 - checked, and reported, as any other draft
-        return None, None
-    return doc, memo.get(doc, memo.key(doc, ctx))
-
-
-def _check_chunk(paths: list[Path]) -> list[tuple[Document | None, list[Diagnostic]]]:
-    return [_check_one(path, _worker_context) for path in paths]
+def _check_chunk(paths: list[Path]) -> list[tuple[Document | None, list[Diagnostic], object]]:
+    results = [_check_one(path, _worker_context, _worker_memo) for path in paths]
+    keep_words()
+    return results
 
 
 def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_corpus: bool,
@@ -131,51 +126,43 @@ def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_
     """Read, parse and check drafts; the documents and every diagnostic, sorted.
 
     Many drafts are checked in forked worker processes (`jobs`, default: the number of cores); the corpus-wide
-    rules then run once over all documents in this process. With a `memo` (the build's), drafts checked before
-    and unchanged since are not checked again: only the others are (forked when they are many). The years'
-    `_volume.md` drafts, as read and checked, are left in `volume_sources` (year -> Draft or None).
+    rules then run once over all documents in this process (the word cuts of titles measured for the running
+    header are kept in the user cache, once a worker). With a `memo` (the build's, or `check`'s in the user
+    cache), drafts checked before and unchanged since are not checked again (the workers look them up in the memo
+    they inherit; this process records what they found). The years' `_volume.md` drafts, as read and checked,
+    are left in `volume_sources` (year -> Draft or None).
     """
-    global _worker_context
+    global _worker_context, _worker_memo
     ctx = CheckContext(config=config, registry=registry, whole_corpus=whole_corpus)
     jobs = jobs or os.cpu_count() or 1
-    results: dict[int, tuple[Document | None, list[Diagnostic]]] = {}
-    read: dict[int, Document | None] = {}
-    if memo is not None:  # drafts unchanged since the memo's run are not checked again
-        for index, path in enumerate(paths):
-            doc, known = _remembered(path, ctx, memo)
-            if known is not None:
-                results[index] = (doc, known)
-            read[index] = doc
-    unknown = [index for index in range(len(paths)) if index not in results]
-    if jobs > 1 and len(unknown) >= PARALLEL_MINIMUM and "fork" in multiprocessing.get_all_start_methods():
+    results: list[tuple[Document | None, list[Diagnostic], object]]
+    if jobs > 1 and len(paths) >= PARALLEL_MINIMUM and "fork" in multiprocessing.get_all_start_methods():
         _warm_caches(config)
-        _worker_context = ctx
-        size = max(1, len(unknown) // (jobs * 4))
-        chunks = [[paths[index] for index in unknown[start:start + size]] for start in range(0, len(unknown), size)]
+        _worker_context, _worker_memo = ctx, memo
+        size = max(1, len(paths) // (jobs * 4))
+        chunks = [paths[index:index + size] for index in range(0, len(paths), size)]
         # Closed and joined, not terminated (what `with Pool()` does on leaving): terminating races with a worker
         # still taking its next task from the queue, and could leave this process waiting for it forever.
         pool = multiprocessing.get_context("fork").Pool(jobs)
         try:
-            checked = [item for chunk in pool.map(_check_chunk, chunks) for item in chunk]
+            results = [item for chunk in pool.map(_check_chunk, chunks) for item in chunk]
             pool.close()
         except BaseException:
             pool.terminate()
             raise
         finally:
             pool.join()
-        _worker_context = None
-        for index, (doc, found) in zip(unknown, checked):
-            results[index] = (doc, found)
-            if memo is not None and doc is not None:
-                memo.put(doc, memo.key(doc, ctx), found)
+        _worker_context = _worker_memo = None
     else:
-        for index in unknown:
-            results[index] = _check_one(paths[index], ctx, memo, read.get(index))
+        results = [_check_one(path, ctx, memo) for path in paths]
+        keep_words()
     if memo is not None:
+        for doc, items, key in results:
+            if doc is not None:
+                memo.put(doc, key, items)
         memo.save()
-    results = [results[index] for index in range(len(paths))]
-    documents = [doc for doc, _found in results if doc is not None]
-    found = [item for _doc, items in results for item in items]
+    documents = [doc for doc, _found, _key in results if doc is not None]
+    found = [item for _doc, items, _key in results for item in items]
     found.extend(check_corpus(documents, ctx))
     if whole_corpus:
         found.extend(_volume_sources(documents, config, {} if volume_sources is None else volume_sources))
@@ -195,8 +182,12 @@ def _volume_sources(documents: list[Document], config: Config, drafts: dict) -> 
 
 
 def _warm_caches(config: Config) -> None:
-    """Load font coverage once in the parent, so forked workers inherit it instead of each reading fonts."""
+    """Load font coverage once in the parent, so forked workers inherit it instead of each reading fonts, and
+    prepare what pays only over many drafts."""
     from generator.core.fonts import coverage
+
+    from .rules.text import prepare_glyph_check
 
     for families in config.brand.fonts.model_dump().values():
         coverage(tuple(families))
+    prepare_glyph_check(config.brand.fonts)

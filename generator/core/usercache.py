@@ -103,20 +103,27 @@ def remember_json(name: str, value: dict) -> None:
 class Memo:
     """The results of a pure function of text, kept in the user cache (one JSON object) so that the library
     behind it is loaded only for an argument never seen before (pypinyin's dictionaries, jieba's): looked up in
-    this process, then in the cache (read once per process), and only then computed, and kept (at once, or when
-    `keep` is called if `deferred`). `name` gives the entry's name (with the library's version) when first
-    needed; `schema` is each value's shape."""
+    this process, then in the cache (read once per process: a miss is computed, not looked for again on disk,
+    which cost a read and a check of the whole entry for every new text), and only then computed, and kept (at
+    once, or when `keep` is called if `deferred`), merged with what other processes kept since. `name` gives the
+    entry's name (with the library's version) when first needed; `schema` is each value's shape."""
 
     def __init__(self, name, compute, schema, *, deferred: bool = False):
         self.name, self.compute, self.schema, self.deferred = name, compute, schema, deferred
         self.values: dict | None = None
         self.unsaved = False
+        self._name: str | None = None
+
+    def _stored(self) -> dict:
+        from .verify import Each
+
+        if self._name is None:
+            self._name = self.name()
+        return recall_json(self._name, Each(self.schema))
 
     def __call__(self, key: str):
-        if self.values is None or key not in self.values:
-            from .verify import Each
-
-            self.values = {**recall_json(self.name(), Each(self.schema)), **(self.values or {})}
+        if self.values is None:
+            self.values = self._stored()
         if key not in self.values:
             self.values[key] = self.compute(key)
             self.unsaved = True
@@ -127,7 +134,8 @@ class Memo:
     def keep(self) -> None:
         """Write what was computed since the last time (a deferred memo: once per document, not per value)."""
         if self.unsaved and self.values is not None:
-            remember_json(self.name(), self.values)
+            self.values = {**self._stored(), **self.values}
+            remember_json(self._name, self.values)
             self.unsaved = False
 
 

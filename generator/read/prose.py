@@ -9,7 +9,7 @@ diagnostics get exact line:col and fixes exact edits.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from generator.core.model import Draft
@@ -66,7 +66,8 @@ def _mask(match: re.Match, references: list[tuple[int, int]]) -> str:
     return MASK * len(match.group(0))
 
 
-def prose_segments(draft: Draft) -> list[Segment]:
+def prose_segments(draft: Draft, body_lines: Iterable[tuple[int, str]] | None = None) -> list[Segment]:
+    """The draft's prose, a segment per line; `body_lines` are its `lines_outside_code`, if the caller has them."""
     lines = draft.text.split("\n")
     starts = [0]
     for line in lines:
@@ -90,7 +91,7 @@ def prose_segments(draft: Draft) -> list[Segment]:
             for start, end in references:
                 raw = raw[:start] + MASK * (end - start) + raw[end:]
             segments.append(Segment(index + 1, col + 1, starts[index] + col, raw, name, references))
-    for number, line in lines_outside_code(draft):
+    for number, line in lines_outside_code(draft) if body_lines is None else body_lines:
         if not line.strip() or TABLE_RULE.match(line):
             continue
         heading = HEADING.match(line)

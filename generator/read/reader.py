@@ -23,6 +23,7 @@ from generator.core.model import Diagnostic, Draft, FieldValue, Position
 FENCE = re.compile(r"^---[ \t]*$")
 CLOSING_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
 MAX_NESTING = 20
+EVENT_MARKS = ("&", "*", "!", "---")
 # libyaml's loader when PyYAML was built with it: the same events and marks, ~13x faster.
 LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
@@ -129,8 +130,11 @@ def parse_front_matter(yaml_text: str, path: Path, *, first_line: int
         if "\t" in line[:indent]:
             problems.append(diagnostic("FM113", path, (number, line.index("\t") + 1), _(
                 "tab character in indentation; YAML indents with spaces only")))
+    # What the events can show needs one of these: anchors and aliases (& *), tags (!), a second document (---).
+    # Without them the events are not read (most drafts): composing meets any syntax error as reading them would.
+    events = yaml.parse(yaml_text, Loader=LOADER) if any(mark in yaml_text for mark in EVENT_MARKS) else ()
     try:
-        for event in yaml.parse(yaml_text, Loader=LOADER):
+        for event in events:
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 problems.append(diagnostic("FM111", path, _position(event.start_mark, first_line), _(
                     "YAML anchors and aliases (&name, *name) are not allowed in front matter")))

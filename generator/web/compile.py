@@ -30,6 +30,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+import generator
+
 from . import drafts, permissions
 from .compile_run import archive_name
 from .i18n import _, current_language
@@ -214,7 +216,8 @@ def year_view(request, year):
     permissions.require_for_year(request.user, "compile")
     year = _year(year)
     return render(request, "workspace/compile_year.j2", {"year": year, "recent": recent(year),
-                                                          "messages": _messages()})
+                                                          "messages": _messages(),
+                                                          "busy": generator.build_running(drafts.config())})
 
 
 @login_required

@@ -4,8 +4,10 @@ directory and asks `permissions.require` — so no URL reaches a file without bo
 
 from __future__ import annotations
 
+import fcntl
 import re
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -138,10 +140,43 @@ def latest_revision(draft: DraftFile) -> Revision | None:
     return latest
 
 
+_held = threading.local()
+
+
+@contextmanager
+def recording(year: int, report_id: str):
+    """Hold report `year`/`report_id`'s recording lock: a change writes the file and commits its records inside
+    it (`save`; `workflow` holds it around its own transaction), so that whoever takes it next finds the file
+    and the records agreeing — a refused writer's message names the change that beat it. A file lock under the
+    state directory (the server's workers are processes); reentrant within a thread."""
+    held = getattr(_held, "locks", None)
+    if held is None:
+        held = _held.locks = {}
+    key = (int(year), report_id)
+    if key in held:
+        held[key] += 1
+        try:
+            yield
+        finally:
+            held[key] -= 1
+        return
+    folder = Path(settings.STATE_DIR) / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / f"{int(year)}-{report_id}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        held[key] = 1
+        try:
+            yield
+        finally:
+            del held[key]
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def save(draft: DraftFile, text: str, *, user, expected: str | None, kind: str) -> Revision:
     """Write `text` to the draft's file if it is still at `expected` (`generator.DraftChanged` otherwise), and
-    record the revision. The file is written first: a revision always describes a file that existed."""
-    with transaction.atomic():
+    record the revision, under the report's recording lock. The file is written first: a revision always
+    describes a file that existed."""
+    with recording(draft.year, draft.report_id), transaction.atomic():
         report = report_row(draft)
         parent = report.revisions.first()
         if parent is None and draft.text is not None:

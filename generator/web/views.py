@@ -352,7 +352,7 @@ def _conflict(draft, base_hash: str, mine: str, error: generator.DraftChanged) -
     return JsonResponse({
         "conflict": True, "message": _("The file was changed by someone else since you opened it; nothing was "
                                        "saved. Compare the versions, then reload or copy your text.")
-        + " " + workflow.changed_since(report, base_hash, theirs),   # e.g. a reviewer approved it meanwhile
+        + " " + workflow.changed_since(report, base_hash),   # e.g. a reviewer approved it meanwhile
         "base": base_text, "theirs": theirs, "mine": mine,
         "theirs_diff": diff(base_text, theirs, _("opened"), _("saved meanwhile")),
         "mine_diff": diff(base_text, mine, _("opened"), _("yours")),

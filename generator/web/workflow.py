@@ -11,8 +11,6 @@ reviewers' to decide) is set and cleared the same way, recorded as a revision an
 
 from __future__ import annotations
 
-import re
-import time
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -51,34 +49,23 @@ def _steps() -> dict[str, tuple[str, str]]:
     return {SUBMIT: (draft, submitted), RETURN: (submitted, draft), APPROVE: (submitted, approved)}
 
 
-def changed_since(report, base_hash: str, current_text: str | None = None) -> str:
-    """What happened to the report since its version `base_hash`, in words (for a refusal's message). A status
-    change writes the file inside its transaction, a moment before it commits its record: when the file in
-    `current_text` already shows another status than the base version, the record is waited for (briefly)."""
-    base = report.revisions.filter(content_hash=base_hash).order_by("-id").first()
-    later = report.transitions.select_related("actor")
-    if base is not None:
-        later = later.filter(revision_id__gt=base.pk)
-    last = later.order_by("-id").first()
-    if last is None and base is not None and current_text is not None \
-            and _status_line(base.text) != _status_line(current_text):
-        deadline = time.monotonic() + 3
-        while last is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-            last = later.order_by("-id").first()
+def changed_since(report, base_hash: str) -> str:
+    """What happened to the report since its version `base_hash`, in words (for a refusal's message). Read under
+    the report's recording lock: a change that wrote the file has committed its records by then."""
+    with drafts.recording(report.year, report.report_id):
+        base = report.revisions.filter(content_hash=base_hash).order_by("-id").first()
+        later = report.transitions.select_related("actor")
+        if base is not None:
+            later = later.filter(revision_id__gt=base.pk)
+        last = later.order_by("-id").first()
+        newest = report.revisions.select_related("author").first()
     if last is not None:
         return _("{who} changed its status from “{old}” to “{new}” meanwhile.").format(
             who=last.actor.username if last.actor else "?", old=last.from_status, new=last.to_status)
-    newest = report.revisions.select_related("author").first()
     who = newest.author.username if newest and newest.author else _("someone outside the workspace")
     if newest is not None and newest.kind == Revision.Kind.ORDER:
         return _("{who} changed its volume order meanwhile.").format(who=who)
     return _("{who} changed its text meanwhile.").format(who=who)
-
-
-def _status_line(text: str) -> str | None:
-    match = re.search(r"^status:(.*)$", text, flags=re.M)
-    return match.group(1).strip() if match else None
 
 
 def refuse(draft, user, action: str, message: str) -> None:
@@ -112,7 +99,7 @@ def change_status(draft, *, user, action: str, expected: str, comment: str = "")
                           _("The report has {count} error(s); it cannot be approved.").format(count=len(errors)))
     kind = Revision.Kind.SUBMITTED if action == SUBMIT else Revision.Kind.STATUS
     try:
-        with transaction.atomic():
+        with drafts.recording(draft.year, draft.report_id), transaction.atomic():
             revision = drafts.save(draft, text, user=user, expected=expected, kind=kind)
             moved = Transition.objects.create(report=revision.report, revision=revision, actor=user,
                                               from_status=old, to_status=new, comment=comment.strip())
@@ -157,7 +144,7 @@ def set_volume_order(draft, *, user, expected: str, order: int | None) -> Revisi
         raise Refused(str(error)) from None
     detail = f"{VOLUME_ORDER}: {old or '—'} → {new or '—'}"
     try:
-        with transaction.atomic():
+        with drafts.recording(draft.year, draft.report_id), transaction.atomic():
             revision = drafts.save(draft, text, user=user, expected=expected, kind=Revision.Kind.ORDER)
             Event.objects.create(report=revision.report, actor=user, kind=Event.Kind.ORDERED, revision=revision,
                                  detail=detail)

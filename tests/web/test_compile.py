@@ -158,8 +158,14 @@ def test_while_another_build_holds_the_lock_the_page_says_so_and_can_wait(client
     output = PROJECT / "output"
     output.mkdir(exist_ok=True)
     reviewer = client_as("reviewer")
+    assert 'id="build-busy"' not in reviewer.get(f"/compile/{YEAR}/").content.decode()
     with (output / ".reportgen.lock").open("a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)   # as the nightly build holds it
+        lock.write("4242")
+        lock.flush()
+        before = reviewer.get(f"/compile/{YEAR}/").content.decode()   # said before the button is pressed
+        assert 'id="build-busy"' in before and "进程 4242" in before and "待其结束后汇编" in before
+        assert re.search(r'id="compile-form">.*?name="wait" value="1".*?</form>', before, re.S)
         job = _compile(reviewer)
         assert _wait(reviewer, job)["state"] == "locked"
         page = reviewer.get(f"/compile/{YEAR}/{job}/").content.decode()
@@ -171,6 +177,7 @@ def test_while_another_build_holds_the_lock_the_page_says_so_and_can_wait(client
         assert reviewer.get(f"/compile/{YEAR}/{waiting}/status").json()["state"] == "waiting"
         fcntl.flock(lock, fcntl.LOCK_UN)
     assert _wait(reviewer, waiting)["state"] == "done"
+    assert 'id="build-busy"' not in reviewer.get(f"/compile/{YEAR}/").content.decode()
     assert (output / YEAR / "volume.pdf").is_file()
 
 

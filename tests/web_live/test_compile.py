@@ -13,9 +13,6 @@ import io
 import json
 import re
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,7 +20,8 @@ from pypdf import PdfReader
 
 from ..helpers import corpus_project, volume_toc_and_start
 from . import desk_flow as flow
-from .test_workspace import ARTIFACTS, CHROMIUM, PASSWORD, _free_port
+from .live_server import REPORTGEN, ServerDidNotStart, project_environment, running_server
+from .test_workspace import ARTIFACTS, CHROMIUM, PASSWORD
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it)")
@@ -35,48 +33,17 @@ REPORT = "r27"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import os
-
     root = corpus_project(tmp_path_factory.mktemp("compile"), ["r01", "r03", "r05", "r08", REPORT])
-    env = {**os.environ, "REPORTGEN_PREVIEW_WORKERS": "1"}
-    for variable in ("REPORTGEN_CONFIG", "REPORTGEN_STATE_DIR", "DJANGO_SETTINGS_MODULE"):
-        env.pop(variable, None)
-    reportgen = [sys.executable, "-m", "generator"]
-    port = _free_port()
-    log = (root / "server.log").open("w")
-    process = subprocess.Popen([*reportgen, "serve", "--port", str(port)], cwd=root, env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(url + "/login/", timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("the server did not start: " + (root / "server.log").read_text())
-            time.sleep(0.3)
-    subprocess.run([*reportgen, "users", "import", "--password", PASSWORD], cwd=root, env=env, check=True,
-                   capture_output=True)
-    subprocess.run([*reportgen, "users", "add", REVIEWER, "--role", "reviewer", "--password", PASSWORD], cwd=root,
-                   env=env, check=True, capture_output=True)
-    yield url, root
-    process.terminate()
+    env = project_environment(REPORTGEN_PREVIEW_WORKERS="1")
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=["--no-sandbox", "--disable-dev-shm-usage"])
-        yield instance
-        instance.close()
+        with running_server(root, env, log=root / "server.log") as url:
+            subprocess.run([*REPORTGEN, "users", "import", "--password", PASSWORD], cwd=root, env=env, check=True,
+                           capture_output=True)
+            subprocess.run([*REPORTGEN, "users", "add", REVIEWER, "--role", "reviewer", "--password", PASSWORD],
+                           cwd=root, env=env, check=True, capture_output=True)
+            yield url, root
+    except ServerDidNotStart as error:
+        pytest.fail(f"the server did not start: {error}")
 
 
 def _as(browser, url, name, errors):

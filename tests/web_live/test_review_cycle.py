@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from . import desk_flow as flow
-from .test_workspace import CHROMIUM, PASSWORD, browser, server  # noqa: F401 - the fixtures, shared
+from .test_workspace import CHROMIUM, PASSWORD, server  # noqa: F401 - the fixture, shared
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it)")
 

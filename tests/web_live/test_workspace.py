@@ -6,18 +6,16 @@ submits; a second counselor is refused the report. Screenshots go to test-artifa
 from __future__ import annotations
 
 import io
-import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+from .live_server import CHROMIUM, REPORTGEN, ServerDidNotStart, project_environment, running_server
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "web"
 PASSWORD = "demo-password-2022"
@@ -27,12 +25,6 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it)")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser") / "project"
@@ -40,44 +32,15 @@ def server(tmp_path_factory):
     shutil.copy(REPO / "reportgen.toml", root)
     shutil.copytree(REPO / "templates", root / "templates")
     shutil.copytree(REPO / "reports_src", root / "reports_src", ignore=shutil.ignore_patterns("*.bak*", ".*"))
-    env = {**os.environ, "REPORTGEN_PREVIEW_WORKERS": "1"}
-    for variable in ("REPORTGEN_CONFIG", "REPORTGEN_STATE_DIR", "DJANGO_SETTINGS_MODULE"):
-        env.pop(variable, None)   # the test process's own Django project is another one
-    reportgen = [sys.executable, "-m", "generator"]
-    port = _free_port()
-    log = (root / "server.log").open("w")
-    process = subprocess.Popen([*reportgen, "serve", "--port", str(port)], cwd=root, env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(url + "/login/", timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("the server did not start: " + (root / "server.log").read_text())
-            time.sleep(0.3)
-    assert (root / ".reportgen" / "web.sqlite3").is_file()    # created and migrated by the first start
-    subprocess.run([*reportgen, "users", "import", "--password", PASSWORD], cwd=root, env=env, check=True,
-                   capture_output=True)
-    yield url, root
-    process.terminate()
+    env = project_environment(REPORTGEN_PREVIEW_WORKERS="1")
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=["--no-sandbox", "--disable-dev-shm-usage"])
-        yield instance
-        instance.close()
+        with running_server(root, env, log=root / "server.log") as url:
+            assert (root / ".reportgen" / "web.sqlite3").is_file()    # created and migrated by the first start
+            subprocess.run([*REPORTGEN, "users", "import", "--password", PASSWORD], cwd=root, env=env, check=True,
+                           capture_output=True)
+            yield url, root
+    except ServerDidNotStart as error:
+        pytest.fail(f"the server did not start: {error}")
 
 
 def _login(page, url, name):

@@ -139,10 +139,10 @@ RAW_HTML = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?|!--|!\[|\?)[^
 @rule("AST504")
 def raw_html(doc: Document, ctx: CheckContext) -> Iterator[Diagnostic]:
     """Raw HTML is not passed through: it is printed literally."""
-    from .text import _segments
+    from .text import _segments_matching
 
     text = doc.draft.text
-    for segment in _segments(doc):
+    for segment in _segments_matching(doc, RAW_HTML):
         for match in RAW_HTML.finditer(segment.text):
             if match.group(0).startswith(("<http", "<mailto")):
                 continue

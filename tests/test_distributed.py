@@ -1,0 +1,199 @@
+"""`reportgen build --scheduler`: report tasks on a Dask cluster (generator/build/distributed.py).
+
+One `LocalCluster` of two spawned worker processes for the module; the builds run as the real command, in
+subprocesses. The workers load tests/faults/sitecustomize.py: they log every file they open under the tests'
+temporary directory (the projects) or in their own copy of the build's files, and a test can make a worker
+pause (to kill it) or kill itself while it renders a given draft. Select with `-m distributed`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import dask
+import pytest
+from distributed import LocalCluster
+
+from .helpers import corpus_project
+
+pytestmark = pytest.mark.distributed
+FAULTS = Path(__file__).parent / "faults"
+EPOCH = "1700000000"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """The scheduler's address, the directory of fault files and the workers' log of opened files."""
+    faults = tmp_path_factory.mktemp("faults")
+    scratch = Path(tempfile.mkdtemp(prefix="reportgen-dask-workers-"))  # outside the projects' directory
+    log = scratch / "opened.log"
+    environment = {"PYTHONPATH": str(FAULTS), "REPORTGEN_FAULT": f"armed:{faults}",
+                   "REPORTGEN_AUDIT_OPEN": f"{tmp_path_factory.getbasetemp()}|{log}"}
+    saved = dict(os.environ)
+    with dask.config.set({"distributed.worker.multiprocessing-method": "spawn",
+                          "distributed.scheduler.allowed-failures": 1,  # a task is tried twice
+                          **{f"distributed.nanny.pre-spawn-environ.{name}": value
+                             for name, value in environment.items()}}):
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                          local_directory=str(scratch)) as local:
+            os.environ.clear()
+            os.environ.update(saved)  # the nanny set the workers' variables here too
+            yield local.scheduler_address, faults, log
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def _environment() -> dict[str, str]:
+    """The build's environment: none of the workers' test hooks."""
+    return {**{name: value for name, value in os.environ.items()
+               if not name.startswith("REPORTGEN_") and name != "PYTHONPATH"}, "SOURCE_DATE_EPOCH": EPOCH}
+
+
+def _build(root: Path, *options: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "generator", "build", "--format", "json", *options], cwd=root,
+                            env=_environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(process: subprocess.Popen, timeout: int = 180) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=timeout)
+    return process.returncode, out, err
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(out)): path.read_bytes() for path in sorted(out.rglob("*"))
+            if path.is_file() and path.name not in ("manifest.json", ".reportgen.lock")}
+
+
+def test_a_distributed_build_gives_the_local_build_s_bytes_and_reads_no_project_file(cluster, tmp_path):
+    address, _faults, log = cluster
+    root = corpus_project(tmp_path, ["r02", "r05", "r13"])  # r02 has an image
+    code, _out, err = _finish(_build(root, "--scheduler", address, "--out", "out-dask"))
+    assert code == 0, err
+    opened = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+    assert [path for path in opened if path.startswith(str(root))] == []  # the workers used their own copy:
+    assert any(path.endswith("/reports_src/2022/assets/" + name) for path in opened  # its image, its templates
+               for name in os.listdir(root / "reports_src" / "2022" / "assets"))
+    assert any(path.endswith("/templates/report.html.j2") for path in opened)
+
+    code, _out, err = _finish(_build(root, "--jobs", "2", "--out", "out-local"))
+    assert code == 0, err
+    distributed, local = _outputs(root / "out-dask"), _outputs(root / "out-local")
+    assert sorted(distributed) == sorted(local)
+    assert [name for name in local if local[name] != distributed[name]] == []
+    # Everything: each report's PDF and DOCX, the volume, and the cache (units under the same keys, records).
+    assert {"2022/volume.pdf", "2022/volume.docx", "2022/reports/r02.pdf", "2022/reports/r13.docx"} <= set(local)
+    assert any(name.startswith(".cache/2022/units/") for name in local)
+    dask_manifest = json.loads((root / "out-dask" / "manifest.json").read_text(encoding="utf-8"))
+    local_manifest = json.loads((root / "out-local" / "manifest.json").read_text(encoding="utf-8"))
+    for manifest in (dask_manifest, local_manifest):
+        for volatile in ("finished", "duration_seconds", "output"):
+            manifest.pop(volatile)
+    assert dask_manifest == local_manifest
+
+
+def test_a_report_whose_worker_is_killed_is_rendered_again_elsewhere(cluster, tmp_path):
+    address, faults, _log = cluster
+    root = corpus_project(tmp_path, ["r02", "r05", "r13"])
+    (faults / "pause-r05.md").touch()  # the first worker rendering r05 waits there: the test kills it
+    try:
+        process = _build(root, "--scheduler", address)
+        paused = faults / "paused-r05.md"
+        deadline = time.monotonic() + 120
+        while not paused.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert paused.exists(), process.communicate()
+        os.kill(int(paused.read_text()), signal.SIGKILL)
+        code, _out, err = _finish(process)
+    finally:
+        (faults / "pause-r05.md").unlink()
+    assert code == 0, err
+    assert "Traceback" not in err
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert {report["id"]: report["result"] for report in manifest["reports"]} == {
+        "r02": "built", "r05": "built", "r13": "built"}
+    assert manifest["volumes"][0]["result"] == "built"
+
+    # r05, rendered again on another worker, is what a local build of it makes.
+    alone = corpus_project(tmp_path / "local", ["r05"])
+    code, _out, err = _finish(_build(alone, "--jobs", "1", "--no-volume"))
+    assert code == 0, err
+    for kind in ("pdf", "docx"):
+        assert (root / "output" / "2022" / "reports" / f"r05.{kind}").read_bytes() == \
+            (alone / "output" / "2022" / "reports" / f"r05.{kind}").read_bytes()
+
+
+def test_a_report_that_kills_every_worker_fails_alone_as_rnd608(cluster, tmp_path):
+    address, faults, _log = cluster
+    root = corpus_project(tmp_path, ["r13", "r14"])
+    (faults / "kill-r14.md").touch()  # every worker rendering r14 dies (twice: allowed-failures is 1)
+    try:
+        code, _out, err = _finish(_build(root, "--scheduler", address))
+    finally:
+        (faults / "kill-r14.md").unlink()
+    assert code == 1, err
+    assert "Traceback" not in err
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    results = {report["id"]: report for report in manifest["reports"]}
+    assert {name: report["result"] for name, report in results.items()} == {"r13": "built", "r14": "failed"}
+    assert [item["code"] for item in results["r14"]["diagnostics"]] == ["RND608"]
+    assert "Dask 工作进程" in results["r14"]["diagnostics"][0]["message"]
+    volume = manifest["volumes"][0]
+    assert volume["result"] == "built" and volume["excluded"] == ["r14"]
+
+
+def test_an_unreachable_scheduler_is_a_clear_error_within_seconds(tmp_path):
+    root = corpus_project(tmp_path, ["r02"])
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    process = subprocess.run([sys.executable, "-m", "generator", "build", "--scheduler", f"tcp://127.0.0.1:{port}"],
+                             cwd=root, env=_environment(), capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - started < 30
+    assert process.returncode == 2
+    assert f"无法在 5 秒内连接到 Dask 调度器 tcp://127.0.0.1:{port}" in process.stderr
+    assert "Traceback" not in process.stderr
+    assert not (root / "output" / "2022").exists() and not (root / "output" / "manifest.json").exists()
+
+
+def test_the_time_limit_interrupts_a_task_in_a_thread_as_on_a_dask_worker(project_config):
+    """Dask runs tasks in threads, where no SIGALRM arrives: the limit interrupts the thread instead."""
+    import threading
+
+    from generator.build import worker
+
+    def busy():
+        while True:
+            pass
+
+    def in_thread(function, seconds):
+        results = []
+        thread = threading.Thread(target=lambda: results.append(worker.limited(function, seconds, Path("x.md"))))
+        thread.start()
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+        return results[0]
+
+    worker.initialise(project_config, "zh_CN", limit_threads=True)
+    try:
+        started = time.monotonic()
+        assert in_thread(busy, 1) == "排版超过 1 秒，已中止"
+        assert time.monotonic() - started < 10
+
+        def then_busy():  # in time: its result, and no alarm later in the thread
+            result = worker.limited(lambda: "done", 1, Path("x.md"))
+            until = time.monotonic() + 1.5
+            while time.monotonic() < until:
+                pass
+            return result
+
+        assert in_thread(then_busy, 5) == "done"
+    finally:
+        worker.initialise(project_config, "zh_CN")
