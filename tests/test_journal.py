@@ -149,3 +149,29 @@ def test_odd_file_names_and_linked_directories_are_followed(tmp_path, monkeypatc
     draft.write_text(draft.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
     code, out, built = _build(root, "--no-volume", monkeypatch=monkeypatch, capsys=capsys)
     assert code == 0 and built and "新生成 1 份" in out
+
+
+def test_the_code_digest_covers_what_shapes_outputs_and_not_the_faces(tmp_path, monkeypatch):
+    """A change to the renderers, the checker or the catalogs makes every output out of date; a change to the web
+    workspace, the Word importer or `doctor` does not (the journal states the same paths)."""
+    import shutil
+
+    from generator.core import digest
+
+    package = tmp_path / "generator"
+    shutil.copytree(digest.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__", "static", "templates"))
+    monkeypatch.setattr(digest, "PACKAGE", package)
+    before = digest._package_digest()
+    assert {path.name for path in digest.code_paths()} >= {"core", "read", "check", "render", "build", "locale",
+                                                           "cli.py", "api.py"}
+    assert not {"web", "importer", "doctor.py"} & {path.name for path in digest.code_paths()}
+    for face in ("web/views.py", "importer/__init__.py", "doctor.py"):
+        (package / face).write_text((package / face).read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+        assert digest._package_digest() == before, face
+    for shaping in ("render/html.py", "locale/zh_CN/LC_MESSAGES/reportgen.po"):
+        path = package / shaping
+        original = path.read_text(encoding="utf-8")
+        path.write_text(original + "\n# changed\n", encoding="utf-8")
+        assert digest._package_digest() != before, shaping
+        path.write_text(original, encoding="utf-8")
+    assert digest._package_digest() == before

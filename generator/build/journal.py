@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.core.atomic import atomic_write
+from generator.core.digest import code_paths
 from generator.core.i18n import _, current_language, set_language
 from generator.core.usercache import recall_json, remember, user_cache_dir
 from generator.core.verify import discard
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 VERSION = 2
-PACKAGE = Path(__file__).parents[1]  # the whole generator package
 # Variables that differ between two shells and change nothing a build does.
 VOLATILE_ENVIRONMENT = ("_", "OLDPWD", "PWD", "SHLVL")
 # Where fontconfig is configured, finds fonts and caches them: installing or removing a font changes them.
@@ -117,7 +117,10 @@ def inputs(config: Config) -> dict:
     fonts = {str(face.path) for _role, _family, face in depends.fonts if face is not None}
     python = [entry for entry in sys.path if entry and os.path.isdir(entry)]
     files = [str(path) for path in (depends.configuration, depends.registry, *depends.brand_files) if path is not None]
-    trees = sorted({str(path.resolve()) for path in (config.sources_dir, depends.templates, PACKAGE)})
+    code = code_paths()
+    trees = sorted({str(path.resolve()) for path in (config.sources_dir, depends.templates,
+                                                     *(path for path in code if path.is_dir()))})
+    files += [str(path) for path in code if not path.is_dir()]
     trees += [os.path.expanduser(path) for path in FONTCONFIG]
     return {"trees": trees, "files": files + [sys.executable, *python, *sorted(fonts)]}
 

@@ -25,12 +25,29 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+PACKAGE = Path(__file__).parents[1]
+# What shapes a build's outputs: the layers, the message catalogs, and the package's own modules (the command line
+# and the API, which make the build's request). The faces that only call the API (the web workspace, the Word
+# importer, `doctor`) are not: a change to a view must not make every output out of date.
+FACES = ("web", "importer", "doctor.py")
+
+
+def code_paths() -> list[Path]:
+    """The package's files and directories that shape outputs (`FACES` left out), for the code digest and the
+    build journal."""
+    return sorted(path for path in PACKAGE.iterdir()
+                  if path.name not in FACES and path.name != "__pycache__"
+                  and (path.suffix == ".py" or (path.is_dir() and any(path.rglob("*.py")) or path.name == "locale")))
+
+
 def _package_digest() -> str:
-    """A digest of reportgen's own code, so that a changed renderer never reuses outputs of the old one."""
+    """A digest of reportgen's own code and catalogs, so that a changed renderer never reuses outputs of the old one."""
     digest = hashlib.sha256()
-    package = Path(__file__).parents[1]  # the whole generator package
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.read_bytes())
+    for root in code_paths():
+        for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
+            if path.suffix in (".py", ".po") and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(PACKAGE)).encode())
+                digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
