@@ -40,6 +40,14 @@ class Unit:
     pad: bool = True                   # add a blank page after an odd number of pages
     diagnostics: tuple = ()            # what laying it out reported (kept with the cached unit)
     fonts: tuple[PlaceholderFont, ...] = ()  # its fonts, whose programs are placeholders until finished
+    key: str = ""                      # its key in the unit cache, when it has one
+
+    @property
+    def identity(self) -> str:
+        """What names this unit's content: its cache key, or a hash of its bytes."""
+        import hashlib
+
+        return self.key or hashlib.sha256(self.data).hexdigest()
 
 
 @dataclass
@@ -60,7 +68,7 @@ def assemble(units: list[Unit], *, config: Config, outline: list[OutlineEntry], 
              metadata_unit: int = 0, programs: ProgramStore | None = None) -> Assembled:
     volume = pikepdf.new()
     sources = [pikepdf.open(io.BytesIO(unit.data)) for unit in units]  # kept open until saved
-    numbers = PageNumbers(config, volume)
+    numbers = PageNumbers(config.brand.fonts.body[0], volume)
     anchor_pages: dict[str, int] = {}
     fonts: list[tuple[pikepdf.Object, PlaceholderFont]] = []
     for index, (unit, source) in enumerate(zip(units, sources, strict=True)):
@@ -95,7 +103,7 @@ def finish_report(unit: Unit, config: Config) -> bytes:
         if unit.furniture:
             _drop_structure(pdf.Root.get("/StructTreeRoot"), pdf.pages[unit.pages].obj)
             del pdf.pages[unit.pages:]
-        numbers = PageNumbers(config, pdf)
+        numbers = PageNumbers(config.brand.fonts.body[0], pdf)
         _stamp_pages(pdf, list(pdf.pages), header=("/RgHeader", header), numbers=numbers, first_number=1)
         fonts = [(pdf.get_object(font.descriptor), font) for font in unit.fonts]
         embed_programs(pdf, fonts + numbers.finish())
