@@ -18,7 +18,6 @@ from functools import lru_cache
 import pikepdf
 import uharfbuzz
 
-from generator.core.config import Config
 from generator.core.fonts import find_family
 from generator.core.i18n import _
 from generator.core.page import MARGINS_MM, NUMBER_SIZE_PT, mm_to_pt

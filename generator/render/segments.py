@@ -71,9 +71,12 @@ class FaceSlots:
     def of(self, font: PlaceholderFont) -> int:
         number = self.numbers.get((font.file, font.index))
         if number is None:
-            from generator.render.fontprograms import FontProgramError
+            from generator.core.i18n import _
 
-            raise FontProgramError(f"font {font.postscript} ({font.file}) is not installed")
+            from .fontprograms import FontProgramError
+
+            raise FontProgramError(_("font {name} ({path}) changed or was removed while rendering; build again").format(
+                name=font.postscript, path=font.file))
         return number
 
     @property
@@ -257,10 +260,10 @@ def write_segment(unit, *, key: str, base: int, numbered: bool, metadata: bool, 
     with `numbered` a named place for the page number on every page (the tail draws the numbers), a blank page after
     an odd number of pages when `unit.pad`, links to the volume's anchors as named destinations; with `metadata`
     its document information, language and PDF/A metadata for the volume's catalog."""
-    from .assemble import _furniture_form, _stamp
+    from .assemble import furniture_form, stamp
 
     with pikepdf.open(io.BytesIO(unit.data)) as pdf:
-        header = _furniture_form(pdf, unit) if unit.furniture else None
+        header = furniture_form(pdf, unit) if unit.furniture else None
         pages = list(pdf.pages)[:unit.pages]
         fixed: dict[tuple[int, int], int] = {}
         for page in pages:
@@ -272,7 +275,7 @@ def write_segment(unit, *, key: str, base: int, numbered: bool, metadata: bool, 
                 place = pdf.make_indirect(pikepdf.Dictionary())
                 number_places.append(place)
                 forms.append((f"/RgPageNumber{offset}", place))
-            _stamp(pdf, page, forms)
+            stamp(pdf, page, forms)
         for font in unit.fonts:
             descriptor = pdf.get_object(font.descriptor)
             program = pdf.make_indirect(pikepdf.Dictionary())
