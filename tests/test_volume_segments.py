@@ -94,3 +94,30 @@ def test_the_joined_volume_is_a_sound_pdf_with_one_program_per_face(project, mon
                    for annotation in page.obj.get("/Annots") or [] if annotation.A.S == "/GoTo"]
         assert targets and all(index > 0 for index in targets)
     assert volume.startswith(b"%PDF-1.7") and volume.rstrip().endswith(b"%%EOF")
+
+
+def test_a_pdf_a_volume_carries_its_front_matters_output_intent_and_metadata(tmp_path):
+    """Made by the library without a cache (every segment kept in memory), a volume configured as PDF/A-3b has
+    the output intent and XMP metadata its units were laid out with, and the document information they agree
+    with."""
+    import datetime as dt
+
+    from generator.core.config import load_config
+    from generator.read.parse import parse
+    from generator.read.reader import read_draft
+    from generator.read.registry import load_registry
+    from generator.read.volume_source import read_volume_source
+    from generator.render.volume_pdf import render_volume_pdf
+
+    root = corpus_project(tmp_path, ["r01", "r02"])
+    config = load_config(root / "reportgen.toml")
+    config = config.model_copy(update={"brand": config.brand.model_copy(update={"pdf_variant": "pdf/a-3b"})})
+    docs = [parse(read_draft(root / "reports_src" / "2022" / f"{rid}.md"), config) for rid in ("r01", "r02")]
+    volume = render_volume_pdf(config, "2022", docs, read_volume_source(config, "2022"),
+                               load_registry(config.registry_path), timestamp=dt.datetime(2023, 1, 1))
+    with pikepdf.open(__import__("io").BytesIO(volume.data)) as pdf:
+        assert pdf.Root.OutputIntents[0].S == "/GTS_PDFA1"
+        metadata = pdf.Root.Metadata.read_bytes()
+        assert b'pdfaid:part="3"' in metadata and b'pdfaid:conformance="B"' in metadata
+        assert str(pdf.docinfo.Title) and str(pdf.Root.Lang)
+        assert len(pdf.pages) == volume.pages and pdf.Root.PageLabels.Nums[0] == 0
