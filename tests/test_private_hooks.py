@@ -247,6 +247,33 @@ def test_python_docx_keeps_the_elements_and_writer_steps_docx_private_uses():
         assert [("/" + name, package.read(name)) for name in package.namelist()] == written
 
 
+def test_remembered_partnames_names_parts_as_python_docx_does():
+    """`remembered_partnames` replaces `OpcPackage.next_partname` (template -> lowest free name) for a volume's
+    hundreds of headers: the parts it names are python-docx's own."""
+    import contextlib
+
+    import docx
+    from docx.opc.package import OpcPackage
+
+    from generator.render._docx_private import remembered_partnames
+
+    assert [name for name, _default in _parameters(OpcPackage.next_partname)] == ["self", "template"]
+
+    def part_names(remember: bool) -> list[str]:
+        document = docx.Document()
+        package = document.part.package
+        with remembered_partnames(package) if remember else contextlib.nullcontext():
+            for _section in range(3):
+                section = document.add_section()
+                section.header.is_linked_to_previous = False
+                section.even_page_header.is_linked_to_previous = False
+        assert "next_partname" not in vars(package)  # the package's own method again
+        return sorted(str(part.partname) for part in package.iter_parts())
+
+    names = part_names(True)
+    assert names == part_names(False) and sum("header" in name for name in names) == 6
+
+
 def test_only_the_private_modules_touch_the_private_names():
     """The private names of each dependency appear in its one module and nowhere else in generator/."""
     patterns = {

@@ -295,6 +295,37 @@ class UnitCache:
         if self.directory is not None:
             atomic_write(self.directory / f"{key}.font", key.encode() + data)  # its key inside: a swap shows
 
+    def get_segment(self, key: str):
+        """A volume's segment (`render/segments.py`) and its bytes, verified: its record naming this key, its bytes
+        of the recorded SHA-256."""
+        from generator.render.segments import Segment
+
+        if self.directory is None:
+            return None
+        path = self.directory / f"{key}.segment"
+        meta = read_json(path, dict)
+        segment = Segment.from_json(meta) if meta is not None else None
+        if segment is None or segment.key != key:
+            if meta is not None:
+                discard(path, "not of the expected form")
+            return None
+        try:
+            data = (self.directory / f"{key}.pdfseg").read_bytes()
+        except OSError:
+            discard(path, "its bytes are missing")
+            return None
+        if len(data) != segment.size or hashlib.sha256(data).hexdigest() != segment.sha256:
+            discard(path, "its bytes are not the ones written")
+            return None
+        self.used.add(key)
+        return segment, data
+
+    def put_segment(self, key: str, segment, data: bytes) -> None:
+        self.used.add(key)
+        if self.directory is not None:
+            atomic_write(self.directory / f"{key}.pdfseg", data)
+            atomic_write(self.directory / f"{key}.segment", json.dumps(segment.to_json(), sort_keys=True).encode())
+
     def wait_for(self, key: str, seconds: float, source: Path) -> Unit | None:
         """The unit another task is laying out now from `source`, once it is written; None as soon as that task
         has ended without it (its `rendering_marker` is gone) or after `seconds`."""

@@ -14,6 +14,9 @@ as python-docx's private `_Cell`, without `table.cell()`, which rebuilds the who
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+from docx.opc.packuri import PackURI
 from docx.opc.pkgwriter import PackageWriter
 from docx.table import _Cell
 
@@ -55,3 +58,29 @@ def write_package(writer, package) -> None:
     PackageWriter._write_content_types_stream(writer, parts)
     PackageWriter._write_pkg_rels(writer, package.rels)
     PackageWriter._write_parts(writer, parts)
+
+
+@contextmanager
+def remembered_partnames(package):
+    """Within this block `package.next_partname` (python-docx's: the lowest free number for a template, found by
+    walking every part of the package, for each new header: quadratic in a volume's sections) remembers the names
+    it has seen: the same names, since parts are only added while a document is written."""
+    taken: dict[str, set[str]] = {}
+    lowest: dict[str, int] = {}
+
+    def next_partname(template: str):
+        if template not in taken:
+            taken[template] = {str(part.partname) for part in package.iter_parts()}
+            lowest[template] = 1
+        number = lowest[template]
+        while template % number in taken[template]:
+            number += 1
+        lowest[template] = number
+        taken[template].add(template % number)
+        return PackURI(template % number)
+
+    package.next_partname = next_partname
+    try:
+        yield
+    finally:
+        del package.next_partname

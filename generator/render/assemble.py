@@ -1,4 +1,4 @@
-"""Finishing PDFs from laid-out units: a single report, or the volume from many units.
+"""Finishing PDFs from laid-out units: a single report here, the volume in `segments.py`.
 
 A unit is a PDF WeasyPrint laid out without page numbers and with placeholder font programs
 (`render/fontprograms.py`); it is cached on its own. Each report is laid out once, as one unit, and that unit
@@ -6,9 +6,8 @@ serves both its own PDF and its part of the volume:
 
 - `finish_report` stamps the running header and the numbers 1…n onto the unit in place (keeping its bookmarks,
   metadata and PDF/A or PDF/UA structure) and embeds the font subsets;
-- `assemble` concatenates units (each starting on a right-hand page), stamps the volume's printed page numbers
-  onto the report parts, turns the units' placeholder links into links to pages of the volume, builds the
-  outline and page labels, and embeds one font subset per face for the whole volume.
+- `segments.write_segment` stamps the running header onto a report's part of the volume (and names the place of
+  each page number, which the volume's tail draws), and `segments.write_volume` joins the parts.
 
 A report's unit ends with its page furniture: one more page that carries only the running header, which is drawn
 over every page of the report but the first, as a form XObject, and then removed (WeasyPrint would lay the header
@@ -24,7 +23,7 @@ import pikepdf
 
 from generator.core.config import Config
 
-from .fontprograms import PlaceholderFont, ProgramStore, embed_programs
+from .fontprograms import PlaceholderFont, embed_programs
 from .pagenumbers import PageNumbers
 
 LINK_BASE = "https://reportgen.invalid/goto/"
@@ -40,6 +39,14 @@ class Unit:
     pad: bool = True                   # add a blank page after an odd number of pages
     diagnostics: tuple = ()            # what laying it out reported (kept with the cached unit)
     fonts: tuple[PlaceholderFont, ...] = ()  # its fonts, whose programs are placeholders until finished
+    key: str = ""                      # its key in the unit cache, when it has one
+
+    @property
+    def identity(self) -> str:
+        """What names this unit's content: its cache key, or a hash of its bytes."""
+        import hashlib
+
+        return self.key or hashlib.sha256(self.data).hexdigest()
 
 
 @dataclass
@@ -49,53 +56,15 @@ class OutlineEntry:
     children: list["OutlineEntry"] = field(default_factory=list)
 
 
-@dataclass
-class Assembled:
-    data: bytes
-    pages: int
-    anchor_pages: dict[str, int]       # anchor id -> 0-based physical page of the volume
-
-
-def assemble(units: list[Unit], *, config: Config, outline: list[OutlineEntry], labels: list[tuple[str, dict]],
-             metadata_unit: int = 0, programs: ProgramStore | None = None) -> Assembled:
-    volume = pikepdf.new()
-    sources = [pikepdf.open(io.BytesIO(unit.data)) for unit in units]  # kept open until saved
-    numbers = PageNumbers(config, volume)
-    anchor_pages: dict[str, int] = {}
-    fonts: list[tuple[pikepdf.Object, PlaceholderFont]] = []
-    for index, (unit, source) in enumerate(zip(units, sources, strict=True)):
-        start = len(volume.pages)
-        volume.pages.extend(list(source.pages)[:unit.pages])
-        # Copying a page copies what it refers to once per source: copying a descriptor again finds that copy.
-        fonts.extend((volume.copy_foreign(source.get_object(font.descriptor)), font) for font in unit.fonts)
-        for anchor, page in unit.anchors.items():
-            anchor_pages.setdefault(anchor, start + page)
-        header = volume.copy_foreign(_furniture_form(source, unit)) if unit.furniture else None
-        _stamp_pages(volume, volume.pages[start:], header=(f"/RgHeader{index}", header), numbers=numbers,
-                     first_number=unit.stamp_from)
-        if unit.pad and len(volume.pages) % 2:
-            box = volume.pages[-1].mediabox
-            volume.add_blank_page(page_size=(float(box[2]), float(box[3])))
-    _resolve_links(volume, anchor_pages)
-    _build_outline(volume, outline, anchor_pages)
-    _page_labels(volume, labels, anchor_pages)
-    metadata = sources[metadata_unit]
-    volume.docinfo = volume.copy_foreign(metadata.docinfo)
-    if "/Lang" in metadata.Root:
-        volume.Root.Lang = metadata.Root.Lang
-    embed_programs(volume, fonts + numbers.finish(), programs)
-    return Assembled(_save(volume), len(volume.pages), anchor_pages)
-
-
 def finish_report(unit: Unit, config: Config) -> bytes:
     """A single report's PDF: its unit with the running header and the page numbers 1…n stamped on, its page
     furniture removed and its fonts embedded."""
     with pikepdf.open(io.BytesIO(unit.data)) as pdf:
-        header = _furniture_form(pdf, unit) if unit.furniture else None
+        header = furniture_form(pdf, unit) if unit.furniture else None
         if unit.furniture:
             _drop_structure(pdf.Root.get("/StructTreeRoot"), pdf.pages[unit.pages].obj)
             del pdf.pages[unit.pages:]
-        numbers = PageNumbers(config, pdf)
+        numbers = PageNumbers(config.brand.fonts.body[0], pdf)
         _stamp_pages(pdf, list(pdf.pages), header=("/RgHeader", header), numbers=numbers, first_number=1)
         fonts = [(pdf.get_object(font.descriptor), font) for font in unit.fonts]
         embed_programs(pdf, fonts + numbers.finish())
@@ -111,10 +80,10 @@ def _stamp_pages(pdf: pikepdf.Pdf, pages: list[pikepdf.Page], *, header: tuple[s
         forms = [(name, form)] if form is not None and offset else []
         if first_number is not None:
             forms.append(numbers.form(first_number + offset, page))
-        _stamp(pdf, page, forms)
+        stamp(pdf, page, forms)
 
 
-def _furniture_form(pdf: pikepdf.Pdf, unit: Unit) -> pikepdf.Object:
+def furniture_form(pdf: pikepdf.Pdf, unit: Unit) -> pikepdf.Object:
     if len(pdf.pages) != unit.pages + 1:
         raise ValueError(f"a unit with page furniture has {unit.pages} + 1 pages, not {len(pdf.pages)}")
     return pdf.make_indirect(pdf.pages[unit.pages].as_form_xobject())
@@ -143,7 +112,7 @@ def _drop_structure(node, page: pikepdf.Object) -> None:
         _drop_structure(children, page)
 
 
-def _stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, forms: list[tuple[str, pikepdf.Object]]) -> None:
+def stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, forms: list[tuple[str, pikepdf.Object]]) -> None:
     """Draw `forms` (pages of the same size, as form XObjects) over `page`. Resource names are fixed (pikepdf's
     own `add_overlay` picks random ones, which would make two builds differ) and differ between the forms of
     different pages, since WeasyPrint's pages share one resource dictionary."""
@@ -158,32 +127,3 @@ def _stamp(pdf: pikepdf.Pdf, page: pikepdf.Page, forms: list[tuple[str, pikepdf.
     page.contents_add(pikepdf.Stream(pdf, f"\nQ{drawn}".encode()), prepend=False)
 
 
-def _resolve_links(volume: pikepdf.Pdf, anchor_pages: dict[str, int]) -> None:
-    """Placeholder URI links (`LINK_BASE + anchor`) become links to the anchor's page."""
-    for page in volume.pages:
-        for annotation in page.obj.get("/Annots") or []:
-            action = annotation.get("/A")
-            uri = str(action.get("/URI", "")) if action is not None else ""
-            if uri.startswith(LINK_BASE) and uri[len(LINK_BASE):] in anchor_pages:
-                target = volume.pages[anchor_pages[uri[len(LINK_BASE):]]].obj
-                annotation.A = pikepdf.Dictionary(S=pikepdf.Name.GoTo,
-                                                  D=pikepdf.Array([target, pikepdf.Name.Fit]))
-
-
-def _build_outline(volume: pikepdf.Pdf, outline: list[OutlineEntry], anchor_pages: dict[str, int]) -> None:
-    def item(entry: OutlineEntry) -> pikepdf.OutlineItem:
-        node = pikepdf.OutlineItem(entry.title, anchor_pages[entry.anchor])
-        node.children.extend(item(child) for child in entry.children if child.anchor in anchor_pages)
-        return node
-
-    with volume.open_outline() as root:
-        root.root.extend(item(entry) for entry in outline if entry.anchor in anchor_pages)
-
-
-def _page_labels(volume: pikepdf.Pdf, labels: list[tuple[str, dict]], anchor_pages: dict[str, int]) -> None:
-    numbers = pikepdf.Array()
-    for anchor, style in labels:
-        if anchor == "" or anchor in anchor_pages:
-            numbers.append(0 if anchor == "" else anchor_pages[anchor])
-            numbers.append(pikepdf.Dictionary({f"/{key}": value for key, value in style.items()}))
-    volume.Root.PageLabels = pikepdf.Dictionary(Nums=numbers)

@@ -25,7 +25,10 @@ from docx.opc.packuri import PackURI
 from docx.opc.part import XmlPart
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
+from docx.oxml.table import CT_Tbl
+from docx.section import Section
 from docx.shared import Emu, Mm, Pt
+from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree
 from PIL import Image
@@ -119,14 +122,9 @@ class DocxWriter:
         section.header_distance, section.footer_distance = Mm(18), Mm(20)
 
     def paragraph(self, style: str, text: str = "", container=None) -> Paragraph:
-        if container is None:  # the body: insert before its final sectPr directly (python-docx searches by XPath)
-            body = self.document.element.body
-            element = body.makeelement(W["p"])  # made by the document: python-docx's element classes apply
-            last = next(body.iterchildren(reversed=True), None)  # lxml counts children one by one for len()
-            if last is not None and last.tag == W["sectPr"]:
-                last.addprevious(element)
-            else:
-                body.append(element)
+        if container is None:
+            element = self.document.element.body.makeelement(W["p"])  # python-docx's element classes apply
+            self._append_block(element)
             paragraph = Paragraph(element, document_body(self.document))
         else:
             paragraph = container.add_paragraph()
@@ -134,6 +132,25 @@ class DocxWriter:
         if text:
             self.add_text(paragraph, text, InlineFormat())
         return paragraph
+
+    def _append_block(self, element) -> None:
+        """Append a paragraph or table to the body, before its final sectPr (python-docx finds that place by
+        searching the body's children, for each block: quadratic in a volume)."""
+        body = self.document.element.body
+        last = next(body.iterchildren(reversed=True), None)  # lxml counts children one by one for len()
+        if last is not None and last.tag == W["sectPr"]:
+            last.addprevious(element)
+        else:
+            body.append(element)
+
+    def table(self, rows: int, columns: int, container=None) -> Table:
+        """A table of the text's width at the end of the body (or of `container`, a cell). python-docx's own
+        `Document.add_table` finds the width through the last section, by an XPath search of the whole body."""
+        if container is not None:
+            return container.add_table(rows=rows, cols=columns)
+        element = CT_Tbl.new_tbl(rows, columns, self.text_width)
+        self._append_block(element)
+        return Table(element, document_body(self.document))
 
     def run(self, paragraph: Paragraph, text: str = "", *, style: str | None = None,
             fmt: InlineFormat | None = None) -> etree._Element:
@@ -168,7 +185,21 @@ class DocxWriter:
             self.run(paragraph, xml_safe(line))
 
     def start_section(self, *, odd_page: bool) -> object:
-        section = self.document.add_section(WD_SECTION.ODD_PAGE if odd_page else WD_SECTION.NEW_PAGE)
+        """A new last section, as python-docx's `add_section` makes it (the final sectPr copied into a paragraph
+        that ends the previous one, without its header and footer references), without its searches of the whole
+        body for the final sectPr and the new paragraph's place."""
+        body = self.document.element.body
+        sentinel = next(body.iterchildren(reversed=True), None)
+        if sentinel is None or sentinel.tag != W["sectPr"]:
+            section = self.document.add_section(WD_SECTION.ODD_PAGE if odd_page else WD_SECTION.NEW_PAGE)
+        else:
+            paragraph = body.makeelement(W["p"])
+            sentinel.addprevious(paragraph)
+            paragraph.set_sectPr(sentinel.clone())
+            for reference in sentinel.xpath("w:headerReference|w:footerReference"):
+                sentinel.remove(reference)
+            sentinel.start_type = WD_SECTION.ODD_PAGE if odd_page else WD_SECTION.NEW_PAGE
+            section = Section(sentinel, self.document.part)
         self._setup_page(section)
         return section
 
@@ -412,8 +443,7 @@ class DocxWriter:
         if not rows:
             return
         columns = max(len(row) for row in rows)
-        target = container if container is not None else self.document
-        table = target.add_table(rows=len(rows), cols=columns)
+        table = self.table(len(rows), columns, container)
         self.style_table(table)
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         header_rows = {id(row) for section in element if section.tag == "thead" for row in section}

@@ -18,7 +18,6 @@ from functools import lru_cache
 import pikepdf
 import uharfbuzz
 
-from generator.core.config import Config
 from generator.core.fonts import find_family
 from generator.core.i18n import _
 from generator.core.page import MARGINS_MM, NUMBER_SIZE_PT, mm_to_pt
@@ -75,45 +74,56 @@ def number_text(number: int) -> str:
     return f"— {number} —"
 
 
+def number_content(family: str, number: int, box: list[float]) -> tuple[bytes, dict[int, tuple[int, str]]]:
+    """The content of a form drawing `number` on a page whose media box is `box` (right-hand pages, odd numbers,
+    at the right; left-hand pages at the left), in the font `FONT_NAME` of `family`'s regular face; and the
+    glyphs it draws, each with its nominal advance and the character it stands for."""
+    face = _face(family)
+    text = number_text(number)
+    glyphs = _shaped(family, text)
+    scale = NUMBER_SIZE_PT / face.upem
+    width = sum(advance for _glyph, advance, _nominal in glyphs) * scale
+    if number % 2:
+        x = box[2] - mm_to_pt(MARGINS_MM["right"]) - NUMBER_SIZE_PT - width
+    else:
+        x = box[0] + mm_to_pt(MARGINS_MM["left"]) + NUMBER_SIZE_PT
+    # A middle-aligned line of `normal` height (ascender + descender) in the bottom margin.
+    y = box[1] + mm_to_pt(MARGINS_MM["bottom"]) / 2 + (-face.descender - face.ascender) / 2 * scale
+    shown, drawn = [], {}
+    for (glyph, advance, nominal), character in zip(glyphs, _characters(text, len(glyphs)), strict=True):
+        drawn.setdefault(glyph, (nominal, character))
+        shown.append(f"<{glyph:04x}>")
+        if advance != nominal:  # kerning: TJ moves back by thousandths of the size
+            shown.append(f"{(nominal - advance) * 1000 / face.upem:.3f}")
+    content = (f"/Artifact BMC BT {FONT_NAME} {NUMBER_SIZE_PT:g} Tf 0 g 1 0 0 1 {x:.3f} {y:.3f} Tm "
+               f"[{' '.join(shown)}] TJ ET EMC").encode()
+    return content, drawn
+
+
 class PageNumbers:
     """Draws page numbers into one PDF; the font dictionary is made once per PDF, on first use."""
 
-    def __init__(self, config: Config, pdf: pikepdf.Pdf):
-        self.family = config.brand.fonts.body[0]
+    def __init__(self, family: str, pdf: pikepdf.Pdf, drawn: dict[int, tuple[int, str]] | None = None):
+        self.family = family
         self.pdf = pdf
         self._font: pikepdf.Object | None = None
-        self._glyphs: dict[int, tuple[int, str]] = {}  # glyph -> (nominal advance, text) of every glyph drawn
+        # glyph -> (nominal advance, text) of every glyph drawn (by `form`, or elsewhere: `segments.py`)
+        self._glyphs: dict[int, tuple[int, str]] = dict(drawn or {})
 
     def form(self, number: int, page: pikepdf.Page) -> tuple[str, pikepdf.Object]:
         """A form XObject drawing `number` on a page of `page`'s size: right-hand pages (odd numbers) at the
         right, left-hand pages at the left."""
-        face = _face(self.family)
-        text = number_text(number)
-        glyphs = _shaped(self.family, text)
-        scale = NUMBER_SIZE_PT / face.upem
-        width = sum(advance for _glyph, advance, _nominal in glyphs) * scale
         box = [float(value) for value in page.mediabox]
-        if number % 2:
-            x = box[2] - mm_to_pt(MARGINS_MM["right"]) - NUMBER_SIZE_PT - width
-        else:
-            x = box[0] + mm_to_pt(MARGINS_MM["left"]) + NUMBER_SIZE_PT
-        # A middle-aligned line of `normal` height (ascender + descender) in the bottom margin.
-        y = box[1] + mm_to_pt(MARGINS_MM["bottom"]) / 2 + (-face.descender - face.ascender) / 2 * scale
-        shown = []
-        for (glyph, advance, nominal), character in zip(glyphs, _characters(text, len(glyphs)), strict=True):
-            self._glyphs.setdefault(glyph, (nominal, character))
-            shown.append(f"<{glyph:04x}>")
-            if advance != nominal:  # kerning: TJ moves back by thousandths of the size
-                shown.append(f"{(nominal - advance) * 1000 / face.upem:.3f}")
-        content = (f"/Artifact BMC BT {FONT_NAME} {NUMBER_SIZE_PT:g} Tf 0 g 1 0 0 1 {x:.3f} {y:.3f} Tm "
-                   f"[{' '.join(shown)}] TJ ET EMC").encode()
+        content, drawn = number_content(self.family, number, box)
+        for glyph, nominal_and_text in drawn.items():
+            self._glyphs.setdefault(glyph, nominal_and_text)
         form = pikepdf.Stream(self.pdf, content)
         form.Type, form.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
         form.BBox = pikepdf.Array(box)
-        form.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary({FONT_NAME: self._font_dictionary()}))
+        form.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary({FONT_NAME: self.font_dictionary()}))
         return f"/RgPageNumber{number}", self.pdf.make_indirect(form)
 
-    def _font_dictionary(self) -> pikepdf.Object:
+    def font_dictionary(self) -> pikepdf.Object:
         if self._font is None:
             face = _face(self.family)
             tag = "".join(chr(65 + byte % 26) for byte in hashlib.sha256(face.program).digest()[:6])

@@ -26,6 +26,7 @@ from .html import FURNITURE_ANCHOR, ReportView, render_report_html, report_view
 
 if TYPE_CHECKING:
     from .pdf import PdfResult
+    from .segments import Segment
 
 
 _REFERENCE = re.compile(r'\bsrc="([^"]+)"|url\(\s*[\'"]?([^\'")]+)')
@@ -56,6 +57,8 @@ class UnitStore(Protocol):
     def get_program(self, key: str) -> bytes | None: ...
     def put_program(self, key: str, data: bytes) -> None: ...
     def wait_for(self, key: str, seconds: float, source: Path) -> Unit | None: ...
+    def get_segment(self, key: str) -> tuple[Segment, bytes] | None: ...
+    def put_segment(self, key: str, segment: Segment, data: bytes) -> None: ...
 
 
 class NoUnitStore:
@@ -65,6 +68,7 @@ class NoUnitStore:
 
     def __init__(self):
         self.used: set[str] = set()
+        self.segments: dict[str, tuple[Segment, bytes]] = {}  # for the one volume being made
 
     def key(self, html: str, base_url: Path, roots: tuple[Path, ...]) -> str:
         return ""
@@ -83,6 +87,12 @@ class NoUnitStore:
 
     def wait_for(self, key: str, seconds: float, source: Path) -> Unit | None:
         return None
+
+    def get_segment(self, key: str) -> tuple[Segment, bytes] | None:
+        return self.segments.get(key)
+
+    def put_segment(self, key: str, segment: Segment, data: bytes) -> None:
+        self.segments[key] = (segment, data)
 
 
 class UnitNotDelivered(Exception):
@@ -106,6 +116,7 @@ def render_unit(html: str, *, cache: UnitStore, config: Config, base_url: Path, 
         if cached is None:
             raise UnitNotDelivered(source)
     if cached is not None:
+        cached.key = key
         return cached
     from .pdf import render_pdf  # WeasyPrint: imported only where a layout is needed (the Word volume needs none)
 
@@ -113,7 +124,7 @@ def render_unit(html: str, *, cache: UnitStore, config: Config, base_url: Path, 
     anchors = dict(result.anchor_pages)
     furniture = anchors.pop(FURNITURE_ANCHOR, None)  # a report's last page: its running header (see assemble.py)
     unit = Unit(result.data, anchors, result.pages if furniture is None else furniture,
-                furniture=furniture is not None, diagnostics=tuple(result.diagnostics), fonts=result.fonts)
+                furniture=furniture is not None, diagnostics=tuple(result.diagnostics), fonts=result.fonts, key=key)
     cache.put(key, unit)
     return unit
 

@@ -23,7 +23,7 @@ from generator.core.model import Diagnostic, Document
 from generator.core.typeset import role_lines
 from generator.read.volume_source import VolumeSource
 
-from ._docx_private import p_element
+from ._docx_private import p_element, remembered_partnames
 from .docx import DocxWriter, InlineFormat, add_field, row_cells, style_new_paragraph
 from .volume_pdf import TocEntry, VolumePdf, volume_fields
 
@@ -127,6 +127,12 @@ def render_volume_docx(config: Config, year: str, docs: list[Document], source: 
                        pdf: VolumePdf, *, timestamp: dt.datetime
                        ) -> tuple[bytes, list[Diagnostic]]:
     writer = DocxWriter(config)
+    with remembered_partnames(writer.document.part.package):
+        return _write_volume(writer, config, year, docs, source, pdf, timestamp=timestamp)
+
+
+def _write_volume(writer: DocxWriter, config: Config, year: str, docs: list[Document], source: VolumeSource,
+                  pdf: VolumePdf, *, timestamp: dt.datetime) -> tuple[bytes, list[Diagnostic]]:
     _add_toc_styles(writer)
     fields = volume_fields(config, year, source)
     docs_by_id = {doc.report_id: doc for doc in docs}
@@ -200,11 +206,11 @@ def render_volume_docx(config: Config, year: str, docs: list[Document], source: 
                 _outline(banner, 1)
                 bookmarks.mark(p_element(banner), f"theme-{view.anchor}")
             doc = docs_by_id[view.id]
-            start = len(writer.document.element.body)
+            before = _last_block(writer)
             writer.write_title_block(doc, view)
             writer.write_body(doc)
             titled = False
-            for paragraph_element in list(writer.document.element.body)[start:]:
+            for paragraph_element in list(before.itersiblings()):  # the report's blocks (and the final sectPr)
                 style = paragraph_element.find(qn("w:pPr") + "/" + qn("w:pStyle"))
                 if style is None:
                     continue
@@ -241,6 +247,14 @@ def render_volume_docx(config: Config, year: str, docs: list[Document], source: 
     return writer.to_bytes(timestamp=timestamp), writer.diagnostics
 
 
+def _last_block(writer: DocxWriter):
+    """The body's last block before its final sectPr: what a report's blocks are written after (counting the
+    body's children, one by one in lxml, for each report took most of a volume's time)."""
+    body = writer.document.element.body
+    last = next(body.iterchildren(reversed=True))
+    return last.getprevious() if last.tag == qn("w:sectPr") else last
+
+
 def _set_level(paragraph_element, level: int) -> None:
     """Direct outline level: in the volume a theme is level 1, a report 2, its sections 3 (9: body text)."""
     ppr = paragraph_element.get_or_add_pPr()
@@ -260,7 +274,7 @@ class PageRefs:
 def _simple_table(writer: DocxWriter, header: list[str] | None, rows: list[list[str | PageRefs]],
                   bookmarks: Bookmarks | None = None) -> None:
     columns = len(header) if header else max(len(row) for row in rows)
-    table = writer.document.add_table(rows=len(rows) + (1 if header else 0), cols=columns)
+    table = writer.table(len(rows) + (1 if header else 0), columns)
     writer.style_table(table)
     all_rows = ([header] if header else []) + rows
     for row_index, (values, row) in enumerate(zip(all_rows, table.rows, strict=True)):

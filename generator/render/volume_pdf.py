@@ -21,8 +21,9 @@ from generator.core.model import Diagnostic, Document
 from generator.read.registry import Registry, short_company_names
 from generator.read.volume_source import VolumeSource
 
-from .assemble import LINK_BASE, OutlineEntry, Unit, assemble
+from .assemble import LINK_BASE, OutlineEntry, Unit
 from .html import ReportView, brand_context, elements_html, report_view, template_environment
+from .segments import FaceSlots, OutlineNode, Part, segment_key, write_segment, write_volume
 from .units import NoUnitStore, UnitStore, render_unit, report_unit
 from .volume_plan import Overview, overview, pinyin_key, theme_groups
 
@@ -132,28 +133,68 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
         diagnostics.extend(laid_out.diagnostics)
         return laid_out
 
-    # Report parts (the reports' own units), then their printed page numbers (each starts on a right-hand page).
+    # Report parts (the reports' own units, each written once as a segment of the volume's file: `segments.py`),
+    # then their printed page numbers (each starts on a right-hand page).
     stamp_time = report_timestamp or (lambda doc: timestamp)
+    faces = FaceSlots.installed() if assemble_pdf else None
+    next_object = faces.end if faces is not None else 0  # where the next segment's object numbers start
     pages: dict[str, int] = {}
-    parts: list[Unit] = []
+    parts: list[Part] = []
     part_diagnostics: dict[str, tuple[Diagnostic, ...]] = {}
     printed = 1
+
+    def segment(identity: str, load: Callable[[], Unit], *, numbered: bool, metadata: bool = False) -> Part:
+        """The segment of the unit `identity` names, from `next_object` on: kept, or written now from the unit
+        (`load()`, read only then)."""
+        key = segment_key(identity, base=next_object, numbered=numbered, metadata=metadata, faces=faces)
+        kept = cache.get_segment(key)
+        if kept is None:
+            laid_out = load()
+            if laid_out.identity != identity:
+                key = segment_key(laid_out.identity, base=next_object, numbered=numbered, metadata=metadata,
+                                  faces=faces)
+                kept = cache.get_segment(key)
+        if kept is None:
+            kept = write_segment(laid_out, key=key, base=next_object, numbered=numbered, metadata=metadata,
+                                 faces=faces, link_base=LINK_BASE)
+            cache.put_segment(key, *kept)
+        return Part(*kept)
+
     for (_theme, members), (_same, views) in zip(doc_groups, groups, strict=True):
         for doc, view in zip(members, views, strict=True):
+            path = str(doc.path)
             if page_counts is not None and not assemble_pdf:
-                part = Unit(b"", {view.anchor: 0}, page_counts[str(doc.path)], stamp_from=printed)
+                count, anchors, problems = page_counts[path], {view.anchor: 0}, ()
             else:
-                known = (unit_keys or {}).get(str(doc.path))
-                laid_out = (cache.get(known) if known else None) or report_unit(
-                    doc, view, config, cache=cache, timestamp=stamp_time(doc),
-                    wait=wait if str(doc.path) in waiting_for else 0)
-                part = dataclasses.replace(laid_out, stamp_from=printed)
-                if laid_out.diagnostics:  # the build decides whether they fail the report (and exclude it)
-                    part_diagnostics[str(doc.path)] = tuple(laid_out.diagnostics)
-            parts.append(part)
-            for anchor, page in part.anchors.items():
+                known = (unit_keys or {}).get(path)
+
+                def load(doc=doc, view=view, known=known, path=path) -> Unit:
+                    unit = cache.get(known) if known else None
+                    if unit is not None:
+                        unit.key = known
+                        return unit
+                    return report_unit(doc, view, config, cache=cache, timestamp=stamp_time(doc),
+                                       wait=wait if path in waiting_for else 0)
+
+                if assemble_pdf:
+                    if known:
+                        part = segment(known, load, numbered=True)
+                    else:
+                        laid_out = load()
+                        part = segment(laid_out.identity, lambda laid_out=laid_out: laid_out, numbered=True)
+                    part.first_number = printed
+                    parts.append(part)
+                    count, anchors = part.segment.content_pages, part.segment.anchors
+                    problems = tuple(Diagnostic.from_json(item) for item in part.segment.diagnostics)
+                    next_object = part.segment.end
+                else:
+                    laid_out = load()
+                    count, anchors, problems = laid_out.pages, laid_out.anchors, laid_out.diagnostics
+            if problems:  # the build decides whether they fail the report (and exclude it)
+                part_diagnostics[path] = tuple(problems)
+            for anchor, page in anchors.items():
                 pages.setdefault(anchor, printed + page)
-            printed += part.pages + part.pages % 2
+            printed += count + count % 2
     back_start = printed
     back = dataclasses.replace(unit("volume_back.html.j2", {
         **base, "mode": "back", "back_start": back_start, "pages": pages, "counselor_index": counselor_index,
@@ -192,19 +233,41 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
                 enumerate(back_sections, start=1)]
     first_front = "front-1" if front_sections else "overview"
     labels = [("", {"P": _("Cover")}), (first_front, {"S": "/R"}), (reports[0].anchor, {"S": "/D"})]
-    assembled = assemble([front, *parts, back], config=config, outline=outline, programs=cache,
-                         labels=_label_styles(labels), metadata_unit=0)
+    # The back matter's and the front matter's segments come after the reports' in number (laid out again when a
+    # printed page number moves, they move no report's numbers), the front matter's first in the file.
+    back_part = segment(back.identity, lambda: back, numbered=False)
+    next_object = back_part.segment.end
+    front_part = segment(front.identity, lambda: front, numbered=False, metadata=True)
+    ordered = [front_part, *parts, back_part]
+    page_index: dict[str, int] = {}
+    object_of: dict[str, int] = {}
+    first_page = 0
+    for part in ordered:
+        for anchor, page in part.segment.anchors.items():
+            page_index.setdefault(anchor, first_page + page)
+            object_of.setdefault(anchor, part.segment.pages[page])
+        first_page += len(part.segment.pages)
 
-    volume.data, volume.pages = assembled.data, assembled.pages
+    def node(entry: OutlineEntry) -> OutlineNode:
+        return OutlineNode(entry.title, object_of[entry.anchor],
+                           [node(child) for child in entry.children if child.anchor in object_of])
+
+    volume.data = write_volume(
+        ordered, family=config.brand.fonts.body[0], faces=faces,
+        outline=[node(entry) for entry in outline if entry.anchor in object_of],
+        labels=[(0 if anchor == "" else page_index[anchor], style) for anchor, style in _label_styles(labels)
+                if anchor == "" or anchor in page_index], programs=cache)
+    volume.pages = first_page
     return volume
 
 
-def _label_styles(labels: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+def _label_styles(labels: list[tuple[str, dict]]) -> list[tuple[str, object]]:
     import pikepdf
 
     converted = []
     for anchor, style in labels:
-        converted.append((anchor, {key: pikepdf.Name(value) if str(value).startswith("/") else pikepdf.String(value)
-                                   for key, value in style.items()}))
+        converted.append((anchor, pikepdf.Dictionary({
+            f"/{key}": pikepdf.Name(value) if str(value).startswith("/") else pikepdf.String(value)
+            for key, value in style.items()})))
     return converted
 
