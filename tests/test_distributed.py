@@ -67,8 +67,19 @@ def _finish(process: subprocess.Popen, timeout: int = 180) -> tuple[int, str, st
 
 
 def _outputs(out: Path) -> dict[str, bytes]:
-    return {str(path.relative_to(out)): path.read_bytes() for path in sorted(out.rglob("*"))
-            if path.is_file() and path.name not in ("manifest.json", ".reportgen.lock")}
+    """Every file of an output directory but the manifest and the lock; a report's record without the identity
+    (size, times, inode) of the files this directory holds, which no other directory shares."""
+    found = {}
+    for path in sorted(out.rglob("*")):
+        if not path.is_file() or path.name in ("manifest.json", ".reportgen.lock"):
+            continue
+        data = path.read_bytes()
+        if path.parent.parent.name == ".cache" and path.suffix == ".json" and b'"identity"' in data:
+            record = json.loads(data)
+            assert set(record.pop("identity")) == set(record["outputs"])
+            data = json.dumps(record, sort_keys=True).encode()
+        found[str(path.relative_to(out))] = data
+    return found
 
 
 def test_a_distributed_build_gives_the_local_build_s_bytes_and_reads_no_project_file(cluster, tmp_path):
