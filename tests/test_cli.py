@@ -248,16 +248,22 @@ def test_parallel_check_takes_unchanged_drafts_from_the_memo(project_config, pro
     paths = sorted(RULE_FIXTURES.glob("*.md"))
     monkeypatch.setattr(check_module, "PARALLEL_MINIMUM", 2)
     memo_path = tmp_path / "memo.json"
-    _docs, first = check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=2,
-                                            memo=CheckMemo(memo_path, "salt"))
+    _docs, _found = check_module.check_paths(paths[::2], project_config, project_registry, whole_corpus=False,
+                                             jobs=2, memo=CheckMemo(memo_path, "salt"))
+    _docs, first = check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=2)
+    assert CheckMemo(memo_path, "salt").held(paths) == len(paths[::2])
+    check_document = check_module.check_document
 
     def not_again(doc, ctx):
-        raise AssertionError(f"{doc.path} was checked again")
+        if doc.path in paths[::2]:
+            raise AssertionError(f"{doc.path} was checked again")
+        return check_document(doc, ctx)
 
     monkeypatch.setattr(check_module, "check_document", not_again)   # the forked workers inherit it
     docs, again = check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=2,
-                                           memo=CheckMemo(memo_path, "salt"))
+                                           memo=CheckMemo(memo_path, "salt"))   # the others, in workers
     assert again == first and len(docs) == len(paths)
+    assert CheckMemo(memo_path, "salt").held(paths) == len(paths) and CheckMemo(memo_path, "other").held(paths) == 0
     with pytest.raises(AssertionError, match="checked again"):   # another salt: nothing is taken from the memo
         check_module.check_paths(paths, project_config, project_registry, whole_corpus=False, jobs=1,
                                  memo=CheckMemo(memo_path, "another salt"))

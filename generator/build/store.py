@@ -399,9 +399,14 @@ class CheckMemo:
 
     def __init__(self, path: Path, salt: str):
         self.path, self.salt = path, salt
-        self.entries = read_json(path, Each({"key": str, "text": str, "assets": [str],
+        self.entries = read_json(path, Each({"key": str, "salt": str, "text": str, "assets": [str],
                                              "diagnostics": [DIAGNOSTIC]})) or {}
         self.seen: dict[str, dict] = {}
+        self.salted = sha256_bytes(salt.encode())[:16]  # kept in each entry: which entries this run may take
+
+    def held(self, paths: list[Path]) -> int:
+        """How many of `paths` have an entry made under this salt (likely taken, unless the draft changed)."""
+        return sum(1 for path in paths if (entry := self.entries.get(str(path))) and entry["salt"] == self.salted)
 
     def key(self, doc: Document, ctx: CheckContext) -> CheckKey:
         from generator.check.rules.assets import asset_files
@@ -429,8 +434,8 @@ class CheckMemo:
         if entry and entry["key"] == key.value:  # taken from the memo: kept as it was
             self.seen[str(doc.path)] = entry
             return
-        self.seen[str(doc.path)] = {"key": key.value, "text": key.text, "assets": list(key.assets),
-                                    "diagnostics": [item.to_json() for item in found]}
+        self.seen[str(doc.path)] = {"key": key.value, "salt": self.salted, "text": key.text,
+                                    "assets": list(key.assets), "diagnostics": [item.to_json() for item in found]}
 
     def save(self) -> None:
         """Keep the entries of the drafts checked in this run (others are gone or were not asked for); nothing is

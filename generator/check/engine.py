@@ -87,6 +87,7 @@ class CheckResults(Protocol):
     def get(self, doc: Document, key: object) -> list[Diagnostic] | None: ...
     def put(self, doc: Document, key: object, found: list[Diagnostic]) -> None: ...
     def save(self) -> None: ...
+    def held(self, paths: list[Path]) -> int: ...
 
 
 PARALLEL_MINIMUM = 200  # below this, starting workers costs more than it saves
@@ -136,7 +137,9 @@ def check_paths(paths: list[Path], config: Config, registry: Registry, *, whole_
     ctx = CheckContext(config=config, registry=registry, whole_corpus=whole_corpus)
     jobs = jobs or os.cpu_count() or 1
     results: list[tuple[Document | None, list[Diagnostic], object]]
-    if jobs > 1 and len(paths) >= PARALLEL_MINIMUM and "fork" in multiprocessing.get_all_start_methods():
+    # Workers pay for themselves only where many drafts are to be checked, not taken from the memo.
+    to_check = len(paths) - (memo.held(paths) if memo is not None else 0)
+    if jobs > 1 and to_check >= PARALLEL_MINIMUM and "fork" in multiprocessing.get_all_start_methods():
         _warm_caches(config)
         _worker_context, _worker_memo = ctx, memo
         size = max(1, len(paths) // (jobs * 4))
