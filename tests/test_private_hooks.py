@@ -274,6 +274,38 @@ def test_remembered_partnames_names_parts_as_python_docx_does():
     assert names == part_names(False) and sum("header" in name for name in names) == 6
 
 
+def test_indexed_relationships_relate_parts_as_python_docx_does():
+    """`indexed_relationships` replaces `Relationships.get_or_add`, which `Part.relate_to` calls, for a volume's
+    hundreds of headers: the relationships (ids, types, targets) are python-docx's own, and one to a part
+    already related is found, not added again."""
+    import contextlib
+
+    import docx
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.opc.rel import Relationships
+
+    from generator.render._docx_private import indexed_relationships
+
+    assert [name for name, _default in _parameters(Relationships.get_or_add)] == ["self", "reltype", "target_part"]
+
+    def relationships(indexed: bool) -> list[tuple[str, str, str]]:
+        document = docx.Document()
+        part = document.part
+        with indexed_relationships(part) if indexed else contextlib.nullcontext():
+            for _section in range(3):
+                section = document.add_section()
+                section.header.is_linked_to_previous = False
+                section.even_page_header.is_linked_to_previous = False
+            styles = part.rels.part_with_reltype(RT.STYLES)
+            assert part.relate_to(styles, RT.STYLES) == next(rel.rId for rel in part.rels.values()
+                                                              if rel.reltype == RT.STYLES)
+        assert "get_or_add" not in vars(part.rels)  # the collection's own method again
+        return sorted((rel.rId, rel.reltype, str(rel.target_part.partname)) for rel in part.rels.values())
+
+    related = relationships(True)
+    assert related == relationships(False) and sum(RT.HEADER == reltype for _id, reltype, _p in related) == 6
+
+
 def test_only_the_private_modules_touch_the_private_names():
     """The private names of each dependency appear in its one module and nowhere else in generator/."""
     patterns = {

@@ -91,6 +91,12 @@ def report_key(draft_digest: str, asset_paths: list[Path], environment: str, for
     return digest.hexdigest()
 
 
+def word_segment_key(report: str) -> str:
+    """The key of a report's segment of the Word volume (`render/docx_segments.py`): made from the same draft,
+    images and environment as the report, it is the same whenever the report's key is."""
+    return sha256_bytes(f"word-segment\0{report}".encode())[:32]
+
+
 def volume_key(environment: str, formats: tuple[str, ...], include_drafts: bool, members, source: Draft | None,
                registry) -> str:
     """Everything a volume depends on besides the environment (configuration, templates, fonts, versions …):

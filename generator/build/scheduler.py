@@ -108,7 +108,7 @@ class Scheduler:
 
     def task(self, record: ReportRecord) -> ReportTask:
         return ReportTask(record.doc.draft, self.formats, units_dir(self.out, record.doc.draft.year_dir),
-                          self.environment, assets=tuple(record.assets))
+                          self.environment, assets=tuple(record.assets), key=record.key)
 
     def run(self) -> None:
         self._work_while_workers_start()

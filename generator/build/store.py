@@ -326,6 +326,30 @@ class UnitCache:
             atomic_write(self.directory / f"{key}.pdfseg", data)
             atomic_write(self.directory / f"{key}.segment", json.dumps(segment.to_json(), sort_keys=True).encode())
 
+    def get_word_segment(self, key: str):
+        """A report's segment of the Word volume (`render/docx_segments.py`), verified: its record naming this key,
+        every member of its CRC."""
+        from generator.render.docx_segments import WordSegment
+
+        if self.directory is None:
+            return None
+        path = self.directory / f"{key}.wordseg"
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        segment = WordSegment.from_bytes(data, key)
+        if segment is None:
+            discard(path, "not the segment it names")
+            return None
+        self.used.add(key)
+        return segment
+
+    def put_word_segment(self, key: str, segment) -> None:
+        self.used.add(key)
+        if self.directory is not None:
+            atomic_write(self.directory / f"{key}.wordseg", segment.to_bytes(key))
+
     def wait_for(self, key: str, seconds: float, source: Path) -> Unit | None:
         """The unit another task is laying out now from `source`, once it is written; None as soon as that task
         has ended without it (its `rendering_marker` is gone) or after `seconds`."""

@@ -24,6 +24,7 @@ class ReportTask:
     environment: str = ""              # the rendering environment's key (`keys.environment_key`)
     assets: tuple[Path, ...] = ()      # the images the draft references (sent with it to a Dask worker)
     shadow: Path | None = None         # on a Dask worker: where the build's files lie (`store.shadowed`)
+    key: str = ""                      # the report's key (`keys.report_key`): its Word segment is kept by it
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class VolumeTask:
     page_counts: dict[str, int] | None = None       # report id -> pages, for a Word volume made without layout
     waiting_for: frozenset[str] = frozenset()       # paths of the reports still being laid out
     unit_keys: dict[str, str] = field(default_factory=dict)  # report path -> the key of its laid-out unit
+    segment_keys: dict[str, str] = field(default_factory=dict)  # report path -> the key of its Word segment
 
 
 @dataclass

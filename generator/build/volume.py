@@ -30,7 +30,7 @@ from generator.core.model import Draft, Severity
 from generator.core.verify import read_json
 from generator.read.volume_source import volume_source_draft
 
-from .keys import volume_key
+from .keys import volume_key, word_segment_key
 from .store import VOLUME_RECORD, intact, units_dir, volume_record_path
 from .tasks import VolumeOutput, VolumeTask
 
@@ -73,7 +73,9 @@ class VolumeJob:
             year=self.year, drafts=tuple(record.doc.draft for record in self.members), kind=kind,
             include_drafts=self.include_drafts, units=self.units, environment=self.environment, source=self.source,
             registry=self.registry, page_counts=page_counts, waiting_for=waiting_for,
-            unit_keys={str(record.doc.path): record.units[0] for record in self.members if len(record.units) == 1})
+            unit_keys={str(record.doc.path): record.units[0] for record in self.members if len(record.units) == 1},
+            segment_keys={str(record.doc.path): word_segment_key(record.key) for record in self.members
+                          if record.key})
 
     def failing_members(self, output: VolumeOutput) -> list:
         """Members whose laid-out unit reported an error (with the severity overrides): a report that was not

@@ -233,8 +233,11 @@ def render_report(task: ReportTask) -> ReportOutput:
 
 def _render_report(task: ReportTask) -> ReportOutput:
     from generator.render.docx import render_report_docx
+    from generator.render.docx_segments import extract_segment
     from generator.render.html import report_view
     from generator.render.units import report_pdf
+
+    from .keys import word_segment_key
 
     draft, formats, units = task.draft, task.formats, task.units
     config = _config
@@ -258,7 +261,16 @@ def _render_report(task: ReportTask) -> ReportOutput:
             result.diagnostics.extend(pdf.diagnostics)
             result.cache_used = cache.used
         if "docx" in formats:
-            data, problems = render_report_docx(doc, view, config, timestamp=timestamp)
+            keep = None
+            if task.key and units is not None:  # its blocks, kept for the Word volume (`docx_segments.py`)
+                kept = UnitCache(units, task.environment, shadow=task.shadow)  # not among its units
+
+                def keep(writer, before):
+                    try:
+                        kept.put_word_segment(word_segment_key(task.key), extract_segment(writer, before))
+                    except Exception:  # noqa: BLE001 - the volume makes it itself, and reports what fails then
+                        _log_traceback(path)
+            data, problems = render_report_docx(doc, view, config, timestamp=timestamp, keep=keep)
             result.docx = data
             result.diagnostics.extend(problems)
     except Exception as error:  # one broken report must not stop the others
@@ -293,6 +305,7 @@ def render_volume(task: VolumeTask) -> VolumeOutput:
 
 def _render_volume(task: VolumeTask) -> VolumeOutput:
     from generator.read.registry import load_registry
+    from generator.render.docx_segments import make_segment
     from generator.render.units import UnitNotDelivered
     from generator.render.volume_docx import render_volume_docx
     from generator.render.volume_pdf import render_volume_pdf
@@ -318,7 +331,18 @@ def _render_volume(task: VolumeTask) -> VolumeOutput:
         if task.kind == "pdf":
             output.pdf = pdf.data
         if task.kind == "docx":
-            output.docx, problems = render_volume_docx(config, year, docs, source, pdf, timestamp=timestamp)
+            def segments(doc, view):
+                """A report's Word segment: as its worker kept it, or made now (and kept)."""
+                key = task.segment_keys.get(str(doc.path))
+                kept = cache.get_word_segment(key) if key else None
+                if kept is None:
+                    kept = make_segment(doc, view, config)
+                    if key:
+                        cache.put_word_segment(key, kept)
+                return kept
+
+            output.docx, problems = render_volume_docx(config, year, docs, source, pdf, timestamp=timestamp,
+                                                       segments=segments)
             output.diagnostics.extend(problems)
     except UnitNotDelivered as missing:  # that report failed: the build goes on without it, never lays it out
         output.pdf = output.docx = None

@@ -84,3 +84,31 @@ def remembered_partnames(package):
         yield
     finally:
         del package.next_partname
+
+
+@contextmanager
+def indexed_relationships(part):
+    """Within this block `part.rels.get_or_add` (python-docx's: a walk over every relationship of the part to
+    find one to the same target, then another to find the lowest free `rIdN`, for each header of a volume's
+    hundreds of sections: quadratic) finds them in an index of the relationships made or found so far."""
+    rels = part.rels
+    index = {(rel.reltype, id(rel.target_part)): rel for rel in rels.values() if not rel.is_external}
+    taken = set(rels)
+    lowest = [1]
+
+    def get_or_add(reltype: str, target_part):
+        rel = index.get((reltype, id(target_part)))
+        if rel is None or rels.get(rel.rId) is not rel:
+            taken.update(rels)  # relationships added since by other means
+            while f"rId{lowest[0]}" in taken:
+                lowest[0] += 1
+            rel = rels.add_relationship(reltype, target_part, f"rId{lowest[0]}")
+            taken.add(rel.rId)
+            index[(reltype, id(target_part))] = rel
+        return rel
+
+    rels.get_or_add = get_or_add
+    try:
+        yield
+    finally:
+        del rels.get_or_add

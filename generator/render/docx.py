@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
@@ -92,11 +93,13 @@ class DocxWriter:
     def __post_init__(self):
         self.document, self.styles = new_document(self.config)
         self.style_ids = {name: style.style_id for name, style in self.styles.items()}
+        self.next_num_id: int | None = None  # the next list's w:num id (`_add_num`)
         self._bullet_abstract, self._ordered_abstract = self._add_abstract_numberings()
         self._bullet_num = self._add_num(self._bullet_abstract)
+        self.shared_nums = self.next_num_id - 1  # numbers every writer has: the template's and the bullets'
         self._footnotes: _Footnotes | None = None
         self._logo_drawings: dict[int, tuple] = {}
-        self._drawing_ids = 100_000  # ids of copied drawings: above any python-docx gives
+        self.drawing_ids = 100_000  # ids of copied drawings: above any python-docx gives
         self._shared_parts: set[str] = set()
         self._table_style = None
         self._source: Path | None = None
@@ -124,7 +127,7 @@ class DocxWriter:
     def paragraph(self, style: str, text: str = "", container=None) -> Paragraph:
         if container is None:
             element = self.document.element.body.makeelement(W["p"])  # python-docx's element classes apply
-            self._append_block(element)
+            self.append_block(element)
             paragraph = Paragraph(element, document_body(self.document))
         else:
             paragraph = container.add_paragraph()
@@ -133,7 +136,7 @@ class DocxWriter:
             self.add_text(paragraph, text, InlineFormat())
         return paragraph
 
-    def _append_block(self, element) -> None:
+    def append_block(self, element) -> None:
         """Append a paragraph or table to the body, before its final sectPr (python-docx finds that place by
         searching the body's children, for each block: quadratic in a volume)."""
         body = self.document.element.body
@@ -149,7 +152,7 @@ class DocxWriter:
         if container is not None:
             return container.add_table(rows=rows, cols=columns)
         element = CT_Tbl.new_tbl(rows, columns, self.text_width)
-        self._append_block(element)
+        self.append_block(element)
         return Table(element, document_body(self.document))
 
     def run(self, paragraph: Paragraph, text: str = "", *, style: str | None = None,
@@ -270,8 +273,8 @@ class DocxWriter:
         drawing, image_part = self._logo_drawings[height]
         run = copy.deepcopy(drawing)
         run.find(".//" + qn("a:blip")).set(qn("r:embed"), paragraph.part.relate_to(image_part, RT.IMAGE))
-        self._drawing_ids += 1
-        run.find(".//" + qn("wp:docPr")).set("id", str(self._drawing_ids))
+        self.drawing_ids += 1
+        run.find(".//" + qn("wp:docPr")).set("id", str(self.drawing_ids))
         p_element(paragraph).append(run)
         return True
 
@@ -291,13 +294,20 @@ class DocxWriter:
         properties.last_printed = moment
         properties.revision = 1
 
-    def to_bytes(self, *, timestamp: dt.datetime) -> bytes:
+    def last_block(self):
+        """The body's last block before its final sectPr (None in an empty body): what the next blocks follow."""
+        body = self.document.element.body
+        last = next(body.iterchildren(reversed=True), None)
+        return last.getprevious() if last is not None and last.tag == W["sectPr"] else last
+
+    def to_bytes(self, *, timestamp: dt.datetime, splice: Callable[[str, bytes], bytes] | None = None) -> bytes:
         """The package, written once with fixed timestamps and attributes and python-docx's member order
-        ([Content_Types].xml first), through python-docx's own package writer steps (`_docx_private`)."""
+        ([Content_Types].xml first), through python-docx's own package writer steps (`_docx_private`).
+        `splice(partname, blob)` may change a part's bytes as they are written (the Word volume's segments)."""
         package = self.document.part.package
         for part in package.parts:
             part.before_marshal()
-        members = _FixedZip(timestamp)
+        members = _FixedZip(timestamp, splice)
         write_package(members, package)
         return members.close()
 
@@ -563,7 +573,7 @@ class DocxWriter:
         paragraph.add_run().add_picture(str(path), width=Emu(int(width * scale)), height=Emu(int(height * scale)))
 
     def add_footnote(self, paragraph: Paragraph, item: ElementTree.Element) -> None:
-        footnotes = self._footnotes_part()
+        footnotes = self.footnotes()
         identifier = footnotes.next_id
         footnotes.next_id += 1
         note = OxmlElement("w:footnote")
@@ -589,8 +599,9 @@ class DocxWriter:
         reference.append(mark)
         p_element(paragraph).append(reference)
 
-    def _footnotes_part(self) -> _Footnotes:
-        if self._footnotes is None:
+    def footnotes(self, *, create: bool = True) -> _Footnotes | None:
+        """The footnotes part and the next footnote's id; made now unless there is none yet and not `create`."""
+        if self._footnotes is None and create:
             element = parse_xml(
                 f"<w:footnotes {nsdecls('w', 'r')}>"
                 '<w:footnote w:type="separator" w:id="-1"><w:p><w:pPr><w:spacing w:after="0" w:line="240" '
@@ -633,8 +644,11 @@ class DocxWriter:
 
     def _add_num(self, abstract_id: int, *, restart_level: int | None = None, start: int = 1) -> int:
         numbering = self.document.part.numbering_part.element
-        existing = [int(node.get(qn("w:numId"))) for node in numbering.findall(qn("w:num"))]
-        num_id = max(existing, default=0) + 1
+        if self.next_num_id is None:  # the template's numbers, read once (a volume has thousands of lists)
+            existing = [int(node.get(qn("w:numId"))) for node in numbering.findall(qn("w:num"))]
+            self.next_num_id = max(existing, default=0) + 1
+        num_id = self.next_num_id
+        self.next_num_id += 1
         xml = f'<w:num {nsdecls("w")} w:numId="{num_id}"><w:abstractNumId w:val="{abstract_id}"/>'
         if restart_level is not None:
             xml += (f'<w:lvlOverride w:ilvl="{restart_level}"><w:startOverride w:val="{start}"/>'
@@ -715,9 +729,10 @@ class _FixedZip:
     """A ZIP writer with the interface python-docx's `PackageWriter` expects of its physical writer, giving every
     member the same timestamp and attributes, so that the same document always gives the same bytes."""
 
-    def __init__(self, timestamp: dt.datetime):
+    def __init__(self, timestamp: dt.datetime, splice: Callable[[str, bytes], bytes] | None = None):
         self.stamp = (max(timestamp.year, 1980), timestamp.month, timestamp.day, timestamp.hour, timestamp.minute,
                       timestamp.second // 2 * 2)
+        self.splice = splice
         self.buffer = io.BytesIO()
         self.zip = zipfile.ZipFile(self.buffer, "w", zipfile.ZIP_DEFLATED)
 
@@ -726,19 +741,25 @@ class _FixedZip:
         member.compress_type = zipfile.ZIP_DEFLATED
         member.external_attr = 0o644 << 16
         member.create_system = 3
-        self.zip.writestr(member, blob)
+        self.zip.writestr(member, blob if self.splice is None else self.splice(str(pack_uri), blob))
 
     def close(self) -> bytes:
         self.zip.close()
         return self.buffer.getvalue()
 
 
-def render_report_docx(doc: Document, view, config: Config, *, timestamp: dt.datetime) -> tuple[bytes, list[Diagnostic]]:
-    """One report as a DOCX: title block, body, header/footer and core properties."""
+def render_report_docx(doc: Document, view, config: Config, *, timestamp: dt.datetime,
+                       keep: Callable[[DocxWriter, object], None] | None = None) -> tuple[bytes, list[Diagnostic]]:
+    """One report as a DOCX: title block, body, header/footer and core properties. `keep(writer, before)` is
+    called once the report's blocks are written (after the block `before`): the build keeps them as the
+    report's segment of the Word volume (`docx_segments.py`)."""
     writer = DocxWriter(config)
     writer.set_running_header(writer.document.sections[0], view.running_title)
+    before = writer.last_block()
     writer.write_title_block(doc, view)
     writer.write_body(doc)
+    if keep is not None:
+        keep(writer, before)
     writer.set_core_properties(title=view.title, authors=list(view.counselors), subject=view.theme,
                                keywords=list(view.keywords), date=doc.meta.submitted or timestamp.date(),
                                category=config.brand.header_text)

@@ -10,6 +10,7 @@ their own (LibreOffice and WPS as they lay the document out, Word when it opens 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
@@ -23,8 +24,10 @@ from generator.core.model import Diagnostic, Document
 from generator.core.typeset import role_lines
 from generator.read.volume_source import VolumeSource
 
-from ._docx_private import p_element, remembered_partnames
+from ._docx_private import indexed_relationships, p_element, remembered_partnames
 from .docx import DocxWriter, InlineFormat, add_field, row_cells, style_new_paragraph
+from .docx_segments import SegmentJoin, WordSegment, make_segment, set_outline_level
+from .html import ReportView
 from .volume_pdf import TocEntry, VolumePdf, volume_fields
 
 
@@ -113,7 +116,7 @@ def _add_toc_styles(writer: DocxWriter) -> None:
 
 
 def _outline(paragraph, level: int) -> None:
-    _set_level(p_element(paragraph), level)
+    set_outline_level(p_element(paragraph), level)
 
 
 def _front_title(writer: DocxWriter, text: str, bookmarks: Bookmarks | None = None, target: str = "") -> None:
@@ -124,15 +127,20 @@ def _front_title(writer: DocxWriter, text: str, bookmarks: Bookmarks | None = No
 
 
 def render_volume_docx(config: Config, year: str, docs: list[Document], source: VolumeSource,
-                       pdf: VolumePdf, *, timestamp: dt.datetime
+                       pdf: VolumePdf, *, timestamp: dt.datetime,
+                       segments: Callable[[Document, ReportView], WordSegment] | None = None
                        ) -> tuple[bytes, list[Diagnostic]]:
+    """The Word volume. `segments(doc, view)` gives each report's segment (kept by the build, or made then);
+    by default each is made now."""
     writer = DocxWriter(config)
-    with remembered_partnames(writer.document.part.package):
-        return _write_volume(writer, config, year, docs, source, pdf, timestamp=timestamp)
+    with remembered_partnames(writer.document.part.package), indexed_relationships(writer.document.part):
+        return _write_volume(writer, config, year, docs, source, pdf, timestamp=timestamp,
+                             segments=segments or (lambda doc, view: make_segment(doc, view, config)))
 
 
 def _write_volume(writer: DocxWriter, config: Config, year: str, docs: list[Document], source: VolumeSource,
-                  pdf: VolumePdf, *, timestamp: dt.datetime) -> tuple[bytes, list[Diagnostic]]:
+                  pdf: VolumePdf, *, timestamp: dt.datetime,
+                  segments: Callable[[Document, ReportView], WordSegment]) -> tuple[bytes, list[Diagnostic]]:
     _add_toc_styles(writer)
     fields = volume_fields(config, year, source)
     docs_by_id = {doc.report_id: doc for doc in docs}
@@ -194,7 +202,8 @@ def _write_volume(writer: DocxWriter, config: Config, year: str, docs: list[Docu
     _toc(writer, pdf.toc, bookmarks)
     _update_fields_on_open(writer)
 
-    # Reports: one section each, from an odd page, numbered from 1
+    # Reports: one section each, from an odd page, numbered from 1; its blocks a segment (`docx_segments.py`)
+    join = SegmentJoin(writer)
     first = True
     for theme, members in pdf.groups:
         for index, view in enumerate(members):
@@ -205,24 +214,7 @@ def _write_volume(writer: DocxWriter, config: Config, year: str, docs: list[Docu
                 banner = writer.paragraph("Report Org Line", theme)
                 _outline(banner, 1)
                 bookmarks.mark(p_element(banner), f"theme-{view.anchor}")
-            doc = docs_by_id[view.id]
-            before = _last_block(writer)
-            writer.write_title_block(doc, view)
-            writer.write_body(doc)
-            titled = False
-            for paragraph_element in list(before.itersiblings()):  # the report's blocks (and the final sectPr)
-                style = paragraph_element.find(qn("w:pPr") + "/" + qn("w:pStyle"))
-                if style is None:
-                    continue
-                if style.get(qn("w:val")) == writer.style_ids["Report Title"]:
-                    _set_level(paragraph_element, 2)
-                    if not titled:
-                        bookmarks.mark(paragraph_element, view.anchor)
-                        titled = True
-                elif style.get(qn("w:val")) == writer.style_ids["Heading 1"]:
-                    _set_level(paragraph_element, 3)
-                elif style.get(qn("w:val")) in (writer.style_ids["Heading 2"], writer.style_ids["Heading 3"]):
-                    _set_level(paragraph_element, 9)
+            join.place(segments(docs_by_id[view.id], view), bookmark=bookmarks.name(view.anchor))
 
     # Back matter
     starts = {rid: page for rid, _title, page in pdf.starts}
@@ -244,25 +236,7 @@ def _write_volume(writer: DocxWriter, config: Config, year: str, docs: list[Docu
     writer.set_core_properties(title=f"{fields['title']}（{fields['subtitle']}）", authors=[fields["organisation"]],
                                subject=fields["title"], keywords=[theme for theme, _m in pdf.groups],
                                date=timestamp.date(), category=fields["subtitle"])
-    return writer.to_bytes(timestamp=timestamp), writer.diagnostics
-
-
-def _last_block(writer: DocxWriter):
-    """The body's last block before its final sectPr: what a report's blocks are written after (counting the
-    body's children, one by one in lxml, for each report took most of a volume's time)."""
-    body = writer.document.element.body
-    last = next(body.iterchildren(reversed=True))
-    return last.getprevious() if last.tag == qn("w:sectPr") else last
-
-
-def _set_level(paragraph_element, level: int) -> None:
-    """Direct outline level: in the volume a theme is level 1, a report 2, its sections 3 (9: body text)."""
-    ppr = paragraph_element.get_or_add_pPr()
-    element = ppr.find(qn("w:outlineLvl"))
-    if element is None:
-        element = OxmlElement("w:outlineLvl")
-        ppr.append(element)
-    element.set(qn("w:val"), str(level - 1))
+    return writer.to_bytes(timestamp=timestamp, splice=join.splice), writer.diagnostics
 
 
 @dataclass(frozen=True)
