@@ -106,7 +106,7 @@ def test_a_segment_is_the_same_bytes_from_the_reports_own_writer_and_made_afresh
         assert docx_segments.WordSegment.from_bytes(afresh.to_bytes("k"), "other") is None
     rich = make_segment(doc, view, config)
     assert rich.notes == 2 and rich.numbers == 2 and rich.drawings == 2  # the title block's logo, the image
-    assert [kind for _id, kind, _target in rich.links] == ["image", "link", "image", "note-link"]
+    assert [kind for kind, _target in rich.links] == ["image", "link", "image", "note-link"]
 
 
 def _sound(data: bytes) -> dict:

@@ -94,6 +94,7 @@ class DocxWriter:
         self.document, self.styles = new_document(self.config)
         self.style_ids = {name: style.style_id for name, style in self.styles.items()}
         self.next_num_id: int | None = None  # the next list's w:num id (`_add_num`)
+        self._numbering = None
         self._bullet_abstract, self._ordered_abstract = self._add_abstract_numberings()
         self._bullet_num = self._add_num(self._bullet_abstract)
         self.shared_nums = self.next_num_id - 1  # numbers every writer has: the template's and the bullets'
@@ -101,6 +102,7 @@ class DocxWriter:
         self._logo_drawings: dict[int, tuple] = {}
         self.drawing_ids = 100_000  # ids of copied drawings: above any python-docx gives
         self._shared_parts: set[str] = set()
+        self._header_models: list = []  # the first section's headers' elements (`_copy_headers`)
         self._table_style = None
         self._source: Path | None = None
         self._doc: Document | None = None
@@ -202,7 +204,7 @@ class DocxWriter:
             for reference in sentinel.xpath("w:headerReference|w:footerReference"):
                 sentinel.remove(reference)
             sentinel.start_type = WD_SECTION.ODD_PAGE if odd_page else WD_SECTION.NEW_PAGE
-            section = Section(sentinel, self.document.part)
+            return Section(sentinel, self.document.part)  # the copy has the page already (`_setup_page`)
         self._setup_page(section)
         return section
 
@@ -211,10 +213,13 @@ class DocxWriter:
         """Header: organisation and title on one line, as the PDF's (`typeset.running_title` fits the title to it:
         a logo before them took the room of four characters); footer: “— PAGE —” on the outer side (odd right,
         even left)."""
-        settings = self.document.settings
-        settings.odd_and_even_pages_header_footer = True
+        if "odd and even" not in self._shared_parts:
+            self.document.settings.odd_and_even_pages_header_footer = True
+            self._shared_parts.add("odd and even")
         section.different_first_page_header_footer = first_page_plain
-        for header in (section.header, section.even_page_header):
+        if self._header_model is not None:  # a volume's hundreds of sections: headers copied from the first
+            self._copy_headers(section, title)
+        for header in () if self._header_model is not None else (section.header, section.even_page_header):
             header.is_linked_to_previous = False
             paragraph = header.paragraphs[0]
             p_element(paragraph).style = self.style_ids["Header"]
@@ -223,6 +228,7 @@ class DocxWriter:
             self.run(paragraph, f"{self.config.brand.organisation}　{self.config.brand.header_text}", style="Report Label")
             self.run(paragraph, "　　" + title)
             _bottom_border(paragraph, self.config.brand.primary_colour)
+            self._header_models.append(header.part.element)
         # Footers are the same in every section: made once, later sections link to them (Word's default for a
         # section without its own), which also spares python-docx a walk over every part for each new part.
         footers = []
@@ -255,6 +261,29 @@ class DocxWriter:
             page_numbers.attrib.pop(qn("w:start"), None)
         else:
             page_numbers.set(qn("w:start"), str(restart_numbering))
+
+    @property
+    def _header_model(self):
+        """The first section's two headers (odd, even), once made: later ones are copies with their title."""
+        return self._header_models if len(self._header_models) == 2 else None
+
+    def _copy_headers(self, section, title: str) -> None:
+        """The section's own headers, copies of the first section's with `title`: the same parts, names and
+        relationships python-docx makes for them, without its searches of the package for each."""
+        from docx.enum.section import WD_HEADER_FOOTER
+        from docx.opc.constants import CONTENT_TYPE
+        from docx.parts.hdrftr import HeaderPart
+
+        package = self.document.part.package
+        sect_pr = section_element(section)
+        for kind, model in zip((WD_HEADER_FOOTER.PRIMARY, WD_HEADER_FOOTER.EVEN_PAGE), self._header_models,
+                               strict=True):
+            element = copy.deepcopy(model)
+            paragraph = element.find(W["p"])
+            paragraph.remove(paragraph.findall(W["r"])[-1])  # the title's run, made again as the first was
+            self.run(Paragraph(paragraph, None), "　　" + title)
+            part = HeaderPart(package.next_partname("/word/header%d.xml"), CONTENT_TYPE.WML_HEADER, element, package)
+            sect_pr.add_headerReference(kind, self.document.part.relate_to(part, RT.HEADER))
 
     def logo(self, paragraph: Paragraph, height: Mm) -> bool:
         """The brand logo as an inline picture. The first of each size is added by python-docx; the others are
@@ -643,7 +672,9 @@ class DocxWriter:
         return bullet_id, ordered_id
 
     def _add_num(self, abstract_id: int, *, restart_level: int | None = None, start: int = 1) -> int:
-        numbering = self.document.part.numbering_part.element
+        if self._numbering is None:  # python-docx finds the part among every relationship, on each call
+            self._numbering = self.document.part.numbering_part.element
+        numbering = self._numbering
         if self.next_num_id is None:  # the template's numbers, read once (a volume has thousands of lists)
             existing = [int(node.get(qn("w:numId"))) for node in numbering.findall(qn("w:num"))]
             self.next_num_id = max(existing, default=0) + 1

@@ -17,11 +17,11 @@ and one made afresh for the volume are the same bytes, and so is the volume made
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 import json
 import re
-import zipfile
-import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -33,70 +33,98 @@ from generator.core.model import Diagnostic, Document
 
 from .docx import DocxWriter
 
-FORMAT = 1
+FORMAT = 2
 BOOKMARK = "_TocReportgenSegment"  # the placeholder of the bookmark on a report's title, named by the volume
+_MAGIC = b"reportgen-word-segment"
 _MARK = re.compile(rb"<!-- reportgen-segment (\d+) -->")
-_STAMP = (1980, 1, 1, 0, 0, 0)
-# The ids a segment renumbers, each as python-docx and `DocxWriter` write it.
-_IDS = re.compile(r'(?P<note><w:footnote(?:Reference)? w:id=")(?P<note_id>\d+)"'
-                  r'|(?P<num><w:numId w:val="|<w:num w:numId=")(?P<num_id>\d+)"'
-                  r'|(?P<rel> r:(?:embed|id|link)=")(?P<rel_id>[^"]+)"'
-                  r'|(?P<drawing><wp:docPr id=")(?P<drawing_id>\d+)"(?P<drawing_name> name="Picture \d+")?'
-                  r'|(?P<mark><w:bookmark(?:Start|End) w:id=")0"')
+# The ids a segment renumbers, each as python-docx and `DocxWriter` write it (each group is one slot).
+_IDS = re.compile(r'<w:footnote(?:Reference)? w:id="(?P<note>\d+)"'
+                  r'|<w:num(?:Id w:val| w:numId)="(?P<num>\d+)"'
+                  r'| r:(?:embed|id|link)="(?P<rel>[^"]+)"'
+                  r'|<wp:docPr id="(?P<drawing>\d+)"(?: name="Picture (?P<picture>\d+)")?'
+                  r'|<w:bookmark(?:Start|End) w:id="(?P<mark>0)"'
+                  r'| w:name="(?P<mark_name>_TocReportgenSegment)"')
+_GROUPS = ("note", "num", "rel", "drawing", "picture", "mark", "mark_name")
+
+
+@dataclass(frozen=True)
+class Text:
+    """XML with slots for the ids the volume gives: `pieces[0]`, then each slot's value and the next piece.
+    A slot is (kind, n): the segment's n-th footnote ("note"), list number ("num"), relationship ("rel") or
+    drawing ("drawing", "picture": its id and its name), or its title's bookmark ("mark", "mark_name")."""
+
+    pieces: tuple[str, ...] = ("",)
+    slots: tuple[tuple[str, int], ...] = ()
+
+    def fill(self, values: dict[str, Callable[[int], str]]) -> str:
+        parts = [self.pieces[0]]
+        for (kind, number), piece in zip(self.slots, self.pieces[1:], strict=True):
+            parts.append(values[kind](number))
+            parts.append(piece)
+        return "".join(parts)
+
+    def to_json(self) -> list:
+        return [list(self.pieces), [list(slot) for slot in self.slots]]
+
+    @classmethod
+    def from_json(cls, value) -> Text:
+        pieces, slots = value
+        if len(pieces) != len(slots) + 1 or not all(isinstance(piece, str) for piece in pieces):
+            raise ValueError("a segment's text and slots do not match")
+        return cls(tuple(pieces), tuple((str(kind), int(number)) for kind, number in slots))
 
 
 @dataclass(frozen=True)
 class WordSegment:
-    """A report's blocks in the Word volume, with what they refer to, their ids numbered from 1 (list numbers
-    from `shared_nums` + 1: the writer's own lists, which every writer has, keep theirs)."""
+    """A report's blocks in the Word volume, with what they refer to, their ids numbered from 1 in order of
+    appearance (the writer's own list numbers, up to `shared_nums`, which every writer has, are kept)."""
 
-    body: str                                   # the blocks' XML, in the namespaces a document's root declares
-    footnotes: str                              # its w:footnote elements
-    numbering: str                              # its w:num elements
+    body: Text                                  # the blocks, in the namespaces a document's root declares
+    footnotes: Text                             # its w:footnote elements
+    numbering: Text                             # its w:num elements
     shared_nums: int
     notes: int
     numbers: int
     drawings: int
-    links: tuple[tuple[str, str, str], ...]     # (id, "image" | "link" | "note-link", media name or URL)
-    media: tuple[tuple[str, bytes], ...]        # (name, the image's bytes)
+    links: tuple[tuple[str, str], ...]          # relationship n: ("image", media name) | ("link" | "note-link", URL)
+    media: tuple[tuple[str, str, bytes], ...]   # (name, SHA-1, the image's bytes)
     diagnostics: tuple[Diagnostic, ...] = ()
 
     def to_bytes(self, key: str) -> bytes:
-        """The segment as a ZIP of fixed timestamps: its XML and record compressed, its images as they are."""
-        record = {"format": FORMAT, "key": key, "shared_nums": self.shared_nums, "notes": self.notes,
-                  "numbers": self.numbers, "drawings": self.drawings, "links": [list(link) for link in self.links],
-                  "diagnostics": [item.to_json() for item in self.diagnostics]}
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as archive:
-            members = [("segment.json", json.dumps(record, sort_keys=True, ensure_ascii=False).encode(), True),
-                       ("body.xml", self.body.encode(), True), ("footnotes.xml", self.footnotes.encode(), True),
-                       ("numbering.xml", self.numbering.encode(), True)]
-            members += [(f"media/{name}", data, False) for name, data in self.media]
-            for name, data, compress in members:
-                info = zipfile.ZipInfo(name, date_time=_STAMP)
-                info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-                archive.writestr(info, data)
-        return buffer.getvalue()
+        """One line naming the format, the key, the SHA-256 of the rest and its record's length; the record
+        (JSON); the images' bytes."""
+        record = {"shared_nums": self.shared_nums, "notes": self.notes, "numbers": self.numbers,
+                  "drawings": self.drawings, "links": [list(link) for link in self.links],
+                  "media": [[name, sha1, len(data)] for name, sha1, data in self.media],
+                  "body": self.body.to_json(), "footnotes": self.footnotes.to_json(),
+                  "numbering": self.numbering.to_json(), "diagnostics": [item.to_json() for item in self.diagnostics]}
+        rest = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+        size = len(rest)
+        rest += b"".join(data for _name, _sha1, data in self.media)
+        head = f"{FORMAT} {key} {hashlib.sha256(rest).hexdigest()} {size}\n".encode()
+        return _MAGIC + b" " + head + rest
 
     @classmethod
     def from_bytes(cls, data: bytes, key: str) -> WordSegment | None:
-        """The segment `key` names, or None if `data` is not it (torn, of another format or key: ZIP's CRCs
-        check every member)."""
+        """The segment `key` names, or None if `data` is not it (torn, changed, of another format or key)."""
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                record = json.loads(archive.read("segment.json"))
-                if record.get("format") != FORMAT or record.get("key") != key:
-                    return None
-                links = tuple(tuple(link) for link in record["links"])
-                media = tuple((target, archive.read(f"media/{target}")) for _id, kind, target in links
-                              if kind == "image")
-                return cls(body=archive.read("body.xml").decode(), footnotes=archive.read("footnotes.xml").decode(),
-                           numbering=archive.read("numbering.xml").decode(), shared_nums=record["shared_nums"],
-                           notes=record["notes"], numbers=record["numbers"], drawings=record["drawings"],
-                           links=links, media=media,
-                           diagnostics=tuple(Diagnostic.from_json(item) for item in record["diagnostics"]))
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, KeyError, ValueError, TypeError,
-                OSError):  # torn or damaged: its CRC, its compressed stream or its record does not hold
+            line, rest = data.split(b"\n", 1)
+            magic, version, named, digest, size = line.split(b" ")
+            if magic != _MAGIC or int(version) != FORMAT or named.decode() != key \
+                    or hashlib.sha256(rest).hexdigest() != digest.decode():
+                return None
+            record = json.loads(rest[:int(size)])
+            media, at = [], int(size)
+            for name, sha1, length in record["media"]:
+                media.append((str(name), str(sha1), rest[at:at + int(length)]))
+                at += int(length)
+            return cls(body=Text.from_json(record["body"]), footnotes=Text.from_json(record["footnotes"]),
+                       numbering=Text.from_json(record["numbering"]), shared_nums=int(record["shared_nums"]),
+                       notes=int(record["notes"]), numbers=int(record["numbers"]), drawings=int(record["drawings"]),
+                       links=tuple((str(kind), str(target)) for kind, target in record["links"]),
+                       media=tuple(media),
+                       diagnostics=tuple(Diagnostic.from_json(item) for item in record["diagnostics"]))
+        except (ValueError, TypeError, KeyError, UnicodeDecodeError):  # torn, or not of this form
             return None
 
 
@@ -136,52 +164,58 @@ def extract_segment(writer: DocxWriter, before) -> WordSegment:
             nums.append(copy.deepcopy(num))
     numbering_xml = _inner(nums)
 
-    # Canonical ids, in order of appearance (the body first, then its footnotes and list numbers).
-    numbers: dict[str, dict[str, str]] = {"note": {}, "num": {}, "drawing": {}}
-    links: dict[str, tuple[str, str, str]] = {}
-    media: list[tuple[str, bytes]] = []
+    # Canonical ids, in order of appearance (the body first, then its footnotes and list numbers), in slots.
+    numbers: dict[str, dict[str, int]] = {"note": {}, "num": {}, "drawing": {}}
+    links: dict[tuple[str, str], int] = {}
+    found: list[tuple[str, str]] = []
+    media: list[tuple[str, str, bytes]] = []
     document_rels = writer.document.part.rels
 
-    def canonical(match: re.Match, rels) -> str:
-        if match["note"]:
-            new = numbers["note"].setdefault(match["note_id"], str(len(numbers["note"]) + 1))
-            return f'{match["note"]}{new}"'
-        if match["num"]:
-            old = match["num_id"]
-            if int(old) <= writer.shared_nums:
-                return match[0]
-            new = numbers["num"].setdefault(old, str(writer.shared_nums + len(numbers["num"]) + 1))
-            return f'{match["num"]}{new}"'
-        if match["drawing"]:
-            new = numbers["drawing"].setdefault(match["drawing_id"], str(len(numbers["drawing"]) + 1))
-            return f'{match["drawing"]}{new}"' + (f' name="Picture {new}"' if match["drawing_name"] else "")
-        if match["rel"]:
-            old = match["rel_id"]
-            scope = "note" if rels is not document_rels else "body"
-            if (scope, old) not in links:
-                links[(scope, old)] = _link(rels[old], f"s{len(links) + 1}", scope, media)
-            return f'{match["rel"]}{links[(scope, old)][0]}"'
-        return match[0]
+    def slotted(xml: str, rels) -> Text:
+        pieces, slots, at = [], [], 0
+        for match in _IDS.finditer(xml):
+            for group in _GROUPS:
+                value = match[group]
+                if value is None or (group == "num" and int(value) <= writer.shared_nums):
+                    continue  # (a list every writer has keeps its number)
+                if group == "rel":
+                    scope = "note" if rels is not document_rels else "body"
+                    if (scope, value) not in links:
+                        links[(scope, value)] = len(links) + 1
+                        found.append(_link(rels[value], len(links), scope, media))
+                    number = links[(scope, value)]
+                elif group in ("mark", "mark_name"):
+                    number = 1
+                else:
+                    kind = "drawing" if group == "picture" else group
+                    number = numbers[kind].setdefault(match["drawing"] if group == "picture" else value,
+                                                      len(numbers[kind]) + 1)
+                pieces.append(xml[at:match.start(group)])
+                slots.append((group, number))
+                at = match.end(group)
+        pieces.append(xml[at:])
+        return Text(tuple(pieces), tuple(slots))
 
-    body_xml = _IDS.sub(lambda match: canonical(match, document_rels), body_xml)
-    footnotes_xml = _IDS.sub(lambda match: canonical(match, note_rels), footnotes_xml)
-    numbering_xml = _IDS.sub(lambda match: canonical(match, document_rels), numbering_xml)
-    return WordSegment(body=body_xml, footnotes=footnotes_xml, numbering=numbering_xml,
+    body = slotted(body_xml, document_rels)
+    footnotes = slotted(footnotes_xml, note_rels)
+    numbering_text = slotted(numbering_xml, document_rels)
+    return WordSegment(body=body, footnotes=footnotes, numbering=numbering_text,
                        shared_nums=writer.shared_nums, notes=len(numbers["note"]), numbers=len(numbers["num"]),
-                       drawings=len(numbers["drawing"]), links=tuple(links.values()), media=tuple(media),
+                       drawings=len(numbers["drawing"]), links=tuple(found), media=tuple(media),
                        diagnostics=tuple(writer.diagnostics))
 
 
-def _link(relationship, name: str, scope: str, media: list[tuple[str, bytes]]) -> tuple[str, str, str]:
+def _link(relationship, number: int, scope: str, media: list[tuple[str, str, bytes]]) -> tuple[str, str]:
     """A relationship of a segment: an external link, or an image whose bytes the segment keeps."""
     if relationship.is_external:
-        return name, "note-link" if scope == "note" else "link", relationship.target_ref
+        return "note-link" if scope == "note" else "link", relationship.target_ref
     if relationship.reltype != RT.IMAGE or scope == "note":
         raise ValueError(f"a report's blocks refer to a part the volume cannot take: {relationship.reltype}")
     part = relationship.target_part
-    media_name = f"{name}{str(part.partname)[str(part.partname).rfind('.'):]}"
-    media.append((media_name, part.blob))
-    return name, "image", media_name
+    partname = str(part.partname)
+    name = f"image{number}{partname[partname.rfind('.'):]}"
+    media.append((name, hashlib.sha1(part.blob).hexdigest(), part.blob))
+    return "image", name
 
 
 def _inner(holder) -> str:
@@ -241,26 +275,29 @@ class SegmentJoin:
         self.notes: list[str] = []
         self.numbers: list[str] = []
         self.relationships = 0
+        self.images: dict[str, object] = {}  # image parts by SHA-1
 
     def place(self, segment: WordSegment, *, bookmark: str) -> None:
         """`segment` at the end of the body, its title bookmarked as `bookmark` (a `_Toc` name and number)."""
         writer = self.writer
         if segment.shared_nums != writer.shared_nums:
             raise ValueError("a Word segment made with other list numbers than this writer's")
-        media = dict(segment.media)
-        names = {}
-        for name, kind, target in segment.links:
+        media = {name: (sha1, data) for name, sha1, data in segment.media}
+        names = []
+        for kind, target in segment.links:
             self.relationships += 1
-            new = f"rIdV{self.relationships}"
+            name = f"rIdV{self.relationships}"
             if kind == "image":
-                image = writer.document.part.package.get_or_add_image_part(io.BytesIO(media[target]))
-                writer.document.part.rels.add_relationship(RT.IMAGE, image, new)
+                sha1, data = media[target]
+                if sha1 not in self.images:
+                    self.images[sha1] = writer.document.part.package.get_or_add_image_part(io.BytesIO(data))
+                writer.document.part.rels.add_relationship(RT.IMAGE, self.images[sha1], name)
             elif kind == "link":
-                writer.document.part.rels.add_relationship(RT.HYPERLINK, target, new, is_external=True)
+                writer.document.part.rels.add_relationship(RT.HYPERLINK, target, name, is_external=True)
             else:
-                writer.footnotes().part.rels.add_relationship(RT.HYPERLINK, target, new, is_external=True)
-            names[name] = new
-        first_note = 0
+                writer.footnotes().part.rels.add_relationship(RT.HYPERLINK, target, name, is_external=True)
+            names.append(name)
+        first_note = 1
         if segment.notes:
             notes = writer.footnotes()
             first_note, notes.next_id = notes.next_id, notes.next_id + segment.notes
@@ -269,31 +306,16 @@ class SegmentJoin:
         first_num, writer.next_num_id = writer.next_num_id, writer.next_num_id + segment.numbers
         first_drawing = writer.drawing_ids + 1
         writer.drawing_ids += segment.drawings
-        bookmark_id = bookmark.removeprefix("_Toc").lstrip("0") or "0"
-
-        def renumber(match: re.Match) -> str:
-            if match["note"]:
-                return f'{match["note"]}{first_note + int(match["note_id"]) - 1}"'
-            if match["num"]:
-                number = int(match["num_id"])
-                if number <= segment.shared_nums:
-                    return match[0]
-                return f'{match["num"]}{first_num + number - segment.shared_nums - 1}"'
-            if match["rel"]:
-                return f'{match["rel"]}{names[match["rel_id"]]}"'
-            if match["drawing"]:
-                number = first_drawing + int(match["drawing_id"]) - 1
-                return f'{match["drawing"]}{number}"' + (f' name="Picture {number}"' if match["drawing_name"] else "")
-            return f'{match["mark"]}{bookmark_id}"'
-
-        marker = etree.Comment(f" reportgen-segment {len(self.bodies)} ")
-        writer.append_block(marker)
-        body = _IDS.sub(renumber, segment.body).replace(f'w:name="{BOOKMARK}"', f'w:name="{bookmark}"')
-        self.bodies.append(body.encode())
-        if segment.footnotes:
-            self.notes.append(_IDS.sub(renumber, segment.footnotes))
-        if segment.numbering:
-            self.numbers.append(_IDS.sub(renumber, segment.numbering))
+        values = {"note": lambda n: str(first_note + n - 1), "num": lambda n: str(first_num + n - 1),
+                  "rel": lambda n: names[n - 1], "drawing": lambda n: str(first_drawing + n - 1),
+                  "picture": lambda n: str(first_drawing + n - 1),
+                  "mark": lambda _n: bookmark.removeprefix("_Toc").lstrip("0") or "0", "mark_name": lambda _n: bookmark}
+        writer.append_block(etree.Comment(f" reportgen-segment {len(self.bodies)} "))
+        self.bodies.append(segment.body.fill(values).encode())
+        if segment.footnotes.slots or segment.footnotes.pieces[0]:
+            self.notes.append(segment.footnotes.fill(values))
+        if segment.numbering.slots or segment.numbering.pieces[0]:
+            self.numbers.append(segment.numbering.fill(values))
         writer.diagnostics.extend(segment.diagnostics)
 
     def splice(self, partname: str, blob: bytes) -> bytes:
