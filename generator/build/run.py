@@ -196,7 +196,7 @@ def build(config: Config, request: BuildRequest = BuildRequest(), *, progress: P
             pool.start_early()  # workers get ready while this process loads the checker and checks the drafts
         else:
             stop_fork_server()  # the command line started it in case; workers start on demand if need be
-        from generator.check.context import CheckContext
+        from generator.check.context import CheckContext, forget
         from generator.check.engine import check_paths
         from generator.check.rules.assets import asset_files
         from generator.read.registry import load_registry
@@ -223,6 +223,7 @@ def build(config: Config, request: BuildRequest = BuildRequest(), *, progress: P
                 continue
             # The bytes that were read and checked (the draft is never read again: `reader.read_source`).
             record.assets = asset_files(record.doc, context)
+            forget(record.doc)  # the lines the image references were found in: a copy of every draft otherwise
             record.key = report_key(record.doc.draft.digest, record.assets, environment, formats)
             if not request.reports:
                 record.result = "skipped"

@@ -161,10 +161,17 @@ class Scheduler:
         isolating = self.supervisor.isolating
         for state in self.ready:
             for kind in state.job.formats:
-                # The Word volume waits for the reports still queued: by then the PDF task has laid out the back
-                # matter (whose pages the Word TOC prints) and the Word task finds it in the unit cache.
-                if kind not in state.submitted and (kind != "docx" or not self.queue) and not isolating(self.running):
+                if kind in state.submitted or isolating(self.running):
+                    continue
+                if kind != "docx" or "pdf" not in state.job.formats:
                     self._submit_volume(executor, state, kind)
+                elif "pdf" in state.outputs:
+                    # The Word volume follows its PDF, from the reports' page counts: the front and back matter
+                    # (whose pages its contents print) are in the unit cache by then, and it lays nothing out
+                    # (two volume tasks laying the same matter out side by side took the most memory of a
+                    # build). Its reports' blocks were kept by their workers (`docx_segments.py`).
+                    self._submit_volume(executor, state, kind, page_counts=known_page_counts(
+                        state.job, self.by_path, self.out, previous=False))
             self._finish_volume(state)
         if self.supervisor.suspects and not self.running:  # a worker died: each report then is tried again alone
             self._submit_report(executor, self.supervisor.suspects.popleft())
@@ -190,8 +197,8 @@ class Scheduler:
         self.supervisor.started(future, record)
 
     def _submit_volume(self, executor: ProcessPoolExecutor, state: VolumeState, kind: str,
-                       waiting_for: frozenset[str] = frozenset()) -> None:
-        future = executor.submit(run_task, state.job.task(kind, waiting_for=waiting_for))
+                       waiting_for: frozenset[str] = frozenset(), page_counts: dict[str, int] | None = None) -> None:
+        future = executor.submit(run_task, state.job.task(kind, page_counts, waiting_for=waiting_for))
         self.running[future] = RunningVolume(state, kind, state.generation)
         state.submitted.add(kind)
 
