@@ -3,7 +3,8 @@
 One `LocalCluster` of two spawned worker processes for the module; the builds run as the real command, in
 subprocesses. The workers load tests/faults/sitecustomize.py: they log every file they open under the tests'
 temporary directory (the projects) or in their own copy of the build's files, and a test can make a worker
-pause (to kill it) or kill itself while it renders a given draft. Select with `-m distributed`."""
+pause (to kill it) or kill itself while it renders a given draft. The tests that lose the scheduler or add a
+worker with other versions start Dask's own commands instead (`DaskCommands`). Select with `-m distributed`."""
 
 from __future__ import annotations
 
