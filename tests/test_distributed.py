@@ -67,7 +67,12 @@ def _build(root: Path, *options: str) -> subprocess.Popen:
 
 
 def _finish(process: subprocess.Popen, timeout: int = 180) -> tuple[int, str, str]:
-    out, err = process.communicate(timeout=timeout)
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:  # a build that hangs fails its test, and is not left running
+        process.kill()
+        process.communicate()
+        raise
     return process.returncode, out, err
 
 
