@@ -427,10 +427,9 @@ def main(argv: list[str] | None = None) -> int:
     except ReportgenError as error:
         print(_("reportgen: error: {message}").format(message=error), file=sys.stderr)
         return error.exit_code
-    except KeyboardInterrupt:
-        return 130
-    except Terminated:
-        return Terminated.exit_code
+    except (KeyboardInterrupt, Terminated) as stopped:
+        _say_stopped(args)
+        return 130 if isinstance(stopped, KeyboardInterrupt) else Terminated.exit_code
     except OSError as error:  # the environment (output path, permissions, a full disk), never a draft
         log.debug("environment problem", exc_info=True)
         where = error.filename if error.filename is not None else error.filename2
@@ -442,6 +441,19 @@ def main(argv: list[str] | None = None) -> int:
         print(_("reportgen: internal error: {error} (run with -v for details)").format(
             error=f"{type(error).__name__}: {error}"), file=sys.stderr)
         return EXIT_ERROR
+
+
+def _say_stopped(args) -> None:
+    """One line when Ctrl-C or SIGTERM stopped a build (its clean-up done: nothing half-written, the lock
+    released); the other commands stop silently."""
+    if args.command not in ("build", "volume"):
+        return
+    if getattr(args, "scheduler", None):
+        print(_("reportgen: build stopped; its tasks on the Dask cluster were cancelled, the outputs finished so "
+                "far are kept and the next build goes on from there"), file=sys.stderr)
+    else:
+        print(_("reportgen: build stopped; the outputs finished so far are kept and the next build goes on from "
+                "there"), file=sys.stderr)
 
 
 def run() -> None:

@@ -20,6 +20,13 @@ On a worker, tasks run one at a time per process (WeasyPrint keeps state per pro
 (it would limit the whole worker; Dask's own memory limit applies). The time limit interrupts the task's thread
 (`worker.time_limit`), but not inside a C library. A worker that dies is replaced by Dask, which runs its task
 again elsewhere; a task that kills `distributed.scheduler.allowed-failures` + 1 workers fails as RND608.
+
+What is not a report's fault ends the build as an environment problem (`EnvironmentProblem`, exit 2), the reports
+stored so far kept: the connection to the scheduler lost (noticed within `WATCH_INTERVAL` of the client's: at
+once for a scheduler that ends, within `distributed.comm.timeouts.tcp` for a network that fails), or a worker
+that renders with other versions than the build (checked when the build connects, and again by each task, for a
+worker that joins later). On Ctrl-C or SIGTERM, and on such an error, the build cancels its tasks on the cluster
+and lets it go; a task already running there ends on its own (Dask does not interrupt one), its result unused.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 5  # seconds to reach the scheduler, and for it to have a worker
+WATCH_INTERVAL = 0.25  # seconds between two looks at the client's connection to the scheduler
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,14 @@ class RemoteReport:
 
     output: ReportOutput
     files: dict[str, bytes]
+
+
+class VersionsDiffer(Exception):
+    """Raised on a worker whose `tool_versions` are not the build's: it renders nothing."""
+
+    def __init__(self, worker: str, versions: dict[str, str]):
+        super().__init__(worker, versions)
+        self.worker, self.versions = worker, versions
 
 
 # ---- the build's side -----------------------------------------------------------------------------------------
@@ -133,6 +149,7 @@ class DaskPool:
             raise EnvironmentProblem(_(
                 "--scheduler needs Dask's distributed package: install reportgen with its “distributed” extra "
                 "(pip install 'reportgen[distributed]')")) from None
+        _dask_logs_only_when_verbose()
         try:
             client = Client(self.address, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as error:
@@ -142,7 +159,7 @@ class DaskPool:
                 "there?)").format(address=self.address, seconds=CONNECT_TIMEOUT)) from None
         try:
             self.jobs = _check_workers(client, self.address)
-            self.executor = DaskExecutor(client, self.config)
+            self.executor = DaskExecutor(client, self.config, self.address)
         except BaseException:
             client.close()
             raise
@@ -152,6 +169,15 @@ class DaskPool:
             self._starting.join()
         if self.executor is not None:
             self.executor.close(cancel=exc_type is not None)
+
+
+def _dask_logs_only_when_verbose() -> None:
+    """Dask logs its own errors on stderr, in English and with its tracebacks (a lost scheduler gives several);
+    the build says what they mean, in the user's language. Dask's log shows with `-v` only."""
+    if logging.getLogger().isEnabledFor(logging.DEBUG):
+        return
+    for name in ["distributed", *(name for name in logging.root.manager.loggerDict if name.startswith("distributed."))]:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _check_workers(client, address: str) -> int:
@@ -175,8 +201,9 @@ def _check_workers(client, address: str) -> int:
 
 
 def _version_difference(worker: str, theirs: dict[str, str], ours: dict[str, str]) -> str:
-    differences = ", ".join(f"{name} {theirs.get(name, '-')} ≠ {ours.get(name, '-')}"
-                            for name in sorted(set(theirs) | set(ours)) if theirs.get(name) != ours.get(name))
+    differences = _(", ").join(_("{name} {theirs} there, {ours} here").format(
+        name=name, theirs=theirs.get(name, "-"), ours=ours.get(name, "-"))
+        for name in sorted(set(theirs) | set(ours)) if theirs.get(name) != ours.get(name))
     return _("the Dask worker {worker} renders with other versions than this build ({differences}): its outputs "
              "would differ").format(worker=worker, differences=differences)
 
@@ -184,19 +211,25 @@ def _version_difference(worker: str, theirs: dict[str, str], ours: dict[str, str
 class DaskExecutor:
     """Runs report tasks on the cluster and volume tasks here; `submit` gives `concurrent.futures` futures, as
     the local pool does, whose results are the tasks' outputs (a task that failed on the cluster ends as a
-    diagnostic, never as an exception)."""
+    diagnostic). A problem of the cluster's own (`_give_up`) ends every future not done yet with an
+    `EnvironmentProblem`, and `submit` raises it from then on: the build stops there, and never waits for a
+    scheduler that is gone."""
 
-    def __init__(self, client, config: Config):
-        self.client, self.config = client, config
+    def __init__(self, client, config: Config, address: str):
+        self.client, self.config, self.address = client, config, address
         self._build = uuid.uuid4().hex[:12]
         self._blobs: dict[str, object] = {}           # sha256 -> the scattered bytes (a Dask future)
-        self._outstanding: set = set()
+        self._running: dict[object, Future] = {}     # a report's Dask future -> the build's
+        self._lock = threading.Lock()                 # between the build's thread, Dask's callbacks and the watch
         self._closing = False
+        self._lost: EnvironmentProblem | None = None
+        self._stop = threading.Event()
         common = _common_files(config)
         digest = sha256_bytes("\n".join(f"{path}\0{sha}" for path, (sha, _data) in sorted(common.items())).encode())
         self._common = {path: (sha, self._blob(sha, data)) for path, (sha, data) in common.items()}
         project = Project(config, current_language(), os.environ.get("SOURCE_DATE_EPOCH"), tool_versions(), digest)
         self._project = client.submit(_given, project, key=f"reportgen-project-{self._build}", pure=False)
+        threading.Thread(target=self._watch, name="reportgen-dask-watch", daemon=True).start()
 
     def _blob(self, sha: str, data: bytes):
         """A file's bytes on the cluster, once whatever the number of tasks that read it: a task that gives them
@@ -217,49 +250,105 @@ class DaskExecutor:
             sha = sha256_bytes(data)
             files[str(real)] = (sha, self._blob(sha, data))
         sent = dataclasses.replace(task, draft=dataclasses.replace(task.draft, path=_real(task.draft.path)), units=None)
-        future = self.client.submit(run_report, sent, self._project, files, pure=False,
-                                    key=f"reportgen-{task.draft.year_dir}-{task.draft.report_id}-{self._build}")
-        self._outstanding.add(future)
+        with self._lock:  # a future is either refused here or ended by `_give_up`: none is left waiting
+            if self._lost is not None:
+                raise EnvironmentProblem(str(self._lost))
+            future = self.client.submit(run_report, sent, self._project, files, pure=False,
+                                        key=f"reportgen-{task.draft.year_dir}-{task.draft.report_id}-{self._build}")
+            self._running[future] = result
         future.add_done_callback(lambda done: self._deliver(done, task, result))
         return result
 
     def _deliver(self, done, task: ReportTask, result: Future) -> None:
         """In Dask's callback thread: the task's output, its cache files adopted into this build's cache."""
-        from distributed.scheduler import KilledWorker
-
-        self._outstanding.discard(done)
-        try:
-            if done.status == "cancelled" and self._closing:
+        with self._lock:
+            if result.done():  # the build gave up on the cluster before this came (`_give_up`)
+                return
+            if self._closing:
                 result.cancel()
                 result.set_running_or_notify_cancel()
                 return
             try:
+                output = self._output(done, task)
+            except EnvironmentProblem as problem:
+                self._give_up(problem)  # this future too
+                return
+            finally:
+                self._running.pop(done, None)
+            result.set_result(output)
+
+    def _output(self, done, task: ReportTask) -> ReportOutput:
+        """What a finished Dask future gives the build; an `EnvironmentProblem` for what is no report's fault."""
+        from distributed.scheduler import KilledWorker
+
+        try:
+            if done.status == "cancelled":  # not by this build (it is not closing): by the lost connection
+                raise self._connection_lost()
+            try:
                 remote = done.result()
+            except VersionsDiffer as refused:  # a worker that joined since the build connected (`run_report`)
+                raise EnvironmentProblem(_version_difference(refused.worker, refused.versions,
+                                                             tool_versions())) from None
             except KilledWorker:
-                output = _failed(task, "RND608", _(
+                return _failed(task, "RND608", _(
                     "the Dask workers rendering this report ended abruptly, each time it was tried (a crash, or "
                     "more memory than a worker may use); the other reports were built"))
-            except BaseException as error:  # noqa: BLE001 - cancelled by the scheduler, lost connection …
+            except Exception as error:  # noqa: BLE001 - a lost connection, or the task's own error
+                if self.client.status != "running":
+                    raise self._connection_lost() from None
                 log.debug("the task of %s failed on the cluster", task.draft.path, exc_info=True)
-                output = _failed(task, "RND601", _("rendering failed: {error}").format(
+                return _failed(task, "RND601", _("rendering failed: {error}").format(
                     error=f"{type(error).__name__}: {error}"))
-            else:
-                if task.units is not None:
-                    adopt_cache_files(task.units, remote.files)
-                output = _as_built_here(remote.output, task)
+            if task.units is not None:
+                adopt_cache_files(task.units, remote.files)
+            return _as_built_here(remote.output, task)
+        except EnvironmentProblem:
+            raise
         except BaseException as error:  # noqa: BLE001 - the build waits for this future: it must end
-            output = _failed(task, "RND601", _("rendering failed: {error}").format(
+            return _failed(task, "RND601", _("rendering failed: {error}").format(
                 error=f"{type(error).__name__}: {error}"))
-        result.set_result(output)
+
+    def _connection_lost(self) -> EnvironmentProblem:
+        return EnvironmentProblem(_(
+            "lost the connection to the Dask scheduler at {address} (it stopped, or the network failed); the "
+            "reports finished so far are kept and the next build reuses them").format(address=self.address))
+
+    def _give_up(self, problem: EnvironmentProblem) -> None:
+        """With the lock held: end every future not done yet with `problem` (the build raises it where it
+        collects them), and refuse new tasks."""
+        if self._lost is None:
+            self._lost = problem
+        for result in self._running.values():
+            if not result.done():
+                result.set_exception(EnvironmentProblem(str(self._lost)))
+
+    def _watch(self) -> None:
+        """Notice a lost connection when no task is there to tell it (Dask cancels only the futures it holds
+        then; one submitted while it reconnects would wait for ever)."""
+        while not self._stop.wait(WATCH_INTERVAL):
+            if self.client.status != "running":
+                with self._lock:
+                    if not self._closing:
+                        self._give_up(self._connection_lost())
+                return
 
     def close(self, *, cancel: bool) -> None:
-        """Let the cluster go: with `cancel` (Ctrl-C, an error) the tasks not finished are cancelled first."""
-        self._closing = True
+        """Let the cluster go: with `cancel` (Ctrl-C, an error) the tasks not finished are cancelled first.
+        Waits for a delivery under way (its files are adopted whole); never raises over the build's error."""
+        with self._lock:
+            self._closing = True
+            self._stop.set()
+            unfinished = [future for future in self._running if not future.done()]
         try:
-            if cancel and self._outstanding:
-                self.client.cancel(list(self._outstanding), force=True)
+            if cancel and unfinished and self._lost is None and self.client.status == "running":
+                self.client.cancel(unfinished, force=True)
+        except Exception:  # noqa: BLE001 - the connection went meanwhile: the scheduler forgets them with it
+            log.debug("cancelling the build's tasks on the cluster failed", exc_info=True)
         finally:
-            self.client.close(timeout=CONNECT_TIMEOUT)
+            try:
+                self.client.close(timeout=CONNECT_TIMEOUT)
+            except Exception:  # noqa: BLE001 - as above
+                log.debug("closing the connection to the scheduler failed", exc_info=True)
 
 
 def _given(value):
@@ -312,9 +401,8 @@ def run_report(task: ReportTask, project: Project, files: dict[str, tuple[str, b
 
     with _ONE_AT_A_TIME:
         base = Path(get_worker().local_directory).resolve() / "reportgen"
-        if tool_versions() != project.versions:
-            difference = _version_difference(get_worker().address, tool_versions(), project.versions)
-            return RemoteReport(_failed(task, "RND601", difference), {})
+        if tool_versions() != project.versions:  # a worker that joined after the build checked the others
+            raise VersionsDiffer(get_worker().address, tool_versions())
         shadow = base / "project" / project.digest[:16]
         _keep(files, base / "blobs", shadow)
         scratch = Path(tempfile.mkdtemp(dir=base, prefix="task-"))
