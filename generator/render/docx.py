@@ -219,16 +219,18 @@ class DocxWriter:
         section.different_first_page_header_footer = first_page_plain
         if self._header_model is not None:  # a volume's hundreds of sections: headers copied from the first
             self._copy_headers(section, title)
-        for header in () if self._header_model is not None else (section.header, section.even_page_header):
-            header.is_linked_to_previous = False
-            paragraph = header.paragraphs[0]
-            p_element(paragraph).style = self.style_ids["Header"]
-            for run in list(paragraph.runs):
-                run.element.getparent().remove(run.element)
-            self.run(paragraph, f"{self.config.brand.organisation}　{self.config.brand.header_text}", style="Report Label")
-            self.run(paragraph, "　　" + title)
-            _bottom_border(paragraph, self.config.brand.primary_colour)
-            self._header_models.append(header.part.element)
+        else:
+            for header in (section.header, section.even_page_header):
+                header.is_linked_to_previous = False
+                paragraph = header.paragraphs[0]
+                p_element(paragraph).style = self.style_ids["Header"]
+                for run in list(paragraph.runs):
+                    run.element.getparent().remove(run.element)
+                self.run(paragraph, f"{self.config.brand.organisation}　{self.config.brand.header_text}",
+                         style="Report Label")
+                self.run(paragraph, "　　" + title)
+                _bottom_border(paragraph, self.config.brand.primary_colour)
+                self._header_models.append(header.part.element)
         # Footers are the same in every section: made once, later sections link to them (Word's default for a
         # section without its own), which also spares python-docx a walk over every part for each new part.
         footers = []
