@@ -85,6 +85,7 @@ class Peak:
     rss: int = 0                      # largest sum of the tree's RSS
     pss: int = 0                      # largest sum of the tree's PSS
     processes: dict[int, tuple[str, int]] = field(default_factory=dict)  # pid -> (role, its own peak PSS)
+    at_peak: dict[int, int] = field(default_factory=dict)  # pid -> its PSS when the tree's PSS peaked
 
     def by_role(self) -> list[tuple[str, int]]:
         """Each process's peak PSS, labelled (workers numbered in the order they started), largest first within
@@ -96,7 +97,8 @@ class Peak:
             if role == "worker":
                 workers += 1
                 role = f"worker {workers}"
-            rows.append((f"{role} (pid {pid})", pss))
+            at_peak = f", {self.at_peak[pid] // 2**20} MB at the peak" if pid in self.at_peak else ""
+            rows.append((f"{role} (pid {pid}{at_peak})", pss))
         return rows
 
 
@@ -113,15 +115,19 @@ def timed(command: list[str], cwd: Path, *, memory: bool = False, profile: bool 
     def sample():
         while not done.is_set():
             rss = pss = 0
+            moment = {}
             for pid, parent in _tree(process.pid):
                 one_rss, one_pss = _process_memory(pid)
                 rss, pss = rss + one_rss, pss + one_pss
+                moment[pid] = one_pss
                 if profile:
                     role = roles.get(pid) or _role(pid, roles.get(parent, ""))
                     if role in ("worker", "fork server", "resource tracker", "main"):
                         roles[pid] = role  # final; another name may be a process not yet past its exec
                     if role != "gone":
                         peak.processes[pid] = (role, max(peak.processes.get(pid, (role, 0))[1], one_pss))
+            if pss > peak.pss:
+                peak.at_peak = moment
             peak.rss, peak.pss = max(peak.rss, rss), max(peak.pss, pss)
             time.sleep(interval)
 
