@@ -7,12 +7,14 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import zipfile
 
+import pytest
 from pypdf import PdfReader
 
 from generator.build.store import OutputLock
@@ -260,6 +262,90 @@ def test_volume_command_keeps_the_reports_of_the_previous_manifest(tmp_path, mon
     manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
     assert [(r["id"], r["result"]) for r in manifest["reports"]] == [("r02", "built")]
     assert manifest["volumes"][0]["result"] == "reused"
+
+
+def _count_html_and_layouts(monkeypatch) -> tuple[list[str], list[str]]:
+    """Which reports' HTML is made, and which units are laid out, in this process from now on."""
+    from generator.render import pdf, units
+
+    made_html, laid_out = [], []
+    make_html, lay_out = units.render_report_html, pdf.render_pdf
+    monkeypatch.setattr(units, "render_report_html",
+                        lambda doc, *args, **kwargs: made_html.append(doc.report_id) or make_html(doc, *args, **kwargs))
+    monkeypatch.setattr(pdf, "render_pdf",
+                        lambda html, **kwargs: laid_out.append(kwargs["identifier"]) or lay_out(html, **kwargs))
+    return made_html, laid_out
+
+
+def _volume_command(root, monkeypatch, capsys) -> dict[str, bytes]:
+    monkeypatch.chdir(root)
+    code = main(["volume", "--year", "2022", "--jobs", "1"])  # one task: made in this process
+    out, _err = capsys.readouterr()
+    assert code == 0, out
+    return {kind: (root / "output" / "2022" / f"volume.{kind}").read_bytes() for kind in ("pdf", "docx")}
+
+
+def _text(pdf: bytes) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).replace(" ", "").replace("\n", "")
+
+
+def _volume_of_a_fresh_build(root, out, monkeypatch, capsys) -> dict[str, bytes]:
+    assert _build(root, "--out", str(out), monkeypatch=monkeypatch, capsys=capsys)[0] == 0
+    return {kind: (out / "2022" / f"volume.{kind}").read_bytes() for kind in ("pdf", "docx")}
+
+
+def test_volume_command_takes_each_reports_recorded_unit_without_making_its_html(tmp_path, monkeypatch, capsys):
+    """`reportgen volume` renders no report: it finds each report's laid-out unit by the key its last build
+    recorded with what the unit was made from, instead of making every report's HTML again to find the key."""
+    root = corpus_project(tmp_path, IDS)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert _build(root, monkeypatch=monkeypatch, capsys=capsys)[0] == 0
+    source = root / "reports_src" / "2022" / "_volume.md"  # a new preface: the volume is made again
+    source.write_text(source.read_text(encoding="utf-8").replace("## 前言\n", "## 前言\n\n本书的前言新增一句。\n"),
+                      encoding="utf-8")
+    made_html, laid_out = _count_html_and_layouts(monkeypatch)
+    volume = _volume_command(root, monkeypatch, capsys)
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["volumes"][0]["result"] == "built"
+    assert made_html == [] and set(laid_out) <= {"volume/2022/front", "volume/2022/back"}
+    assert "本书的前言新增一句" in _text(volume["pdf"])
+    assert volume == _volume_of_a_fresh_build(root, tmp_path / "fresh", monkeypatch, capsys)
+
+
+def _edit_draft(root) -> list[str]:
+    draft = root / "reports_src" / "2022" / "r05.md"
+    draft.write_text(draft.read_text(encoding="utf-8").rstrip("\n") + "\n\n本段为测试新增的一句话。\n", encoding="utf-8")
+    return ["r05"]
+
+
+def _replace_image(root) -> list[str]:
+    assets = root / "reports_src" / "2022" / "assets"
+    shutil.copy(assets / "r10-emissions.png", assets / "r02-hazards.png")  # r02's chart, under the same name
+    return ["r02"]
+
+
+def _change_template(root) -> list[str]:
+    with (root / "templates" / "report.css.j2").open("a", encoding="utf-8") as handle:
+        handle.write("\n.report-body h2 { color: #a01010; }\n")
+    return ["r02", "r05"]  # every report of the volume (r12 is not in it)
+
+
+@pytest.mark.parametrize("change", [_edit_draft, _replace_image, _change_template])
+def test_volume_command_lays_out_again_a_report_changed_since_its_unit_was_recorded(
+        change, tmp_path, monkeypatch, capsys):
+    """A report whose draft, image or templates changed since its last build is not taken from the unit that
+    build recorded: its HTML is made again and laid out, and the volume is the one a fresh build makes."""
+    root = corpus_project(tmp_path, IDS)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert _build(root, monkeypatch=monkeypatch, capsys=capsys)[0] == 0
+    changed = change(root)
+    made_html, laid_out = _count_html_and_layouts(monkeypatch)
+    volume = _volume_command(root, monkeypatch, capsys)
+    assert sorted(set(made_html)) == changed
+    assert {f"2022/{report_id}" for report_id in changed} <= set(laid_out)
+    if change is _edit_draft:
+        assert "本段为测试新增的一句话" in _text(volume["pdf"])
+    assert volume == _volume_of_a_fresh_build(root, tmp_path / "fresh", monkeypatch, capsys)
 
 
 def test_check_reports_problems_in_the_volume_front_matter(tmp_path, monkeypatch, capsys):

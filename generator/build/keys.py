@@ -85,9 +85,28 @@ def report_key(draft_digest: str, asset_paths: list[Path], environment: str, for
     digest.update(environment.encode())
     digest.update(",".join(sorted(formats)).encode())
     digest.update(draft_digest.encode())
+    _add_assets(digest, asset_paths)
+    return digest.hexdigest()
+
+
+def _add_assets(digest, asset_paths: list[Path]) -> None:
     for path in sorted(asset_paths):
         digest.update(str(path).encode())
         digest.update(sha256_file(path).encode() if path.is_file() else b"missing")
+
+
+def unit_basis(draft: Draft, asset_paths: list[Path], environment: str, root: Path) -> str:
+    """What a report's laid-out unit is made from, recorded with the unit's key (`run._store_report`) so that the
+    key can be known again without making the report's HTML: the key (`store.UnitCache.key`) hashes that HTML, the
+    draft's directory, the files under the sources and templates the HTML refers to, and the environment; the HTML
+    is made from the draft's bytes, the environment (configuration, templates, brand files, fonts, reportgen's code
+    and the libraries' versions, the language, SOURCE_DATE_EPOCH: the report's date) and paths (the draft's, its
+    images', the logo's under the project's root). So the basis is those: equal bases, equal keys. Unlike the
+    report's key, it leaves out the output formats, which do not change the unit."""
+    digest = hashlib.sha256()
+    for part in (environment, str(root.resolve()), str(draft.path.parent.resolve()), draft.path.name, draft.digest):
+        digest.update(part.encode() + b"\0")
+    _add_assets(digest, asset_paths)
     return digest.hexdigest()
 
 

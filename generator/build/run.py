@@ -31,7 +31,7 @@ from generator.core.model import Diagnostic, Document, Severity, fails, relative
 from generator.core.verify import read_json
 from generator.read.discover import discover_drafts
 
-from .keys import environment_key, report_key
+from .keys import environment_key, report_key, unit_basis
 from .pool import WorkerPool, stop_fork_server
 from .scheduler import Scheduler
 from .store import (
@@ -61,7 +61,9 @@ class ReportRecord:
     doc: Document
     key: str = ""
     result: str = "pending"  # built | reused | failed | skipped
-    units: list[str] = field(default_factory=list)  # keys of the laid-out units its outputs came from
+    # The keys of the laid-out units its outputs came from (for `reportgen volume`, which renders no report: the
+    # unit its last build recorded, if still its own: `_recorded_unit`).
+    units: list[str] = field(default_factory=list)
     assets: list[Path] = field(default_factory=list)  # the images it references (in its key)
     outputs: dict[str, dict] = field(default_factory=dict)
     pages: int = 0
@@ -112,6 +114,19 @@ def _reusable(record: ReportRecord, out: Path, targets: dict[str, Path]) -> bool
     # They are all about the draft itself, wherever the project has moved since.
     record.diagnostics.extend(dataclasses.replace(item, path=record.doc.path) for item in cached["diagnostics"])
     return True
+
+
+def _recorded_unit(record: ReportRecord, out: Path, environment: str, config: Config) -> list[str]:
+    """The key of the unit a report's last build laid out (`_store_report`), if that unit was made from what the
+    report is made of now (an equal `keys.unit_basis`): the volume takes it from the unit cache by that key instead
+    of making the report's HTML again to find it. No key otherwise (the draft, an image, the templates, the
+    configuration, reportgen … changed since; that build made no PDF): the volume makes the HTML, and lays the
+    report out if no unit has the key it finds."""
+    cached = read_report_record(_record_path(out, record.doc))
+    unit = cached["unit"] if cached is not None else None
+    if unit is None or unit["basis"] != unit_basis(record.doc.draft, record.assets, environment, config.root):
+        return []
+    return [unit["key"]]
 
 
 def _probably_stale(drafts: list[Path], out: Path, max_bytes: int) -> bool:
@@ -238,6 +253,9 @@ def build(config: Config, request: BuildRequest = BuildRequest(), *, progress: P
             volume_jobs = plan_volumes(config, records, out=out, formats=formats,
                                        include_drafts=request.include_drafts,
                                        environment=environment, registry=registry, sources=volume_sources)
+        if not request.reports:  # `reportgen volume`: its reports' units as their last builds recorded them
+            for member in (member for job in volume_jobs if job.needs_render for member in job.members):
+                member.units = _recorded_unit(member, out, environment, config)
         if to_render and not pool.local:
             pool.start()  # a cluster that cannot be used is an error before anything is built
         progress.start(len(to_render) + len(volume_jobs), _("Building"))
@@ -307,8 +325,11 @@ def _store_report(record: ReportRecord, output: ReportOutput, out: Path, formats
                                 "bytes": len(blobs[kind])}
     record.pages = output.pages
     record.result = "built"
+    # The report's unit is the one unit its PDF came from: its key, with what it was made from.
+    unit = {"key": record.units[0], "basis": unit_basis(record.doc.draft, record.assets, environment, config.root)} \
+        if "pdf" in formats and len(record.units) == 1 else None
     atomic_write(_record_path(out, record.doc), json.dumps(
-        {"key": record.key, "outputs": record.outputs, "pages": record.pages, "units": record.units,
+        {"key": record.key, "outputs": record.outputs, "pages": record.pages, "units": record.units, "unit": unit,
          "diagnostics": [item.to_json() for item in rendering],
          "draft": record.doc.draft.digest, "environment": environment,
          "identity": {kind: file_identity(target) for kind, target in written.items()}}, indent=1).encode())

@@ -4,7 +4,8 @@ check results), each read back verified (`core/verify.py`).
 
     <output>/.reportgen.lock                    the build's lock (`OutputLock`)
     <output>/.cache/_check.json                 check results of unchanged drafts (`CheckMemo`)
-    <output>/.cache/<year>/<report-id>.json     a report's record: key, outputs (path, size, SHA-256), pages, units
+    <output>/.cache/<year>/<report-id>.json     a report's record: key, outputs (path, size, SHA-256), pages, units,
+                                                its unit's key and basis
     <output>/.cache/<year>/_volume.json         the year's volume record
     <output>/.cache/<year>/units/               laid-out units (`UnitCache`), font programs, rendering markers
     <output>/.cache/<year>/trees/               parsed Markdown trees (`read/parse.py`)
@@ -144,9 +145,10 @@ def rendering_marker(units: Path, draft: Path) -> Path:
 
 # ---- records ---------------------------------------------------------------------------------------------
 
-# A report's cache entry: what its last successful build wrote (also the record of which files it owns).
+# A report's cache entry: what its last successful build wrote (also the record of which files it owns), and the
+# key of the unit it laid out with what that was made from (`keys.unit_basis`), None when it made no PDF.
 REPORT_RECORD = {"key": str, "outputs": Each(OUTPUT), "pages": int, "units": [str], "diagnostics": [DIAGNOSTIC],
-                "draft": str}
+                "draft": str, "unit": ({"key": str, "basis": str}, None)}
 
 
 def read_report_record(path: Path) -> dict | None:
