@@ -57,10 +57,20 @@ class ReportOutput:
     cache_used: set[str] = field(default_factory=set)  # keys of the units its outputs came from
 
 
+@dataclass(frozen=True)
+class KeptFile:
+    """A volume file a task wrote to a temporary file beside the units (`worker.keep_file`), for the build to
+    move into place: megabytes that do not pass through the result pipe nor stay in the build's memory."""
+
+    path: Path
+    size: int
+    sha256: str
+
+
 @dataclass
 class VolumeOutput:
-    pdf: bytes | None = None
-    docx: bytes | None = None
+    pdf: bytes | KeptFile | None = None
+    docx: bytes | KeptFile | None = None
     pages: int = 0
     starts: list[tuple[str, str, int]] = field(default_factory=list)  # (id, title, printed start page)
     diagnostics: list[Diagnostic] = field(default_factory=list)

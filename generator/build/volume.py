@@ -19,6 +19,7 @@ volume is written whole or not at all, and one whose own diagnostics hold an err
 from __future__ import annotations
 
 import json
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ from generator.read.volume_source import volume_source_draft
 
 from .keys import volume_key, word_segment_key
 from .store import VOLUME_RECORD, intact, units_dir, volume_record_path
-from .tasks import VolumeOutput, VolumeTask
+from .tasks import KeptFile, VolumeOutput, VolumeTask
 
 # ---- planning (parent process) ------------------------------------------------------------------------
 
@@ -136,11 +137,21 @@ class VolumeJob:
         if any(blobs[kind] is None for kind in self.formats) or any(item.severity == Severity.ERROR
                                                                     for item in problems):
             self.record["result"] = "failed"
+            for blob in blobs.values():
+                if isinstance(blob, KeptFile):
+                    blob.path.unlink(missing_ok=True)
             return
         for kind, target in self.targets.items():
-            atomic_write(target, blobs[kind])
-            self.record["outputs"][kind] = {"path": str(target.relative_to(out)), "sha256": sha256_bytes(blobs[kind]),
-                                            "bytes": len(blobs[kind])}
+            blob = blobs[kind]
+            if isinstance(blob, KeptFile):  # written and fsynced by the task: moved into place
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.chmod(blob.path, target.stat().st_mode & 0o777 if target.exists() else 0o644)  # as atomic_write
+                os.replace(blob.path, target)
+                size, digest = blob.size, blob.sha256
+            else:
+                atomic_write(target, blob)
+                size, digest = len(blob), sha256_bytes(blob)
+            self.record["outputs"][kind] = {"path": str(target.relative_to(out)), "sha256": digest, "bytes": size}
         # The page count is the PDF volume's: Word lays its own file out, to a count no one knows here.
         self.record.update(result="built", rebuilt=True, pages=output.pages if "pdf" in self.formats else None,
                            reports=[{"id": rid, "title": title, "start_page": page} for rid, title, page in output.starts])

@@ -24,7 +24,7 @@ from generator.read.parse import parse
 from generator.read.volume_source import read_volume_source
 
 from .store import UnitCache, rendering_marker, trees_dir
-from .tasks import ReportOutput, ReportTask, VolumeOutput, VolumeTask
+from .tasks import KeptFile, ReportOutput, ReportTask, VolumeOutput, VolumeTask
 
 _config: Config | None = None
 
@@ -329,7 +329,7 @@ def _render_volume(task: VolumeTask) -> VolumeOutput:
         output.diagnostics.extend(pdf.diagnostics)
         output.pages, output.starts = pdf.pages, pdf.starts
         if task.kind == "pdf":
-            output.pdf = pdf.data
+            output.pdf = keep_file(task.units, pdf.data)
         if task.kind == "docx":
             def segments(doc, view):
                 """A report's Word segment: as its worker kept it, or made now (and kept)."""
@@ -341,8 +341,9 @@ def _render_volume(task: VolumeTask) -> VolumeOutput:
                         cache.put_word_segment(key, kept)
                 return kept
 
-            output.docx, problems = render_volume_docx(config, year, docs, source, pdf, timestamp=timestamp,
-                                                       segments=segments)
+            data, problems = render_volume_docx(config, year, docs, source, pdf, timestamp=timestamp,
+                                                segments=segments)
+            output.docx = keep_file(task.units, data)
             output.diagnostics.extend(problems)
     except UnitNotDelivered as missing:  # that report failed: the build goes on without it, never lays it out
         output.pdf = output.docx = None
@@ -359,6 +360,25 @@ def _render_volume(task: VolumeTask) -> VolumeOutput:
 
     keep_words()
     return output
+
+
+def keep_file(units: Path | None, data: bytes) -> bytes | KeptFile:
+    """A volume file's bytes in a temporary file beside the units (fsynced; the build moves it into place, or the
+    next build removes it), or as they are where there is no cache."""
+    if units is None:
+        return data
+    import hashlib
+    import tempfile
+
+    from generator.core.atomic import TEMPORARY
+
+    units.mkdir(parents=True, exist_ok=True)
+    descriptor, name = tempfile.mkstemp(prefix=f".volume{TEMPORARY}", suffix=".tmp", dir=units)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return KeptFile(Path(name), len(data), hashlib.sha256(data).hexdigest())
 
 
 def run_task(task: ReportTask | VolumeTask) -> ReportOutput | VolumeOutput:
