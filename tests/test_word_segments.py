@@ -226,3 +226,19 @@ def test_an_edit_makes_only_its_reports_segment_and_a_damaged_one_is_made_again(
     shutil.copytree(project, fresh, ignore=shutil.ignore_patterns("output"))
     assert again == _build(fresh, monkeypatch, capsys)
     _sound(again)
+
+
+def test_a_build_without_the_volume_keeps_what_the_volume_is_made_from(project, monkeypatch, capsys):
+    """`--no-volume` leaves the volume's kept units and segments (its last record names them) for the next
+    volume: it is not laid out and joined again from nothing."""
+    _build(project, monkeypatch, capsys)
+    units = project / "output" / ".cache" / "2022" / "units"
+    kept = {path.name for path in units.iterdir()}
+    assert any(name.endswith(".pdfseg") for name in kept) and any(name.endswith(".wordseg") for name in kept)
+    path = project / "reports_src" / "2022" / "r06.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n本段为测试添加的一句话。\n", encoding="utf-8")
+    assert main(["build", "--jobs", "2", "--no-volume"]) == 0
+    capsys.readouterr()
+    after = {path.name for path in units.iterdir()}
+    volume = {name for name in kept if name.endswith((".pdfseg", ".segment", ".wordseg"))}
+    assert volume <= after

@@ -36,6 +36,7 @@ from .pool import WorkerPool, stop_fork_server
 from .scheduler import Scheduler
 from .store import (
     REPORT_RECORD,
+    VOLUME_RECORD,
     CheckMemo,
     OutputLock,
     cached_volume_outputs,
@@ -48,6 +49,7 @@ from .store import (
     report_record_paths,
     trees_dir,
     units_dir,
+    volume_record_path,
 )
 from .tasks import ReportOutput
 
@@ -299,6 +301,9 @@ def _prune_units(out: Path, records: list[ReportRecord], volumes: list) -> None:
     for job in volumes:
         keep.setdefault(job.year, set()).update(job.units_used)
     for year, keys in keep.items():
+        if not any(job.year == year for job in volumes):  # not made in this build (--no-volume): its last one's
+            cached = read_json(volume_record_path(out, year), VOLUME_RECORD)  # units stay for the next volume
+            keys.update(cached["units"] if cached is not None else ())
         units = units_dir(out, year)
         for directory, kept in ((units, keys), (trees_dir(units), trees.get(year, set()))):
             for path in directory.glob("*") if directory.is_dir() else []:

@@ -337,6 +337,7 @@ def _render_volume(task: VolumeTask) -> VolumeOutput:
                 kept = cache.get_word_segment(key) if key else None
                 if kept is None:
                     kept = make_segment(doc, view, config)
+                    doc.forget_tree()
                     if key:
                         cache.put_word_segment(key, kept)
                 return kept

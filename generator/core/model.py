@@ -176,6 +176,11 @@ class Document:
     def body(self) -> ElementTree.Element:
         return self._tree[0]
 
+    def forget_tree(self) -> None:
+        """Drop the element tree (built again if asked for): a volume's task that renders hundreds of documents
+        one after the other need not keep every tree."""
+        self.__dict__.pop("_tree", None)
+
     @property
     def footnotes(self) -> tuple[tuple[str, ElementTree.Element], ...]:
         """(id, `li` element) for each footnote, in order of first reference."""

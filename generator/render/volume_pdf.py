@@ -173,8 +173,11 @@ def render_volume_pdf(config: Config, year: str, docs: list[Document], source: V
                     if unit is not None:
                         unit.key = known
                         return unit
-                    return report_unit(doc, view, config, cache=cache, timestamp=stamp_time(doc),
-                                       wait=wait if path in waiting_for else 0)
+                    try:
+                        return report_unit(doc, view, config, cache=cache, timestamp=stamp_time(doc),
+                                           wait=wait if path in waiting_for else 0)
+                    finally:
+                        doc.forget_tree()  # made for its HTML: not kept for every report of the volume
 
                 if assemble_pdf:
                     if known:
