@@ -240,6 +240,25 @@ def test_check_reuses_the_diagnostics_of_unchanged_drafts_and_sees_every_change(
                                                           monkeypatch)
 
 
+def test_check_sees_a_missing_image_that_appears_and_one_that_goes(tmp_path, capsys, monkeypatch):
+    """The memo's key holds every file a draft's images name, there or not: an image added after a check that
+    found it missing is seen (AST501 no more), and so is one removed again."""
+    root = make_project(tmp_path)
+    draft = root / "reports_src" / "2022" / "r01.md"
+    draft.write_text(draft.read_text(encoding="utf-8") + "\n![新图](assets/new-chart.png)\n", encoding="utf-8")
+    image = root / "reports_src" / "2022" / "assets" / "new-chart.png"
+    code, out, _err = run(["check", "--format", "json"], root, capsys, monkeypatch)
+    assert code == 1 and "AST501" in out
+    image.parent.mkdir(parents=True, exist_ok=True)
+    image.write_bytes(next((REPO / "reports_src" / "2022" / "assets").glob("*.png")).read_bytes())
+    code, out, _err = run(["check", "--format", "json"], root, capsys, monkeypatch)
+    assert "AST501" not in out and (code, out) == run(["check", "--format", "json", "--no-cache"], root, capsys,
+                                                      monkeypatch)[:2]
+    image.unlink()
+    code, out, _err = run(["check", "--format", "json"], root, capsys, monkeypatch)
+    assert code == 1 and "AST501" in out
+
+
 def test_parallel_check_takes_unchanged_drafts_from_the_memo(project_config, project_registry, tmp_path,
                                                               monkeypatch):
     from generator.build.store import CheckMemo

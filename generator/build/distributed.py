@@ -152,7 +152,7 @@ class DaskPool:
         _dask_logs_only_when_verbose()
         try:
             client = Client(self.address, timeout=CONNECT_TIMEOUT, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as error:
+        except (OSError, TimeoutError, ValueError):
             log.debug("connecting to %s failed", self.address, exc_info=True)
             raise EnvironmentProblem(_(
                 "cannot reach the Dask scheduler at {address} within {seconds} s (is `dask scheduler` running "

@@ -239,8 +239,10 @@ def build(config: Config, request: BuildRequest = BuildRequest(), *, progress: P
                 record.result = "failed"
                 continue
             # The bytes that were read and checked (the draft is never read again: `reader.read_source`).
-            record.assets = asset_files(record.doc, context)
-            forget(record.doc)  # the lines the image references were found in: a copy of every draft otherwise
+            record.assets = memo.assets(record.doc)  # found by the check, or (not in its memo) now
+            if record.assets is None:
+                record.assets = asset_files(record.doc, context)
+                forget(record.doc)  # the lines the images were found in: a copy of every draft otherwise
             record.key = report_key(record.doc.draft.digest, record.assets, environment, formats)
             if not request.reports:
                 record.result = "skipped"

@@ -435,15 +435,25 @@ class CheckMemo:
         return sum(1 for path in paths if (entry := self.entries.get(str(path))) and entry["salt"] == self.salted)
 
     def key(self, doc: Document, ctx: CheckContext) -> CheckKey:
-        from generator.check.rules.assets import asset_files
+        """The draft's key: its text, and every file its images name — there or not, so that an image added
+        since (or removed) is checked again — with their contents, under the salt."""
+        from generator.check.rules.assets import named_files
 
         from .keys import report_key
 
         text = sha256_bytes(doc.draft.text.encode())  # the text this check read, not the file as it may be now
         entry = self.entries.get(str(doc.path))
         assets = tuple(entry["assets"]) if entry and entry["text"] == text else \
-            tuple(str(path) for path in asset_files(doc, ctx))
+            tuple(str(path) for path in named_files(doc, ctx))
         return CheckKey(report_key(text, [Path(path) for path in assets], self.salt, ()), text, assets)
+
+    def assets(self, doc: Document) -> list[Path] | None:
+        """The image files a draft checked in this run references (`asset_files`), from its entry; None if it
+        has none for this text."""
+        entry = self.seen.get(str(doc.path))
+        if entry is None or entry["text"] != sha256_bytes(doc.draft.text.encode()):
+            return None
+        return [Path(path) for path in entry["assets"] if Path(path).is_file()]
 
     def get(self, doc: Document, key: CheckKey) -> list[Diagnostic] | None:
         entry = self.entries.get(str(doc.path))

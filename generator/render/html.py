@@ -53,9 +53,14 @@ class ReportView:
     keywords: tuple[str, ...]
     running_title: str = ""  # the title as the running header shows it, on one line (`typeset.running_title`)
     is_draft: bool = False
-    outline: tuple[tuple[int, str, str], ...] = field(default=())  # (level, text, anchor)
     doc: Document | None = field(default=None, repr=False, compare=False)
     config: Config | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def outline(self) -> tuple[tuple[int, str, str], ...]:
+        """(level, text, anchor) of the body's headings, made when first asked for (from the body's tree: the
+        Word volume, which never asks, builds no tree for a report whose segment is kept)."""
+        return () if self.doc is None else outline(self.doc, anchor_prefix=self.anchor)
 
     @cached_property
     def body_html(self) -> Markup:
@@ -293,7 +298,7 @@ def report_view(doc: Document, config: Config) -> ReportView:
         counselors=meta.counselors, theme=meta.theme or "", status=meta.status or "",
         submitted=date_text(meta.submitted), summary=meta.summary or "", keywords=meta.keywords,
         running_title=running_title(meta.title or doc.report_id, meta.short_title, config).text,
-        is_draft=meta.status != config.front_matter.approved_status, outline=outline(doc, anchor_prefix=anchor),
+        is_draft=meta.status != config.front_matter.approved_status,
         doc=doc, config=config)
 
 

@@ -24,6 +24,14 @@ from .limits import body_lines
 
 def resolve_asset(doc: Document, src: str, ctx: CheckContext) -> tuple[Path | None, str | None]:
     """The file an image `src` names, or why it may not be used (only files under the sources)."""
+    target, problem = _named_file(doc, src, ctx)
+    if target is not None and not target.is_file():
+        return None, _("image “{src}” does not exist").format(src=src[:80])
+    return target, problem
+
+
+def _named_file(doc: Document, src: str, ctx: CheckContext) -> tuple[Path | None, str | None]:
+    """The path under the sources an image `src` names, whether a file is there or not."""
     parts = urlsplit(src)
     if parts.scheme or parts.netloc:
         return None, _("only images stored beside the drafts may be used, not “{src}”").format(src=src[:80])
@@ -34,8 +42,6 @@ def resolve_asset(doc: Document, src: str, ctx: CheckContext) -> tuple[Path | No
     sources = ctx.config.sources_dir
     if not target.is_relative_to(sources):
         return None, _("image “{src}” lies outside the sources directory").format(src=src[:80])
-    if not target.is_file():
-        return None, _("image “{src}” does not exist").format(src=src[:80])
     return target, None
 
 
@@ -46,6 +52,13 @@ def image_references(doc: Document) -> list[tuple[int, int, str]]:
     """(line, col, src) of every inline image outside code blocks."""
     return memo(doc, "image_references", lambda d: [
         (number, match.start() + 1, match.group(1)) for number, line in body_lines(d) for match in IMAGE.finditer(line)])
+
+
+def named_files(doc: Document, ctx: CheckContext) -> list[Path]:
+    """Every path under the sources a draft's images name, a file there or not: what its checks depend on (a
+    missing image that appears, or one that goes, changes what they find)."""
+    targets = (_named_file(doc, src, ctx)[0] for _line, _col, src in image_references(doc))
+    return sorted({target for target in targets if target})
 
 
 def asset_files(doc: Document, ctx: CheckContext) -> list[Path]:
