@@ -9,12 +9,19 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
 _SESSION_CACHE = tempfile.mkdtemp(prefix="reportgen-test-cache-")
 os.environ["XDG_CACHE_HOME"] = _SESSION_CACHE
 atexit.register(shutil.rmtree, _SESSION_CACHE, ignore_errors=True)
+
+# The tests that press Ctrl-C on a build send it SIGINT. Run as a shell's background job, this session would start
+# with SIGINT ignored, and the builds it starts would inherit that and go on: a handler instead is reset to the
+# default in them, as in a terminal.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 import pytest  # noqa: E402
 
