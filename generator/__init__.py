@@ -10,6 +10,7 @@ Public API for programs that embed reportgen (none of it prints or exits; see `g
     run_build(config, jobs=, paths=, ...) -> BuildResult               the nightly job, with its manifest
     Progress: start(total, description) / advance(description) / finish()  run_build(progress=…) reports to it
     build_running(config) -> pid or None               the build holding the output directory's lock, if any
+    lock_holder(path) -> what the process holding the file locked wrote in it, or None (FileNotFoundError)
     read_draft(path) -> Draft; parse(draft, config) -> Document; check_paths(paths, config, registry, ...)
   Editing drafts in memory (the web workspace):
     read_text(path, config) -> (text, hash); write_draft(path, text, expected=hash) (atomic; DraftChanged)
@@ -39,7 +40,7 @@ _API = {
     "apply_fix": "api", "fix_text": "api", "new_draft_text": "api", "set_front_matter_value": "api",
     "translation": "api", "list_drafts": "api", "messages_in": "api",
     "Progress": "build.run",   # run_build(progress=…): see "Web compile (issue 17)" in api.py
-    "build_running": "api",
+    "build_running": "api", "lock_holder": "core.atomic",
     "volume_overview": "api",   # review desk (issue 17)
     # Word import (issue 18)
     "diagnostic": "api", "required_section": "api", "translate": "api", "apply_severity": "api",
@@ -60,6 +61,7 @@ __all__ = [
     "read_draft", "check_text", "parse_text", "Renderer", "RenderedReport", "run_build", "BuildResult", "Terminated",
     "DraftChanged", "text_hash", "file_hash", "read_text", "write_draft", "apply_fix", "fix_text", "new_draft_text",
     "set_front_matter_value", "translation", "list_drafts", "messages_in", "Progress", "build_running",
+    "lock_holder",
     "volume_overview",   # review desk (issue 17)
     # Word import (issue 18)
     "diagnostic", "required_section", "translate", "apply_severity",

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.core.atomic import atomic_write, is_temporary
+from generator.core.atomic import lock_holder as file_lock_holder
 from generator.core.digest import sha256_bytes, sha256_file
 from generator.core.errors import BuildLocked
 from generator.core.i18n import _
@@ -71,18 +72,12 @@ class OutputLock:
 
 def lock_holder(output: Path) -> str | None:
     """The process id of the build holding `output`'s lock ("?" if it wrote none), or None when no build does;
-    takes nothing (a probe with a shared, non-blocking lock)."""
+    takes nothing."""
     try:
-        handle = (output / LOCK).open("r")
+        return file_lock_holder(output / LOCK)
     except FileNotFoundError:
         return None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return handle.read().strip() or "?"
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    return None
+
 
 def remove_temporaries(directory: Path) -> None:
     """Temporary files of writes that did not finish (a build holding the lock is the only writer): reportgen's

@@ -9,6 +9,7 @@ an output directory: a second is refused at once (`OutputLock`, exit code 3).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 from pathlib import Path
@@ -42,3 +43,15 @@ def atomic_write(path: Path, data: bytes) -> None:
         if isinstance(error, OSError) and error.filename is None:
             error.filename = str(path)  # a full disk says so without a name: the user needs to know where
         raise
+
+
+def lock_holder(path: Path) -> str | None:
+    """What the process holding `path` locked (`flock`) wrote in it ("?" if nothing), or None when no process holds
+    it; takes nothing (a shared, non-blocking probe). Raises FileNotFoundError when there is no such file."""
+    with path.open("r") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return handle.read().strip() or "?"
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None

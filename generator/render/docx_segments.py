@@ -43,7 +43,7 @@ _IDS = re.compile(r'<w:footnote(?:Reference)? w:id="(?P<note>\d+)"'
                   r'| r:(?:embed|id|link)="(?P<rel>[^"]+)"'
                   r'|<wp:docPr id="(?P<drawing>\d+)"(?: name="Picture (?P<picture>\d+)")?'
                   r'|<w:bookmark(?:Start|End) w:id="(?P<mark>0)"'
-                  r'| w:name="(?P<mark_name>_TocReportgenSegment)"')
+                  rf'| w:name="(?P<mark_name>{re.escape(BOOKMARK)})"')
 _GROUPS = ("note", "num", "rel", "drawing", "picture", "mark", "mark_name")
 
 
@@ -226,6 +226,25 @@ def _inner(holder) -> str:
     return text[text.index(">") + 1:text.rindex("</")]
 
 
+def bookmark_id(name: str) -> str:
+    """The id of a `_TocNNNNNNNN` bookmark: its number."""
+    return str(int(name.removeprefix("_Toc")))
+
+
+def add_bookmark(paragraph_element, identifier: str, name: str) -> None:
+    """A bookmark around the paragraph's content (after its properties)."""
+    start = etree.Element(qn("w:bookmarkStart"))
+    start.set(qn("w:id"), identifier)
+    start.set(qn("w:name"), name)
+    properties = paragraph_element.find(qn("w:pPr"))
+    if properties is None:
+        paragraph_element.insert(0, start)
+    else:
+        properties.addnext(start)
+    end = etree.SubElement(paragraph_element, qn("w:bookmarkEnd"))
+    end.set(qn("w:id"), identifier)
+
+
 def set_outline_level(paragraph_element, level: int) -> None:
     """A direct outline level: in the volume a theme is level 1, a report 2, its sections 3 (9: body text)."""
     properties = paragraph_element.find(qn("w:pPr"))
@@ -252,12 +271,7 @@ def _volume_outline(holder, style_ids: dict[str, str]) -> None:
         if value == title:
             set_outline_level(paragraph, 2)
             if not titled:
-                start = etree.Element(qn("w:bookmarkStart"))
-                start.set(qn("w:id"), "0")
-                start.set(qn("w:name"), BOOKMARK)
-                paragraph.find(qn("w:pPr")).addnext(start)
-                end = etree.SubElement(paragraph, qn("w:bookmarkEnd"))
-                end.set(qn("w:id"), "0")
+                add_bookmark(paragraph, "0", BOOKMARK)
                 titled = True
         elif value == section:
             set_outline_level(paragraph, 3)
@@ -309,7 +323,7 @@ class SegmentJoin:
         values = {"note": lambda n: str(first_note + n - 1), "num": lambda n: str(first_num + n - 1),
                   "rel": lambda n: names[n - 1], "drawing": lambda n: str(first_drawing + n - 1),
                   "picture": lambda n: str(first_drawing + n - 1),
-                  "mark": lambda _n: bookmark.removeprefix("_Toc").lstrip("0") or "0", "mark_name": lambda _n: bookmark}
+                  "mark": lambda _n: bookmark_id(bookmark), "mark_name": lambda _n: bookmark}
         writer.append_block(etree.Comment(f" reportgen-segment {len(self.bodies)} "))
         self.bodies.append(segment.body.fill(values).encode())
         if segment.footnotes.slots or segment.footnotes.pieces[0]:

@@ -26,7 +26,7 @@ from generator.read.volume_source import VolumeSource
 
 from ._docx_private import indexed_relationships, p_element, remembered_partnames
 from .docx import DocxWriter, InlineFormat, add_field, row_cells, style_new_paragraph
-from .docx_segments import SegmentJoin, WordSegment, make_segment, set_outline_level
+from .docx_segments import SegmentJoin, WordSegment, add_bookmark, bookmark_id, make_segment, set_outline_level
 from .html import ReportView
 from .volume_pdf import TocEntry, VolumePdf, volume_fields
 
@@ -44,18 +44,7 @@ class Bookmarks:
 
     def mark(self, paragraph_element, target: str) -> None:
         name = self.name(target)
-        identifier = str(int(name.removeprefix("_Toc")))
-        start = OxmlElement("w:bookmarkStart")
-        start.set(qn("w:id"), identifier)
-        start.set(qn("w:name"), name)
-        properties = paragraph_element.find(qn("w:pPr"))
-        if properties is None:
-            paragraph_element.insert(0, start)
-        else:
-            properties.addnext(start)
-        end = OxmlElement("w:bookmarkEnd")
-        end.set(qn("w:id"), identifier)
-        paragraph_element.append(end)
+        add_bookmark(paragraph_element, bookmark_id(name), name)
 
     def page_ref(self, parent, target: str, page: int) -> None:
         add_field(parent, f"PAGEREF {self.name(target)} \\h", str(page))

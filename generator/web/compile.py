@@ -10,7 +10,6 @@ replaces the real volume. Only reviewers and admins compile and download (`permi
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import re
 import secrets
@@ -112,15 +111,9 @@ def _job(year: int, job_id: str) -> tuple[Path, dict]:
 def _running(directory: Path) -> bool | None:
     """Whether the compile's process is alive (it holds `running` locked); None before it has started."""
     try:
-        handle = (directory / "running").open("r")
+        return generator.lock_holder(directory / "running") is not None
     except FileNotFoundError:
         return None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        return False
 
 
 STARTS_WITHIN = 120.0   # seconds: a compile whose process has not started by then never will
